@@ -1,0 +1,64 @@
+import type { Db, Item } from '../../shared/dynamo';
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  tenantId: string | null;
+  principal: { type: string; id: string };
+  action: string;
+  target: { type: string; id: string | null };
+  result: 'success' | 'failure';
+  /** For failures: the problem code the caller received. */
+  errorCode?: string;
+  status?: number;
+  requestId: string;
+}
+
+const VENDOR_PARTITION = 'AUDIT#VENDOR';
+export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
+
+/**
+ * Audit events: a tenant's events in its own partition (`T#<tenant>#AUDIT`, newest first by
+ * sort key), vendor-level ones in `AUDIT#VENDOR`, and every event in GSI `gsi1` under
+ * `AUDIT` for the admin console.
+ */
+export function auditStore(db: Db, table: string) {
+  const toItem = (e: AuditEvent): Item => ({
+    pk: e.tenantId ? tenantAuditPk(e.tenantId) : VENDOR_PARTITION,
+    sk: `${e.at}#${e.id}`,
+    gsi1pk: 'AUDIT',
+    gsi1sk: `${e.at}#${e.id}`,
+    ...e,
+  });
+  const fromItem = ({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest }: Item) => rest as unknown as AuditEvent;
+
+  return {
+    async put(e: AuditEvent) {
+      await db.put(table, toItem(e));
+    },
+    async listForTenant(tenantId: string, limit: number, startKey?: Item) {
+      const page = await db.query({
+        table,
+        keyCondition: 'pk = :pk',
+        values: { ':pk': tenantAuditPk(tenantId) },
+        limit,
+        startKey,
+        forward: false,
+      });
+      return { items: page.items.map(fromItem), lastKey: page.lastKey };
+    },
+    async listAll(limit: number, startKey?: Item) {
+      const page = await db.query({
+        table,
+        index: 'gsi1',
+        keyCondition: 'gsi1pk = :p',
+        values: { ':p': 'AUDIT' },
+        limit,
+        startKey,
+        forward: false,
+      });
+      return { items: page.items.map(fromItem), lastKey: page.lastKey };
+    },
+  };
+}
+export type AuditStore = ReturnType<typeof auditStore>;

@@ -1,0 +1,44 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Uniformly random base62 string (rejection sampling keeps it unbiased). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function base62Fixed(n: number, width: number): string {
+  let out = '';
+  let v = n >>> 0;
+  for (let i = 0; i < width; i++) {
+    out = BASE62[v % 62] + out;
+    v = Math.floor(v / 62);
+  }
+  return out;
+}
+
+/** Six base62 characters of CRC32: lets us reject a mistyped secret without a lookup. */
+export const checksum6 = (s: string) => base62Fixed(crc32(s), 6);
+
+export const hmacSha256 = (key: string | Buffer, data: string) =>
+  createHmac('sha256', key).update(data).digest();
+
+export const hmacHex = (key: string | Buffer, data: string) => hmacSha256(key, data).toString('hex');
+
+/** Constant-time comparison of two hex or base64 digests. */
+export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const ab = typeof a === 'string' ? Buffer.from(a) : a;
+  const bb = typeof b === 'string' ? Buffer.from(b) : b;
+  if (ab.length !== bb.length) return false;
+  return timingSafeEqual(ab, bb);
+}
+
+export const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
