@@ -26,6 +26,8 @@ export interface Config {
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   shutdownGraceMs: number;
+  /** Create missing tables on start (default: yes, except in production). */
+  createTables: boolean;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +88,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv === 'production' && apiKeyPepper === undefined) {
     throw new ConfigError('HM_API_KEY_PEPPER is required when NODE_ENV=production');
   }
+  if (nodeEnv === 'production' && str(env, 'REDIS_URL') === undefined) {
+    throw new ConfigError('REDIS_URL is required when NODE_ENV=production');
+  }
   const tablePrefix = str(env, 'HM_TABLE_PREFIX', 'hm-')!;
   if (!/^[A-Za-z0-9_.-]{0,200}$/.test(tablePrefix)) {
     throw new ConfigError('HM_TABLE_PREFIX may hold only letters, digits, "_", "." and "-"');
@@ -119,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'HM_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     rateLimitPerMinute: int(env, 'HM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     shutdownGraceMs: int(env, 'HM_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
 }
 

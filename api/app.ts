@@ -1,0 +1,86 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import addFormats from 'ajv-formats';
+import './fastify-types';
+import { newId } from '../shared/ids';
+import type { AppDeps } from './deps';
+import { Problem } from './schemas/common';
+import { registerProblemHandlers } from './plugins/problems';
+import { registerMetrics } from './plugins/metrics';
+import { registerOpenApi } from './plugins/openapi';
+import { registerAudit } from './plugins/audit';
+import { customerAuth, adminAuth } from './plugins/auth';
+import { registerRateLimit } from './plugins/rate-limit';
+import { registerIdempotency } from './plugins/idempotency';
+import { opsRoutes } from './routes/ops';
+import { tierRoutes } from './routes/customer/tiers';
+import { tenantSelfRoutes } from './routes/customer/tenant';
+import { apiKeyRoutes } from './routes/customer/api-keys';
+import { clusterRoutes } from './routes/customer/clusters';
+import { customerAuditRoutes } from './routes/customer/audit';
+import { adminTenantRoutes } from './routes/admin/tenants';
+import { adminClusterRoutes } from './routes/admin/clusters';
+import { adminAuditRoutes } from './routes/admin/audit';
+import { adminQueueRoutes } from './routes/admin/queues';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Builds the HTTP application: plugins, then the three audiences' route groups. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, services } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    // A caller's request id is kept when it is well-formed, so traces join up.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId('request');
+    },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      plugins: [addFormats.default ?? addFormats],
+    },
+    trustProxy: config.env === 'production',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('ctx', undefined);
+  app.decorateRequest('auditTarget', undefined);
+  app.decorateRequest('idempotency', undefined);
+  // Only JSON bodies: anything else is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addSchema(Problem);
+  registerProblemHandlers(app);
+  const metrics = await registerMetrics(app);
+  await registerOpenApi(app, config.publicUrl);
+  registerAudit(app, services.audit, metrics.auditWriteFailures);
+
+  await app.register(opsRoutes(deps));
+  await app.register(tierRoutes);
+
+  await app.register(async (customer) => {
+    customer.addHook('onRequest', customerAuth(services.apiKeys));
+    await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    registerIdempotency(customer, services.idempotency);
+    await customer.register(tenantSelfRoutes(deps));
+    await customer.register(apiKeyRoutes(deps));
+    await customer.register(clusterRoutes(deps));
+    await customer.register(customerAuditRoutes(deps));
+  });
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', adminAuth(services.adminVerifier));
+    await registerRateLimit(admin, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    registerIdempotency(admin, services.idempotency);
+    await admin.register(adminTenantRoutes(deps));
+    await admin.register(adminClusterRoutes(deps));
+    await admin.register(adminAuditRoutes(deps));
+    await admin.register(adminQueueRoutes(deps));
+  });
+
+  return app;
+}

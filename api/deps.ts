@@ -1,0 +1,28 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { AuditService } from '../services/audit/service';
+import type { ApiKeysService } from '../services/credentials/api-keys-service';
+import type { AdminVerifier } from '../services/credentials/admin-tokens';
+import type { ClustersService } from '../services/clusters/service';
+import type { IdempotencyService } from '../services/idempotency/service';
+import type { TenantsService } from '../services/tenants/service';
+import type { QueueOverview } from '../services/ops/queues';
+
+/** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  services: {
+    tenants: TenantsService;
+    apiKeys: ApiKeysService;
+    clusters: ClustersService;
+    audit: AuditService;
+    idempotency: IdempotencyService;
+    adminVerifier: AdminVerifier;
+    queues: QueueOverview;
+  };
+  /** Readiness probes: each resolves when its dependency answers. */
+  readiness: Record<string, () => Promise<void>>;
+}

@@ -1,0 +1,26 @@
+import type { RequestContext } from '../shared/actor';
+import type { ApiKeyScope } from '../services/credentials/scopes';
+import type { AdminRole } from '../services/credentials/admin-tokens';
+import type { IdempotencyOutcome } from '../services/idempotency/service';
+
+/** What a route declares about itself in `config`; the plugins act on it. */
+export interface RoutePolicy {
+  /** Customer routes: the API key scope required. */
+  scope?: ApiKeyScope;
+  /** Admin routes: the role required (reads default to viewer, writes to admin). */
+  adminRole?: AdminRole;
+  /** Mutations: the audit action and which path parameter names the target. */
+  audit?: { action: string; target: string; idParam?: string };
+  /** Creates: honour the Idempotency-Key header. */
+  idempotent?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RoutePolicy {}
+  interface FastifyRequest {
+    ctx: RequestContext | undefined;
+    /** Set by handlers whose target is only known once created, or whose tenant is not the caller's. */
+    auditTarget: { id?: string; tenantId?: string } | undefined;
+    idempotency: Extract<IdempotencyOutcome, { kind: 'proceed' }> | undefined;
+  }
+}

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import fastifyMetrics from 'fastify-metrics';
+import client from 'prom-client';
+
+export interface AppMetrics {
+  auditWriteFailures: client.Counter;
+}
+
+/**
+ * Prometheus metrics at GET /metrics (hidden from OpenAPI, outside every rate limit):
+ * process metrics, per-route latency, and the counters the app increments.
+ */
+export async function registerMetrics(app: FastifyInstance): Promise<AppMetrics> {
+  await app.register(fastifyMetrics, {
+    endpoint: { url: '/metrics', method: 'GET', schema: { hide: true }, handler: undefined as never },
+    clearRegisterOnInit: true,
+    routeMetrics: { enabled: { histogram: true, summary: false }, registeredRoutesOnly: true, routeBlacklist: ['/metrics'] },
+  });
+  return {
+    auditWriteFailures: new client.Counter({ name: 'hm_audit_write_failures_total', help: 'Audit events that could not be written' }),
+  };
+}

@@ -1,0 +1,17 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppDeps } from '../../deps';
+import { Page, PageQuery, problems } from '../../schemas/common';
+import { Cluster, ClusterStatus } from '../../schemas/clusters';
+
+const Query = Type.Object({ ...PageQuery.properties, status: Type.Optional(ClusterStatus) }, { additionalProperties: false });
+
+export const adminClusterRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
+  app.get(
+    '/admin/v1/clusters',
+    {
+      schema: { tags: ['admin'], summary: 'List every tenant\'s clusters', security: [{ adminJwt: [] }], querystring: Query, response: { 200: Page(Cluster), ...problems(400, 401, 403) } },
+    },
+    async (req) => deps.services.clusters.listAll(req.query.limit ?? 20, req.query.cursor, req.query.status),
+  );
+};

@@ -1,0 +1,15 @@
+import { Type } from 'typebox';
+import { Id, IsoTime } from './common';
+
+export const AuditEvent = Type.Object({
+  id: Id('auditEvent'),
+  at: IsoTime,
+  tenantId: Type.Union([Type.String(), Type.Null()]),
+  principal: Type.Object({ type: Type.String(), id: Type.String() }),
+  action: Type.String({ examples: ['cluster.create'] }),
+  target: Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }),
+  result: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+  errorCode: Type.Optional(Type.String()),
+  status: Type.Optional(Type.Integer()),
+  requestId: Type.String(),
+});

@@ -1,0 +1,76 @@
+import { Type } from 'typebox';
+import { Id, IsoTime } from './common';
+import { TierName } from './tiers';
+
+const ClusterName = Type.String({ pattern: '^[a-z][a-z0-9-]{1,62}$', description: 'Lower-case letters, digits and "-", 2..63 characters, starting with a letter' });
+const Region = Type.String({ pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 32, examples: ['us-east-1'] });
+const BucketUrl = Type.String({
+  pattern: '^(s3|gs|azblob)://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[\\x21-\\x7e]*)?$',
+  maxLength: 512,
+  description: 'Object-store URL of the customer\'s bucket: s3://, gs:// or azblob://',
+  examples: ['s3://acme-streaming-use1/harbormaster'],
+});
+
+export const ClusterConfig = Type.Object({
+  defaultPartitions: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  defaultRetentionMs: Type.Integer({ minimum: 60_000, maximum: 100 * 365 * 24 * 3600 * 1000 }),
+  autoCreateTopics: Type.Boolean(),
+});
+const ClusterConfigPatch = Type.Partial(ClusterConfig, { additionalProperties: false });
+
+export const Storage = Type.Object(
+  {
+    buckets: Type.Array(Type.Object({ region: Region, url: BucketUrl }, { additionalProperties: false }), { minItems: 1, maxItems: 3 }),
+    writeQuorum: Type.Integer({ minimum: 1, maximum: 3 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ClusterStatus = Type.Union([Type.Literal('provisioning'), Type.Literal('ready'), Type.Literal('deleting'), Type.Literal('deleted')]);
+
+export const Cluster = Type.Object({
+  id: Id('cluster'),
+  tenantId: Id('tenant'),
+  name: Type.String(),
+  tier: TierName,
+  regions: Type.Array(Type.String()),
+  storage: Storage,
+  config: ClusterConfig,
+  deletionProtection: Type.Boolean(),
+  status: ClusterStatus,
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  deletedAt: Type.Optional(IsoTime),
+  version: Type.Integer(),
+});
+
+export const CreateClusterBody = Type.Object(
+  {
+    name: ClusterName,
+    tier: Type.Optional(TierName),
+    regions: Type.Array(Region, { minItems: 1, maxItems: 3 }),
+    storage: Storage,
+    config: Type.Optional(ClusterConfigPatch),
+    deletionProtection: Type.Optional(Type.Boolean()),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        name: 'orders',
+        tier: 'pro',
+        regions: ['us-east-1'],
+        storage: { buckets: [{ region: 'us-east-1', url: 's3://acme-streaming-use1/orders' }], writeQuorum: 1 },
+        config: { defaultPartitions: 6, autoCreateTopics: true },
+        deletionProtection: true,
+      },
+    ],
+  },
+);
+
+export const UpdateClusterBody = Type.Object(
+  { tier: Type.Optional(TierName), config: Type.Optional(ClusterConfigPatch), deletionProtection: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1, examples: [{ deletionProtection: false }] },
+);
+
+export const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { startEngines, type Engines } from '../infra/local/embedded';
+import { RedisMissingError } from '../infra/local/redis-server';
+import { compose, type Runtime } from '../infra/compose';
+import { buildApp } from './app';
+
+/**
+ * The long-running entry point (`npm start`). HM_ROLE picks what this process runs: the HTTP
+ * API, the background workers, or both (the embedded default).
+ */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`harbormaster: configuration error: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel, { role: config.role });
+
+  let engines: Engines;
+  try {
+    engines = await startEngines(config);
+  } catch (e) {
+    if (e instanceof RedisMissingError) {
+      console.error(`harbormaster: ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const runtime: Runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, redisUrl: engines.redisUrl, logger });
+
+  let app: FastifyInstance | undefined;
+  if (config.role !== 'api') await runtime.startWorkers();
+  if (config.role !== 'workers') {
+    app = await buildApp(runtime.appDeps);
+    await app.listen({ port: config.port, host: config.host });
+  }
+  logger.info(
+    { role: config.role, dataDir: config.dataDir, embeddedDynamo: !config.dynamodbEndpoint, embeddedRedis: !config.redisUrl },
+    'harbormaster started',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining HTTP, closing workers');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    try {
+      await app?.close();
+      await runtime.close();
+      await engines.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('harbormaster: failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { AppDeps } from '../api/deps';
+import { systemClock, type Clock } from '../shared/clock';
+import type { Config } from '../shared/config';
+import { randomBase62 } from '../shared/crypto';
+import { cursorCodec } from '../shared/cursor';
+import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
+import { createLogger, type Logger } from '../shared/logger';
+import { createRedis } from '../shared/redis';
+import { readOrCreateSecretFile } from '../shared/secret-files';
+import { auditService } from '../services/audit/service';
+import { auditStore } from '../services/audit/store';
+import { clusterLifecycle } from '../services/clusters/lifecycle';
+import { clustersService } from '../services/clusters/service';
+import { clusterStore } from '../services/clusters/store';
+import { adminVerifier, loadLocalAdminIssuer, type LocalAdminIssuer } from '../services/credentials/admin-tokens';
+import { apiKeysService } from '../services/credentials/api-keys-service';
+import { apiKeyStore } from '../services/credentials/api-keys-store';
+import { idempotencyService } from '../services/idempotency/service';
+import { idempotencyStore } from '../services/idempotency/store';
+import { tenantsService } from '../services/tenants/service';
+import { tenantStore } from '../services/tenants/store';
+import { startWorkers, type RunningWorkers } from '../workers';
+import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
+import { ensureTables } from './local/ensure-tables';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+
+export interface ComposeOptions {
+  config: Config;
+  dynamoEndpoint?: string;
+  redisUrl: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
+  pepper?: string;
+  reconcileEveryMs?: number;
+}
+
+/**
+ * The composition root: builds every store and service once, for the server, the workers
+ * and the tests alike. Nothing else constructs services.
+ */
+export async function compose(opts: ComposeOptions) {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
+  if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
+  const db = new Db(dynamo);
+  const tables = tableNames(config.tablePrefix);
+  const redis: Redis = createRedis(opts.redisUrl, 'command');
+  const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
+  const queues = openQueues(bullConnection, config.queuePrefix);
+
+  const pepper =
+    opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
+  const cursors = cursorCodec(pepper);
+  const localIssuer: LocalAdminIssuer | undefined = config.admin.jwksUrl
+    ? undefined
+    : await loadLocalAdminIssuer(config.dataDir, config.admin.issuer, config.admin.audience);
+
+  const stores = {
+    tenants: tenantStore(db, tables.control),
+    apiKeys: apiKeyStore(db, tables.control),
+    clusters: clusterStore(db, tables.control),
+    audit: auditStore(db, tables.control),
+    idempotency: idempotencyStore(db, tables.control),
+  };
+  const jobs = lifecycleProducer(queues);
+  const audit = auditService({ store: stores.audit, clock, cursors });
+  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
+  const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
+  const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, clock, cursors });
+  const lifecycle = clusterLifecycle({
+    db,
+    metadataTable: tables.metadata,
+    controlTable: tables.control,
+    clusters: stores.clusters,
+    tenants: stores.tenants,
+    audit,
+    clock,
+    logger,
+  });
+
+  const services = {
+    tenants,
+    apiKeys,
+    clusters,
+    audit,
+    idempotency: idempotencyService({ store: stores.idempotency, clock }),
+    adminVerifier: adminVerifier({
+      issuer: config.admin.issuer,
+      audience: config.admin.audience,
+      local: localIssuer,
+      jwksUrl: config.admin.jwksUrl,
+    }),
+    queues: queueOverview(queues),
+  };
+
+  const appDeps: AppDeps = {
+    config,
+    logger,
+    redis,
+    services,
+    readiness: {
+      store: async () => {
+        await dynamo.send(new DescribeTableCommand({ TableName: tables.control }));
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+    },
+  };
+
+  let workers: RunningWorkers | undefined;
+  return {
+    config,
+    clock,
+    logger,
+    db,
+    tables,
+    redis,
+    queues,
+    stores,
+    services,
+    lifecycle,
+    localIssuer,
+    appDeps,
+    async startWorkers() {
+      workers = await startWorkers({
+        connection: bullConnection,
+        prefix: config.queuePrefix,
+        queues,
+        logger,
+        clock,
+        clusterLifecycle: lifecycle,
+        clusterStore: stores.clusters,
+        clusterJobs: jobs,
+        tenants,
+        reconcileEveryMs: opts.reconcileEveryMs,
+      });
+    },
+    /** Stops workers first (they finish their current job), then the connections. */
+    async close() {
+      await workers?.close();
+      await queues.close();
+      redis.disconnect();
+      dynamo.destroy();
+    },
+  };
+}
+export type Runtime = Awaited<ReturnType<typeof compose>>;

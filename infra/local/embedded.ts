@@ -1,0 +1,42 @@
+import path from 'node:path';
+import type { Config } from '../../shared/config';
+import { startDynalite } from './dynalite';
+import { startRedisServer } from './redis-server';
+
+export interface Engines {
+  dynamoEndpoint?: string;
+  redisUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: dynalite in this process (LevelDB under `<data>/dynamodb`) and a
+ * private redis-server child (`<data>/redis`), each only when no external one is configured.
+ */
+export async function startEngines(config: Config): Promise<Engines> {
+  const closers: (() => Promise<void>)[] = [];
+  let dynamoEndpoint = config.dynamodbEndpoint;
+  let redisUrl = config.redisUrl;
+  try {
+    if (!dynamoEndpoint && config.env !== 'production') {
+      const d = await startDynalite(path.join(config.dataDir, 'dynamodb'));
+      dynamoEndpoint = d.endpoint;
+      closers.push(d.close);
+    }
+    if (!redisUrl) {
+      const r = await startRedisServer(path.join(config.dataDir, 'redis'), true);
+      redisUrl = r.url;
+      closers.push(r.close);
+    }
+  } catch (e) {
+    for (const c of closers.reverse()) await c();
+    throw e;
+  }
+  return {
+    dynamoEndpoint,
+    redisUrl,
+    close: async () => {
+      for (const c of closers.reverse()) await c();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { systemContext } from '../../shared/actor';
+import type { Clock } from '../../shared/clock';
+import { isoTime } from '../../shared/clock';
+import type { Db } from '../../shared/dynamo';
+import type { Logger } from '../../shared/logger';
+import type { AuditService } from '../audit/service';
+import type { TenantStore } from '../tenants/store';
+import { clusterChildPrefix, metadataPartition } from './model';
+import type { ClusterStore } from './store';
+
+/** Other domains that hold per-cluster state register here to clean up on deletion. */
+export type ClusterDeletedHook = (tenantId: string, clusterId: string) => Promise<void>;
+
+const DELETED_RETENTION_S = 30 * 24 * 3600;
+
+/**
+ * The steps the lifecycle workers run. Each step is idempotent, so a job that is retried
+ * after a crash at any point finishes the work without doing any of it twice.
+ */
+export function clusterLifecycle(deps: {
+  db: Db;
+  metadataTable: string;
+  controlTable: string;
+  clusters: ClusterStore;
+  tenants: TenantStore;
+  audit: AuditService;
+  clock: Clock;
+  logger: Logger;
+  onDeleted?: ClusterDeletedHook[];
+}) {
+  const { db, metadataTable, controlTable, clusters, tenants, audit, clock } = deps;
+
+  return {
+    /** provisioning → ready: allocates the metadata home (lease item and journal header). */
+    async provision(tenantId: string, clusterId: string): Promise<'ready' | 'skipped'> {
+      const c = await clusters.get(tenantId, clusterId);
+      if (!c || c.status !== 'provisioning') return 'skipped';
+      const pk = metadataPartition(tenantId, clusterId);
+      const now = clock.now();
+      await db.put(metadataTable, { pk, sk: 'META', tenantId, clusterId, createdAt: isoTime(now), formatVersion: 1 }, { expr: 'attribute_not_exists(pk)' });
+      await db.put(metadataTable, { pk, sk: 'LEASE', holder: null, holderAddress: null, epoch: 0, expiresAt: 0 }, { expr: 'attribute_not_exists(pk)' });
+      const ready = await clusters.update(tenantId, clusterId, { status: ['provisioning'] }, { status: 'ready', metadataHome: { partitionKey: pk } }, isoTime(now));
+      if (!ready) return 'skipped';
+      await audit.record(systemContext('cluster-provisioner'), {
+        action: 'cluster.ready',
+        tenantId,
+        target: { type: 'cluster', id: clusterId },
+        result: 'success',
+      });
+      return 'ready';
+    },
+
+    /** deleting → deleted: removes every item of the cluster, then frees its name and slot. */
+    async destroy(tenantId: string, clusterId: string): Promise<'deleted' | 'skipped'> {
+      const c = await clusters.get(tenantId, clusterId);
+      if (!c || c.status !== 'deleting') return 'skipped';
+      for (const hook of deps.onDeleted ?? []) await hook(tenantId, clusterId);
+      await db.deleteMany(controlTable, await clusters.childKeys(tenantId, clusterChildPrefix(clusterId)));
+      const metaKeys: { pk: string; sk: string }[] = [];
+      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+        table: metadataTable,
+        keyCondition: 'pk = :pk',
+        values: { ':pk': metadataPartition(tenantId, clusterId) },
+      })) {
+        metaKeys.push({ pk: it.pk, sk: it.sk });
+      }
+      await db.deleteMany(metadataTable, metaKeys);
+      await clusters.releaseName(tenantId, c.name, clusterId);
+      const now = clock.now();
+      await tenants.removeCluster(tenantId, clusterId, isoTime(now));
+      const done = await clusters.update(
+        tenantId,
+        clusterId,
+        { status: ['deleting'] },
+        { status: 'deleted', deletedAt: isoTime(now), ttl: Math.floor(now / 1000) + DELETED_RETENTION_S },
+        isoTime(now),
+      );
+      if (!done) return 'skipped';
+      await audit.record(systemContext('cluster-deleter'), {
+        action: 'cluster.deleted',
+        tenantId,
+        target: { type: 'cluster', id: clusterId },
+        result: 'success',
+      });
+      return 'deleted';
+    },
+  };
+}
+export type ClusterLifecycle = ReturnType<typeof clusterLifecycle>;

@@ -1,0 +1,43 @@
+import type { TierName } from '../tiers/catalogue';
+
+export type ClusterStatus = 'provisioning' | 'ready' | 'deleting' | 'deleted';
+
+export interface ClusterConfig {
+  defaultPartitions: number;
+  defaultRetentionMs: number;
+  autoCreateTopics: boolean;
+}
+
+export interface ClusterStorage {
+  buckets: { region: string; url: string }[];
+  writeQuorum: number;
+}
+
+export interface Cluster {
+  id: string;
+  tenantId: string;
+  name: string;
+  tier: TierName;
+  regions: string[];
+  storage: ClusterStorage;
+  config: ClusterConfig;
+  deletionProtection: boolean;
+  status: ClusterStatus;
+  /** Where the cluster's metadata journal lives; set when provisioning completes. */
+  metadataHome?: { partitionKey: string };
+  createdAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+  version: number;
+}
+
+export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
+  defaultPartitions: 1,
+  defaultRetentionMs: 7 * 24 * 3600 * 1000,
+  autoCreateTopics: false,
+};
+
+/** The metadata table partition of a cluster (DESIGN.md section 5). */
+export const metadataPartition = (tenantId: string, clusterId: string) => `T#${tenantId}#C#${clusterId}`;
+/** Sort-key prefix, in the tenant's control partition, of items that belong to one cluster. */
+export const clusterChildPrefix = (clusterId: string) => `C#${clusterId}#`;

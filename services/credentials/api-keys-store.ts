@@ -1,0 +1,82 @@
+import type { Db, Item } from '../../shared/dynamo';
+import { tenantPk } from '../tenants/store';
+
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  scopes: string[];
+  /** HMAC-SHA256(pepper, secret material), hex. The secret itself is never stored. */
+  secretHash: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt?: string;
+  /** Absent until revoked (so the first revocation time is kept by `if_not_exists`). */
+  revokedAt?: string;
+}
+
+const sk = (id: string) => `APIKEY#${id}`;
+
+/**
+ * API keys live in their tenant's partition; `gsi1` maps the key id (from the presented
+ * secret) to that partition. The GSI only locates the item: authentication always re-reads
+ * the base item with a consistent read, so a revocation is seen at once.
+ */
+export function apiKeyStore(db: Db, table: string) {
+  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as ApiKey;
+  return {
+    async create(k: ApiKey) {
+      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.id), gsi1pk: sk(k.id), gsi1sk: 'APIKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+    },
+    async get(tenantId: string, id: string) {
+      const item = await db.get(table, { pk: tenantPk(tenantId), sk: sk(id) });
+      return item ? strip(item) : undefined;
+    },
+    /** Finds a key by id alone (authentication does not know the tenant yet). */
+    async findById(id: string) {
+      const page = await db.query<{ pk: string; sk: string }>({
+        table,
+        index: 'gsi1',
+        keyCondition: 'gsi1pk = :p',
+        values: { ':p': sk(id) },
+        limit: 1,
+      });
+      const hit = page.items[0];
+      if (!hit) return undefined;
+      const item = await db.get(table, { pk: hit.pk, sk: hit.sk });
+      return item ? strip(item) : undefined;
+    },
+    async list(tenantId: string, limit: number, startKey?: Item) {
+      const page = await db.query({
+        table,
+        keyCondition: 'pk = :pk AND begins_with(sk, :p)',
+        values: { ':pk': tenantPk(tenantId), ':p': 'APIKEY#' },
+        limit,
+        startKey,
+      });
+      return { items: page.items.map(strip), lastKey: page.lastKey };
+    },
+    async countActive(tenantId: string, nowIso: string) {
+      let n = 0;
+      for await (const k of db.queryAll<ApiKey>({
+        table,
+        keyCondition: 'pk = :pk AND begins_with(sk, :p)',
+        values: { ':pk': tenantPk(tenantId), ':p': 'APIKEY#' },
+      })) {
+        if (!k.revokedAt && (!k.expiresAt || k.expiresAt > nowIso)) n++;
+      }
+      return n;
+    },
+    /** Marks the key revoked; keeps the first revocation time when called again. */
+    async revoke(tenantId: string, id: string, nowIso: string) {
+      return db.update<ApiKey>({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(id) },
+        update: 'SET revokedAt = if_not_exists(revokedAt, :now)',
+        condition: 'attribute_exists(pk)',
+        values: { ':now': nowIso },
+      });
+    },
+  };
+}
+export type ApiKeyStore = ReturnType<typeof apiKeyStore>;

@@ -1,0 +1,136 @@
+import type { RequestContext } from '../../shared/actor';
+import type { Clock } from '../../shared/clock';
+import { isoTime } from '../../shared/clock';
+import type { CursorCodec } from '../../shared/cursor';
+import { conflict, notFound } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import { API_KEY_SCOPES } from '../credentials/scopes';
+import type { ApiKeysService } from '../credentials/api-keys-service';
+import type { ClusterStore } from '../clusters/store';
+import { TIERS, TIER_CATALOGUE_VERSION, tierAtMost, type TierName } from '../tiers/catalogue';
+import { effectiveLimits, type LimitOverrides } from '../tiers/limits';
+import type { Tenant, TenantStatus, TenantStore } from './store';
+
+/** The port through which tenant deletion is queued. */
+export interface TenantJobs {
+  purge(tenantId: string): Promise<void>;
+}
+
+export interface UpdateTenantInput {
+  name?: string;
+  tier?: TierName;
+  status?: Exclude<TenantStatus, 'deleting'>;
+  limitOverrides?: LimitOverrides;
+}
+
+export function tenantsService(deps: {
+  tenants: TenantStore;
+  clusters: ClusterStore;
+  apiKeys: ApiKeysService;
+  jobs: TenantJobs;
+  clock: Clock;
+  cursors: CursorCodec;
+}) {
+  const { tenants, clusters, apiKeys, jobs, clock, cursors } = deps;
+
+  async function get(id: string): Promise<Tenant> {
+    const t = await tenants.get(id);
+    if (!t) throw notFound('tenant_not_found', `Tenant ${id} does not exist.`);
+    return t;
+  }
+
+  /** A tier or limit change must not leave existing clusters beyond what the plan allows. */
+  async function checkPlanChange(t: Tenant, tier: TierName, overrides: LimitOverrides) {
+    const limits = effectiveLimits(tier, overrides);
+    if (t.clusterIds.length > limits.clustersPerTenant) {
+      throw conflict('limit_exceeded', `The tenant has ${t.clusterIds.length} clusters; the new plan allows ${limits.clustersPerTenant}.`);
+    }
+    if (TIERS[tier].rank >= TIERS[t.tier].rank) return;
+    const above: string[] = [];
+    for (const id of t.clusterIds) {
+      const c = await clusters.get(t.id, id);
+      if (c && c.status !== 'deleted' && !tierAtMost(c.tier, tier)) above.push(c.id);
+    }
+    if (above.length > 0) {
+      throw conflict('tier_downgrade_blocked', `Clusters on a tier above "${tier}" must be changed or deleted first.`, { clusters: above });
+    }
+  }
+
+  return {
+    get,
+
+    async create(ctx: RequestContext, input: { name: string; tier: TierName; limitOverrides?: LimitOverrides }) {
+      const now = clock.now();
+      const tenant: Tenant = {
+        id: newId('tenant', now),
+        name: input.name,
+        tier: input.tier,
+        status: 'active',
+        limitOverrides: input.limitOverrides ?? {},
+        clusterIds: [],
+        tierCatalogueVersion: TIER_CATALOGUE_VERSION,
+        version: 1,
+        createdAt: isoTime(now),
+        updatedAt: isoTime(now),
+      };
+      await tenants.create(tenant);
+      const apiKey = await apiKeys.issue(tenant.id, ctx.actor.id, { name: 'initial', scopes: [...API_KEY_SCOPES] });
+      return { tenant, apiKey };
+    },
+
+    async list(limit: number, cursor?: string) {
+      const page = await tenants.list(limit, cursors.decode('admin:tenants', cursor));
+      return { items: page.items, nextCursor: cursors.encode('admin:tenants', page.lastKey) ?? null };
+    },
+
+    async update(_ctx: RequestContext, id: string, input: UpdateTenantInput): Promise<Tenant> {
+      const t = await get(id);
+      if (t.status === 'deleting') throw conflict('tenant_deleting', `Tenant ${id} is being deleted.`);
+      const tier = input.tier ?? t.tier;
+      const overrides = input.limitOverrides ?? t.limitOverrides;
+      if (input.tier !== undefined || input.limitOverrides !== undefined) await checkPlanChange(t, tier, overrides);
+      const updated = await tenants.update(
+        id,
+        t.version,
+        {
+          name: input.name,
+          tier: input.tier,
+          status: input.status,
+          limitOverrides: input.limitOverrides,
+          tierCatalogueVersion: input.tier ? TIER_CATALOGUE_VERSION : undefined,
+        },
+        isoTime(clock.now()),
+      );
+      if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
+      return updated;
+    },
+
+    /** Refused while the tenant has clusters; otherwise marks it deleting and queues the purge. */
+    async delete(_ctx: RequestContext, id: string): Promise<Tenant> {
+      const t = await get(id);
+      if (t.status === 'deleting') {
+        // A retried delete re-queues the purge (the job id makes it idempotent).
+        await jobs.purge(id);
+        return t;
+      }
+      if (t.clusterIds.length > 0) {
+        throw conflict('tenant_has_clusters', `Delete the tenant's ${t.clusterIds.length} cluster(s) first.`, { clusters: t.clusterIds });
+      }
+      const updated = await tenants.update(id, t.version, { status: 'deleting' }, isoTime(clock.now()));
+      if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
+      await jobs.purge(id);
+      return updated;
+    },
+
+    /** Worker step: removes the tenant's items (its audit trail is kept for compliance). */
+    async purge(id: string): Promise<'purged' | 'skipped'> {
+      const t = await tenants.get(id);
+      if (!t || t.status !== 'deleting') return 'skipped';
+      const keys = (await tenants.partitionKeys(id)).filter((k) => k.sk !== 'TENANT');
+      await deps.tenants.removeMany(keys);
+      await tenants.remove(id);
+      return 'purged';
+    },
+  };
+}
+export type TenantsService = ReturnType<typeof tenantsService>;

@@ -1,0 +1,71 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { ClusterJobs } from '../services/clusters/service';
+import type { TenantJobs } from '../services/tenants/service';
+import type { QueueOverview } from '../services/ops/queues';
+
+/** Queue names. One lifecycle queue for control-plane work; maintenance for periodic sweeps. */
+export const QUEUE = {
+  lifecycle: 'lifecycle',
+  maintenance: 'maintenance',
+} as const;
+
+export type LifecycleJob =
+  | { name: 'cluster.provision'; data: { tenantId: string; clusterId: string } }
+  | { name: 'cluster.destroy'; data: { tenantId: string; clusterId: string } }
+  | { name: 'tenant.purge'; data: { tenantId: string } };
+
+export type MaintenanceJob = { name: 'reconcile'; data: Record<string, never> };
+
+/** Bounded retries with exponential backoff; finished jobs are kept a while for the console. */
+export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export interface Queues {
+  lifecycle: Queue;
+  maintenance: Queue;
+  close(): Promise<void>;
+}
+
+export function openQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const lifecycle = new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS });
+  const maintenance = new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } });
+  return {
+    lifecycle,
+    maintenance,
+    close: async () => {
+      await Promise.all([lifecycle.close(), maintenance.close()]);
+    },
+  };
+}
+
+/**
+ * The producer side that services call. Job ids are derived from the target, so queuing the
+ * same work twice (a retried request, the reconciler) adds it once.
+ */
+export function lifecycleProducer(queues: Queues): ClusterJobs & TenantJobs {
+  const add = async (job: LifecycleJob, id: string) => {
+    await queues.lifecycle.add(job.name, job.data, { jobId: id });
+  };
+  return {
+    provision: (tenantId, clusterId) => add({ name: 'cluster.provision', data: { tenantId, clusterId } }, `cluster-provision-${clusterId}`),
+    destroy: (tenantId, clusterId) => add({ name: 'cluster.destroy', data: { tenantId, clusterId } }, `cluster-destroy-${clusterId}`),
+    purge: (tenantId) => add({ name: 'tenant.purge', data: { tenantId } }, `tenant-purge-${tenantId}`),
+  };
+}
+
+export function queueOverview(queues: Queues): QueueOverview {
+  return {
+    async counts() {
+      return Promise.all(
+        [queues.lifecycle, queues.maintenance].map(async (q) => ({
+          name: q.name,
+          counts: await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'),
+        })),
+      );
+    },
+  };
+}
