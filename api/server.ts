@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { startEngines, type Engines } from '../infra/local/embedded';
 import { RedisMissingError } from '../infra/local/redis-server';
+import { DataDirInUseError } from '../infra/local/data-dir-lock';
 import { compose, type Runtime } from '../infra/compose';
 import { buildApp } from './app';
 
@@ -27,7 +28,7 @@ async function main() {
   try {
     engines = await startEngines(config);
   } catch (e) {
-    if (e instanceof RedisMissingError) {
+    if (e instanceof RedisMissingError || e instanceof DataDirInUseError) {
       console.error(`harbormaster: ${e.message}`);
       process.exit(1);
     }

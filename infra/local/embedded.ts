@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../../shared/config';
 import { startDynalite } from './dynalite';
 import { startRedisServer } from './redis-server';
+import { lockDataDir } from './data-dir-lock';
 
 export interface Engines {
   dynamoEndpoint?: string;
@@ -17,6 +18,11 @@ export async function startEngines(config: Config): Promise<Engines> {
   const closers: (() => Promise<void>)[] = [];
   let dynamoEndpoint = config.dynamodbEndpoint;
   let redisUrl = config.redisUrl;
+  const embedded = (!dynamoEndpoint && config.env !== 'production') || !redisUrl;
+  if (embedded) {
+    const unlock = lockDataDir(config.dataDir);
+    closers.push(async () => unlock());
+  }
   try {
     if (!dynamoEndpoint && config.env !== 'production') {
       const d = await startDynalite(path.join(config.dataDir, 'dynamodb'));
