@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../shared/config';
+
+test('config: defaults need no environment', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.role, 'all');
+  assert.equal(c.dynamodbEndpoint, undefined);
+  assert.equal(c.redisUrl, undefined);
+  assert.equal(c.admin.issuer, 'harbormaster-local');
+  assert.equal(c.createTables, true);
+});
+
+test('config: bad values stop start-up with a message naming the variable', () => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT=eighty is not a whole number/],
+    [{ PORT: '70000' }, /PORT=70000 is out of range/],
+    [{ HM_ROLE: 'everything' }, /HM_ROLE=everything is not one of all, api, workers/],
+    [{ REDIS_URL: 'http://x' }, /REDIS_URL must use redis: or rediss:/],
+    [{ DYNAMODB_ENDPOINT: 'not a url' }, /DYNAMODB_ENDPOINT is not a valid URL/],
+    [{ HM_API_KEY_PEPPER: 'short' }, /HM_API_KEY_PEPPER must be at least 32/],
+    [{ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' }, /HM_API_KEY_PEPPER is required/],
+    [{ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40) }, /REDIS_URL is required/],
+    [{ HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json' }, /HM_ADMIN_ISSUER is required/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud/],
+  ];
+  for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message));
+});
+
+test('config: production defaults do not create tables', () => {
+  const c = loadConfig({ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40), REDIS_URL: 'redis://r:6379' });
+  assert.equal(c.createTables, false);
+});
