@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adminTokenCli, http, startServerProcess } from '../helpers/server-process';
+import { eventually, singleRegionCluster } from '../helpers/harness';
+
+test('npm start: embedded engines, admin-token CLI, graceful Ctrl-C, data survives a restart, no secrets in logs', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-e2e-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env = { HM_DATA_DIR: dataDir };
+  // The CLI works before the server has ever run; the server then accepts its token.
+  const cli = adminTokenCli(env);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal((statSync(path.join(dataDir, 'keys', 'admin-issuer.jwk.json')).mode & 0o777).toString(8), '600');
+
+  const s1 = await startServerProcess(env);
+  const created = await http(`${s1.url}/admin/v1/tenants`, 'POST', cli.token, { name: 'Acme', tier: 'pro' });
+  assert.equal(created.status, 201);
+  const key = created.body.apiKey.secret as string;
+  const cluster = await http(`${s1.url}/v1/clusters`, 'POST', key, singleRegionCluster('orders'));
+  assert.equal(cluster.status, 202);
+  await eventually(async () => (await http(`${s1.url}/v1/clusters/${cluster.body.id}`, 'GET', key)).body.status === 'ready', 15_000);
+  // A token minted while the server runs works too.
+  assert.equal((await http(`${s1.url}/admin/v1/tenants`, 'GET', adminTokenCli(env).token)).status, 200);
+
+  assert.equal(await s1.stop('SIGINT'), 0, 'Ctrl-C exits cleanly');
+  assert.match(s1.output(), /shutting down/);
+  assert.match(s1.output(), /"msg":"stopped"/);
+  for (const secret of [key, cli.token]) assert.ok(!s1.output().includes(secret), 'logs never hold a secret or token');
+
+  const s2 = await startServerProcess(env);
+  try {
+    const again = await http(`${s2.url}/v1/clusters/${cluster.body.id}`, 'GET', key);
+    assert.equal(again.status, 200, 'the API key and the cluster survived the restart');
+    assert.equal(again.body.status, 'ready');
+  } finally {
+    assert.equal(await s2.stop('SIGTERM'), 0);
+  }
+});
