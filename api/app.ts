@@ -9,7 +9,7 @@ import { registerProblemHandlers } from './plugins/problems';
 import { registerMetrics } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
-import { customerAuth, adminAuth } from './plugins/auth';
+import { agentAuth, customerAuth, adminAuth } from './plugins/auth';
 import { registerRateLimit } from './plugins/rate-limit';
 import { registerIdempotency } from './plugins/idempotency';
 import { opsRoutes } from './routes/ops';
@@ -22,6 +22,12 @@ import { adminTenantRoutes } from './routes/admin/tenants';
 import { adminClusterRoutes } from './routes/admin/clusters';
 import { adminAuditRoutes } from './routes/admin/audit';
 import { adminQueueRoutes } from './routes/admin/queues';
+import { adminFleetRoutes } from './routes/admin/fleet';
+import { agentKeyRoutes } from './routes/customer/agent-keys';
+import { customerAgentRoutes } from './routes/customer/agents';
+import { agentTokenRoutes } from './routes/agent/token';
+import { agentFleetRoutes } from './routes/agent/fleet';
+import { jwksRoutes } from './routes/jwks';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -61,6 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes(deps));
   await app.register(tierRoutes);
+  await app.register(jwksRoutes(deps));
+  await app.register(agentTokenRoutes(deps));
 
   await app.register(async (customer) => {
     customer.addHook('onRequest', customerAuth(services.apiKeys));
@@ -70,6 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(apiKeyRoutes(deps));
     await customer.register(clusterRoutes(deps));
     await customer.register(customerAuditRoutes(deps));
+    await customer.register(agentKeyRoutes(deps));
+    await customer.register(customerAgentRoutes(deps));
   });
 
   await app.register(async (admin) => {
@@ -80,6 +90,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminClusterRoutes(deps));
     await admin.register(adminAuditRoutes(deps));
     await admin.register(adminQueueRoutes(deps));
+    await admin.register(adminFleetRoutes(deps));
+  });
+
+  // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency
+  // header (their writes are idempotent by design: agent id, file id, job lease token).
+  await app.register(async (agent) => {
+    agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
+    await agent.register(agentFleetRoutes(deps));
   });
 
   return app;

@@ -8,6 +8,12 @@ import type { ClustersService } from '../services/clusters/service';
 import type { IdempotencyService } from '../services/idempotency/service';
 import type { TenantsService } from '../services/tenants/service';
 import type { QueueOverview } from '../services/ops/queues';
+import type { AgentKeysService } from '../services/credentials/agent-keys-service';
+import type { AgentTokens } from '../services/credentials/agent-tokens';
+import type { Revocations } from '../services/credentials/revocations';
+import type { SigningKeys } from '../services/credentials/signing-keys';
+import type { FleetService } from '../services/agents/service';
+import type { FleetOverview } from '../services/agents/overview';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -22,6 +28,12 @@ export interface AppDeps {
     idempotency: IdempotencyService;
     adminVerifier: AdminVerifier;
     queues: QueueOverview;
+    agentKeys: AgentKeysService;
+    agentTokens: AgentTokens;
+    revocations: Revocations;
+    signingKeys: SigningKeys;
+    fleet: FleetService;
+    fleetOverview: FleetOverview;
   };
   /** Readiness probes: each resolves when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;

@@ -13,6 +13,8 @@ export interface RoutePolicy {
   audit?: { action: string; target: string; idParam?: string };
   /** Creates: honour the Idempotency-Key header. */
   idempotent?: boolean;
+  /** Agent routes that write metadata or take jobs: refused to read-only agents. */
+  agentWrite?: boolean;
 }
 
 declare module 'fastify' {

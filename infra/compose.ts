@@ -24,6 +24,19 @@ import { tenantStore } from '../services/tenants/store';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
+import { deriveKey } from '../shared/crypto';
+import { agentKeysService } from '../services/credentials/agent-keys-service';
+import { agentKeyStore } from '../services/credentials/agent-keys-store';
+import { agentTokens } from '../services/credentials/agent-tokens';
+import { revocations as revocationLog } from '../services/credentials/revocations';
+import { revocationStore } from '../services/credentials/revocations-store';
+import { signingKeys as signingKeyService } from '../services/credentials/signing-keys';
+import { signingKeyStore } from '../services/credentials/signing-keys-store';
+import { clusterCache } from '../services/clusters/cluster-cache';
+import { fleetService } from '../services/agents/service';
+import { fleetOverview } from '../services/agents/overview';
+import { liveStore } from '../services/agents/live-store';
+import { memberStore } from '../services/agents/members-store';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 export interface ComposeOptions {
@@ -35,6 +48,7 @@ export interface ComposeOptions {
   /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
   pepper?: string;
   reconcileEveryMs?: number;
+  livenessEveryMs?: number;
 }
 
 /**
@@ -66,12 +80,33 @@ export async function compose(opts: ComposeOptions) {
     clusters: clusterStore(db, tables.control),
     audit: auditStore(db, tables.control),
     idempotency: idempotencyStore(db, tables.control),
+    agentKeys: agentKeyStore(db, tables.control),
+    members: memberStore(db, tables.control),
+    signingKeys: signingKeyStore(db, tables.control),
+    revocations: revocationStore(db, tables.control),
+    live: liveStore(redis, config.queuePrefix),
   };
+  const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
+  const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
+  await revocations.start();
+  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
+  const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
+  const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
-  const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, clock, cursors });
+  const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, revocations, clock, cursors });
+  const fleet = fleetService({
+    live: stores.live,
+    members: stores.members,
+    clusters: clusterContexts,
+    audit,
+    clock,
+    cursors,
+    intervalMs: config.agents.heartbeatIntervalMs,
+    recommendedVersion: config.agents.recommendedVersion,
+  });
   const lifecycle = clusterLifecycle({
     db,
     metadataTable: tables.metadata,
@@ -81,6 +116,10 @@ export async function compose(opts: ComposeOptions) {
     audit,
     clock,
     logger,
+    onDeleted: [
+      (tenantId, clusterId) => fleet.forgetCluster(tenantId, clusterId),
+      (_tenantId, clusterId) => revocations.revoke('cluster', clusterId),
+    ],
   });
 
   const services = {
@@ -96,6 +135,12 @@ export async function compose(opts: ComposeOptions) {
       jwksUrl: config.admin.jwksUrl,
     }),
     queues: queueOverview(queues),
+    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
+    agentTokens: tokens,
+    revocations,
+    signingKeys,
+    fleet,
+    fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
   const appDeps: AppDeps = {
@@ -138,11 +183,19 @@ export async function compose(opts: ComposeOptions) {
         clusterStore: stores.clusters,
         clusterJobs: jobs,
         tenants,
-        reconcileEveryMs: opts.reconcileEveryMs,
+        fleet,
+        signingKeys,
+        schedule: {
+          reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
+          livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
+          signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
+          signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
+        },
       });
     },
     /** Stops workers first (they finish their current job), then the connections. */
     async close() {
+      revocations.stop();
       await workers?.close();
       await queues.close();
       redis.disconnect();

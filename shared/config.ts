@@ -28,6 +28,14 @@ export interface Config {
   shutdownGraceMs: number;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
+  agents: {
+    tokenTtlSeconds: number;
+    heartbeatIntervalMs: number;
+    signingKeyRotateEverySeconds: number;
+    /** Agents older than this get `upgrade-available`; unset: the newest version seen. */
+    recommendedVersion?: string;
+    revocationPollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -124,8 +132,21 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'HM_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     rateLimitPerMinute: int(env, 'HM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     shutdownGraceMs: int(env, 'HM_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    agents: {
+      tokenTtlSeconds: int(env, 'HM_AGENT_TOKEN_TTL_S', 600, 60, 900),
+      heartbeatIntervalMs: int(env, 'HM_HEARTBEAT_INTERVAL_MS', 5000, 100, 300_000),
+      signingKeyRotateEverySeconds: int(env, 'HM_SIGNING_KEY_ROTATE_EVERY_S', 86_400, 60, 90 * 86_400),
+      recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
+      revocationPollMs: int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000),
+    },
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
+}
+
+function semver(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(raw)) throw new ConfigError(`${name}=${raw} is not a version like 1.4.2`);
+  return raw;
 }
 
 function fail(message: string): never {

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '../../shared/errors';
+import { forbidden, notFound, unauthorized } from '../../shared/errors';
+import type { AgentTokens } from '../../services/credentials/agent-tokens';
+import type { Revocations } from '../../services/credentials/revocations';
 import type { ApiKeysService } from '../../services/credentials/api-keys-service';
 import type { AdminVerifier } from '../../services/credentials/admin-tokens';
 
@@ -34,5 +36,30 @@ export function adminAuth(verifier: AdminVerifier) {
     if (!admin.roles.includes('admin') && !admin.roles.includes(needed)) {
       throw forbidden('insufficient_role', `This route needs the "${needed}" role.`);
     }
+  };
+}
+
+/**
+ * onRequest hook for agent routes: a verified agent JWT whose credentials have not been
+ * revoked, used only on its own cluster's paths (another cluster's path is a 404, as if it
+ * did not exist), and only for reads when the agent key is read-only.
+ */
+export function agentAuth(tokens: AgentTokens, revocations: Revocations) {
+  return async (req: FastifyRequest) => {
+    const claims = await tokens.verify(bearerToken(req));
+    if (revocations.isRevoked(claims.issuedAtMs, claims)) {
+      throw unauthorized('token_revoked', 'The agent key, its cluster or its tenant was revoked; exchange a valid agent key for a new token.');
+    }
+    const clusterId = (req.params as { clusterId?: string }).clusterId;
+    if (clusterId !== undefined && clusterId !== claims.clusterId) {
+      throw notFound('cluster_not_found', `Cluster ${clusterId} does not exist.`);
+    }
+    if (req.routeOptions.config.agentWrite && claims.access !== 'read-write') {
+      throw forbidden('read_only_agent', 'This agent key is read-only.');
+    }
+    req.ctx = {
+      actor: { kind: 'agent', id: claims.agentKeyId, tenantId: claims.tenantId, clusterId: claims.clusterId, access: claims.access },
+      requestId: req.id,
+    };
   };
 }

@@ -38,3 +38,4 @@ export function secretFormat(secretPrefix: 'hm_sk' | 'hm_ak', idPrefix: 'key' | 
 }
 
 export const apiKeyFormat = secretFormat('hm_sk', 'key');
+export const agentKeyFormat = secretFormat('hm_ak', 'akn');

@@ -10,6 +10,7 @@ import type { ClusterStore } from '../clusters/store';
 import { TIERS, TIER_CATALOGUE_VERSION, tierAtMost, type TierName } from '../tiers/catalogue';
 import { effectiveLimits, type LimitOverrides } from '../tiers/limits';
 import type { Tenant, TenantStatus, TenantStore } from './store';
+import type { Revocations } from '../credentials/revocations';
 
 /** The port through which tenant deletion is queued. */
 export interface TenantJobs {
@@ -28,10 +29,11 @@ export function tenantsService(deps: {
   clusters: ClusterStore;
   apiKeys: ApiKeysService;
   jobs: TenantJobs;
+  revocations: Revocations;
   clock: Clock;
   cursors: CursorCodec;
 }) {
-  const { tenants, clusters, apiKeys, jobs, clock, cursors } = deps;
+  const { tenants, clusters, apiKeys, jobs, revocations, clock, cursors } = deps;
 
   async function get(id: string): Promise<Tenant> {
     const t = await tenants.get(id);
@@ -102,6 +104,8 @@ export function tenantsService(deps: {
         isoTime(clock.now()),
       );
       if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
+      // Agent tokens outlive the request that suspends: revoke them explicitly.
+      if (input.status === 'suspended' && t.status !== 'suspended') await revocations.revoke('tenant', id);
       return updated;
     },
 
@@ -118,6 +122,7 @@ export function tenantsService(deps: {
       }
       const updated = await tenants.update(id, t.version, { status: 'deleting' }, isoTime(clock.now()));
       if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
+      await revocations.revoke('tenant', id);
       await jobs.purge(id);
       return updated;
     },

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppDeps } from '../../deps';
+import { Id, problems } from '../../schemas/common';
+import { AgentParams, Discovery, DiscoveryQuery, HeartbeatBody, HeartbeatResponse, RegisterBody, RegisterResponse } from '../../schemas/agents';
+import { agentOf } from './agent-of';
+
+const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
+
+export const agentFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
+  const fleet = deps.services.fleet;
+  const security = [{ agentJwt: [] }];
+
+  app.post(
+    '/agent/v1/clusters/:clusterId/agents',
+    {
+      schema: {
+        tags: ['agent'],
+        summary: 'Register (idempotent on agentId)',
+        security,
+        params: ClusterParams,
+        body: RegisterBody,
+        response: { 200: RegisterResponse, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (req) => {
+      const a = agentOf(req);
+      return fleet.register(req.ctx!, a.tenantId, a.clusterId, req.body);
+    },
+  );
+
+  app.post(
+    '/agent/v1/clusters/:clusterId/agents/:agentId/heartbeat',
+    {
+      schema: {
+        tags: ['agent'],
+        summary: 'Heartbeat with counters; the answer carries the next interval and directives',
+        security,
+        params: AgentParams,
+        body: HeartbeatBody,
+        response: { 200: HeartbeatResponse, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const a = agentOf(req);
+      return fleet.heartbeat(req.ctx!, a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+    },
+  );
+
+  app.delete(
+    '/agent/v1/clusters/:clusterId/agents/:agentId',
+    {
+      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+    },
+    async (req, reply) => {
+      const a = agentOf(req);
+      await fleet.deregister(req.ctx!, a.tenantId, a.clusterId, req.params.agentId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/agent/v1/clusters/:clusterId/discovery',
+    {
+      schema: {
+        tags: ['agent'],
+        summary: 'Live proxy agents, same zone first, for answering Kafka Metadata requests',
+        security,
+        params: ClusterParams,
+        querystring: DiscoveryQuery,
+        response: { 200: Discovery, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const a = agentOf(req);
+      return fleet.discovery(a.tenantId, a.clusterId, req.query.zone);
+    },
+  );
+};

@@ -1,0 +1,43 @@
+import type { Db, Item } from '../../shared/dynamo';
+import { tenantPk } from '../tenants/store';
+import { clusterChildPrefix } from '../clusters/model';
+import type { AgentMember } from './model';
+
+const sk = (clusterId: string, agentId: string) => `${clusterChildPrefix(clusterId)}AGENT#${agentId}`;
+
+/** Durable agent membership: one item per agent id, a child of its cluster. */
+export function memberStore(db: Db, table: string) {
+  const strip = ({ pk: _p, sk: _s, ...rest }: Item) => rest as unknown as AgentMember;
+  return {
+    async get(tenantId: string, clusterId: string, agentId: string) {
+      const it = await db.get(table, { pk: tenantPk(tenantId), sk: sk(clusterId, agentId) });
+      return it ? strip(it) : undefined;
+    },
+    async put(m: AgentMember) {
+      await db.put(table, { pk: tenantPk(m.tenantId), sk: sk(m.clusterId, m.agentId), ...m });
+    },
+    /** Sets the state if it differs; returns false when it already was `state` (or the agent is unknown). */
+    async setState(tenantId: string, clusterId: string, agentId: string, state: AgentMember['state'], nowIso: string) {
+      const out = await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(clusterId, agentId) },
+        update: 'SET #state = :s, updatedAt = :now',
+        condition: 'attribute_exists(pk) AND #state <> :s',
+        names: { '#state': 'state' },
+        values: { ':s': state, ':now': nowIso },
+      });
+      return out !== undefined;
+    },
+    async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
+      const page = await db.query({
+        table,
+        keyCondition: 'pk = :pk AND begins_with(sk, :p)',
+        values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENT#` },
+        limit,
+        startKey,
+      });
+      return { items: page.items.map(strip), lastKey: page.lastKey };
+    },
+  };
+}
+export type MemberStore = ReturnType<typeof memberStore>;

@@ -1,0 +1,61 @@
+import type { Db, Item } from '../../shared/dynamo';
+import { tenantPk } from '../tenants/store';
+import { clusterChildPrefix } from '../clusters/model';
+
+export type AgentAccess = 'read-write' | 'read-only';
+
+export interface AgentKey {
+  id: string;
+  tenantId: string;
+  clusterId: string;
+  name: string;
+  access: AgentAccess;
+  secretHash: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt?: string;
+}
+
+const sk = (clusterId: string, id: string) => `${clusterChildPrefix(clusterId)}AGENTKEY#${id}`;
+
+/**
+ * Agent keys are cluster children in the tenant's partition (deleted with the cluster);
+ * `gsi1` maps the key id to its item for the token exchange, which then re-reads it
+ * consistently.
+ */
+export function agentKeyStore(db: Db, table: string) {
+  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as AgentKey;
+  return {
+    async create(k: AgentKey) {
+      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), gsi1pk: `AGENTKEY#${k.id}`, gsi1sk: 'AGENTKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+    },
+    async findById(id: string) {
+      const page = await db.query<{ pk: string; sk: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p', values: { ':p': `AGENTKEY#${id}` }, limit: 1 });
+      const hit = page.items[0];
+      if (!hit) return undefined;
+      const item = await db.get(table, { pk: hit.pk, sk: hit.sk });
+      return item ? strip(item) : undefined;
+    },
+    async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
+      const page = await db.query({
+        table,
+        keyCondition: 'pk = :pk AND begins_with(sk, :p)',
+        values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENTKEY#` },
+        limit,
+        startKey,
+      });
+      return { items: page.items.map(strip), lastKey: page.lastKey };
+    },
+    async revoke(tenantId: string, clusterId: string, id: string, nowIso: string) {
+      const item = await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
+        update: 'SET revokedAt = if_not_exists(revokedAt, :now)',
+        condition: 'attribute_exists(pk)',
+        values: { ':now': nowIso },
+      });
+      return item ? strip(item) : undefined;
+    },
+  };
+}
+export type AgentKeyStore = ReturnType<typeof agentKeyStore>;

@@ -1,0 +1,98 @@
+import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../../shared/clock';
+import { randomBase62, sha256Hex } from '../../shared/crypto';
+import { unauthorized } from '../../shared/errors';
+import { jwtFailure } from './jwt-errors';
+import type { AgentAccess } from './agent-keys-store';
+import type { SigningKeys } from './signing-keys';
+
+export const AGENT_AUDIENCE = 'agent';
+export const AGENT_TOKEN_TYPE = 'agent+jwt';
+const ALG = 'EdDSA';
+
+export interface AgentClaims {
+  agentKeyId: string;
+  tenantId: string;
+  clusterId: string;
+  access: AgentAccess;
+  issuedAtMs: number;
+  expiresAtMs: number;
+}
+
+/**
+ * Short-lived agent JWTs: EdDSA, `aud=agent`, `typ=agent+jwt`, signed with the current
+ * signing key. Verification pins algorithm, issuer, audience and type, so admin tokens and
+ * API keys can never stand in for one. Verified tokens are cached by hash until they
+ * expire, so the heartbeat path does not pay for a signature check on every beat.
+ */
+export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: string; ttlSeconds: number; cacheSize?: number }) {
+  const { keys, clock, issuer, ttlSeconds } = deps;
+  const cache = new LRUCache<string, AgentClaims>({ max: deps.cacheSize ?? 100_000 });
+
+  return {
+    ttlSeconds,
+
+    async issue(input: { agentKeyId: string; tenantId: string; clusterId: string; access: AgentAccess }) {
+      const { kid, privateKey } = await keys.current();
+      const now = clock.now();
+      const exp = Math.floor(now / 1000) + ttlSeconds;
+      const token = await new SignJWT({ tid: input.tenantId, cid: input.clusterId, acc: input.access, iat_ms: now })
+        .setProtectedHeader({ alg: ALG, kid, typ: AGENT_TOKEN_TYPE })
+        .setIssuer(issuer)
+        .setAudience(AGENT_AUDIENCE)
+        .setSubject(input.agentKeyId)
+        .setIssuedAt(Math.floor(now / 1000))
+        .setExpirationTime(exp)
+        .setJti(randomBase62(16))
+        .sign(privateKey);
+      return { token, expiresAtMs: exp * 1000 };
+    },
+
+    async verify(token: string): Promise<AgentClaims> {
+      const hash = sha256Hex(token);
+      const hit = cache.get(hash);
+      if (hit) {
+        if (hit.expiresAtMs > clock.now()) return hit;
+        cache.delete(hash);
+        throw unauthorized('token_expired', 'The token has expired.');
+      }
+      let kid: string | undefined;
+      try {
+        kid = decodeProtectedHeader(token).kid;
+      } catch {
+        throw unauthorized('malformed_credentials', 'The bearer token is not a valid JWT.');
+      }
+      const key = kid ? await keys.publicKey(kid) : undefined;
+      if (!key) throw unauthorized('unknown_signing_key', 'The token was signed by a key this server does not know.');
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, key, {
+          algorithms: [ALG],
+          issuer,
+          audience: AGENT_AUDIENCE,
+          typ: AGENT_TOKEN_TYPE,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+          currentDate: new Date(clock.now()),
+        }));
+      } catch (e) {
+        throw jwtFailure(e);
+      }
+      const { sub, tid, cid, acc, iat_ms: iatMs, exp } = payload as JWTPayload & { tid?: unknown; cid?: unknown; acc?: unknown; iat_ms?: unknown };
+      if (typeof tid !== 'string' || typeof cid !== 'string' || (acc !== 'read-write' && acc !== 'read-only') || typeof sub !== 'string') {
+        throw unauthorized('invalid_token_claims', 'The agent token lacks its tenant, cluster or access claims.');
+      }
+      const claims: AgentClaims = {
+        agentKeyId: sub,
+        tenantId: tid,
+        clusterId: cid,
+        access: acc,
+        issuedAtMs: typeof iatMs === 'number' ? iatMs : payload.iat! * 1000,
+        expiresAtMs: exp! * 1000,
+      };
+      cache.set(hash, claims, { ttl: Math.max(1, claims.expiresAtMs - clock.now()) });
+      return claims;
+    },
+  };
+}
+export type AgentTokens = ReturnType<typeof agentTokens>;
