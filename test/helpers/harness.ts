@@ -13,6 +13,8 @@ import { startTestRedis } from './redis';
 
 export interface HarnessOptions {
   workers?: boolean;
+  /** Run a second control-plane process on the same store and Redis as this one. */
+  shareWith?: { config: { dataDir: string; queuePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
@@ -31,13 +33,14 @@ export interface Reply {
  * Fastify's inject, so every plugin, schema and hook runs as in production.
  */
 export async function startHarness(opts: HarnessOptions = {}) {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
-  const dynamo = await startDynalite();
-  const redis = await startTestRedis();
+  const dataDir = opts.shareWith?.config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
+  const shared = opts.shareWith;
+  const dynamo = shared ? { endpoint: shared.engines.dynamoEndpoint, close: async () => {} } : await startDynalite();
+  const redis = shared ? { url: shared.engines.redisUrl, close: async () => {} } : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
-    HM_QUEUE_PREFIX: `hmt${randomBase62(8)}`,
+    HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...opts.env,
   });
@@ -81,10 +84,17 @@ export async function startHarness(opts: HarnessOptions = {}) {
     return { tenant: res.body.tenant, key: res.body.apiKey.secret as string };
   }
 
+  let baseUrl: string | undefined;
   return {
     app,
     runtime,
     config,
+    engines: { dynamoEndpoint: dynamo.endpoint, redisUrl: redis.url },
+    /** Listens on a real loopback port (for the reference agent); returns the base URL. */
+    async listen() {
+      baseUrl ??= await app.listen({ port: 0, host: '127.0.0.1' });
+      return baseUrl;
+    },
     request,
     adminToken,
     createTenant,
@@ -93,7 +103,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
       await runtime.close();
       await redis.close();
       await dynamo.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!shared) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

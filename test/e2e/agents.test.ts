@@ -1,0 +1,259 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignJWT } from 'jose';
+import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
+import { ApiError, ReferenceAgent } from '../sim/agent';
+
+const INTERVAL = 200;
+let h: Harness;
+let url: string;
+
+before(async () => {
+  h = await startHarness({ env: { HM_HEARTBEAT_INTERVAL_MS: String(INTERVAL), HM_AGENT_RECOMMENDED_VERSION: '1.2.0' } });
+  url = await h.listen();
+});
+after(() => h.close());
+
+async function readyCluster(key: string, name: string, extra: Record<string, unknown> = {}) {
+  const c = await h.request('POST', '/v1/clusters', { token: key, body: singleRegionCluster(name, extra) });
+  assert.equal(c.status, 202, c.text);
+  await eventually(async () => (await h.request('GET', `/v1/clusters/${c.body.id}`, { token: key })).body.status === 'ready');
+  return c.body.id as string;
+}
+
+async function agentKey(key: string, clusterId: string, access = 'read-write') {
+  const r = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: `k-${access}`, access } });
+  assert.equal(r.status, 201, r.text);
+  assert.match(r.body.secret, /^hm_ak_/);
+  return r.body as { id: string; secret: string };
+}
+
+const agent = (agentKeySecret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
+  new ReferenceAgent({ baseUrl: url, agentKey: agentKeySecret, agentId, ...extra });
+
+test('agent key → token → register → heartbeats → zone-aware discovery; customer and admin views', async () => {
+  const { key } = await h.createTenant('pro', 'Fleet Co');
+  const clusterId = await readyCluster(key, 'fleet');
+  const ak = await agentKey(key, clusterId);
+  const a1 = agent(ak.secret, 'a-1a', { zone: 'us-east-1a', advertisedAddress: '10.0.1.1:9092', version: '1.2.0' });
+  const a2 = agent(ak.secret, 'a-1b', { zone: 'us-east-1b', advertisedAddress: '10.0.2.1:9092', version: '1.1.0' });
+  const jobsOnly = agent(ak.secret, 'j-1a', { zone: 'us-east-1a', roles: ['jobs'] });
+  const reg = await a1.register();
+  assert.equal(reg.heartbeatIntervalMs, INTERVAL);
+  assert.deepEqual(reg.directives, []);
+  assert.equal((await a1.register()).state, 'live', 'registering again is idempotent');
+  await a2.register();
+  await jobsOnly.register();
+  const hb = await a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 });
+  assert.deepEqual(hb.directives, [{ type: 'upgrade-available', version: '1.2.0' }], 'an old agent is told to upgrade');
+  await a1.heartbeat({ openConnections: 3 });
+
+  const fromB = await a1.discovery('us-east-1b');
+  assert.deepEqual(fromB.agents.map((a: { agentId: string }) => a.agentId), ['a-1b', 'a-1a'], 'same zone first; jobs-only agents are not proxies');
+  assert.equal(fromB.agents[0].advertisedAddress, '10.0.2.1:9092');
+  assert.equal(fromB.agents[0].load.openConnections, 7);
+  const fromA = await a1.discovery('us-east-1a');
+  assert.equal(fromA.agents[0].agentId, 'a-1a');
+
+  const list = await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key });
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.body.items.map((a: { agentId: string }) => a.agentId).sort(), ['a-1a', 'a-1b', 'j-1a']);
+  const b = list.body.items.find((a: { agentId: string }) => a.agentId === 'a-1b');
+  assert.equal(b.stats.cpuPercent, 12.5);
+  assert.equal(b.state, 'live');
+
+  const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+  assert.equal(fleet.status, 200);
+  assert.equal(fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live, 3);
+  assert.ok(fleet.body.outdatedAgents.some((a: { agentId: string; version: string }) => a.agentId === 'a-1b' && a.version === '1.1.0'));
+  assert.ok(fleet.body.byVersion['1.2.0'] >= 1);
+
+  // A config change is announced to agents that report an older config version.
+  await h.request('PATCH', `/v1/clusters/${clusterId}`, { token: key, body: { config: { defaultPartitions: 3 } } });
+  await eventually(async () => (await a1.heartbeat()).directives.some((d: { type: string }) => d.type === 'config-changed'), 8000, 200);
+
+  await a1.deregister();
+  assert.ok(!(await a2.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'a-1a'), 'a deregistered agent leaves discovery');
+  const audit = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
+  const actions = audit.body.items.map((e: { action: string }) => e.action);
+  assert.ok(actions.includes('agent.registered') && actions.includes('agent.deregistered') && actions.includes('agent_key.create'));
+});
+
+test('an agent silent for 3 intervals is suspect, for 6 dead and out of discovery; a heartbeat revives it', async () => {
+  const { key } = await h.createTenant('pro', 'Liveness Co');
+  const clusterId = await readyCluster(key, 'live');
+  const ak = await agentKey(key, clusterId);
+  const quiet = agent(ak.secret, 'quiet', { zone: 'us-east-1a' });
+  const chatty = agent(ak.secret, 'chatty', { zone: 'us-east-1a' });
+  await quiet.register();
+  await chatty.start();
+  try {
+    const state = async () => (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items.find((a: { agentId: string }) => a.agentId === 'quiet').state;
+    await eventually(async () => (await state()) === 'suspect', 3000, 20);
+    await eventually(async () => (await state()) === 'dead', 5000, 50);
+    await eventually(async () => !(await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'));
+    const died = await eventually(async () => {
+      const ev = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
+      return ev.body.items.find((e: { action: string; target: { id: string } }) => e.action === 'agent.died' && e.target.id === `${clusterId}/quiet`);
+    });
+    assert.equal(died.principal.type, 'system');
+    assert.equal(await state(), 'dead');
+    await quiet.heartbeat({ openConnections: 1 });
+    assert.equal(await state(), 'live');
+    assert.ok((await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'), 'revived agents return to discovery');
+    const ev = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
+    assert.ok(ev.body.items.some((e: { action: string }) => e.action === 'agent.revived'));
+    assert.equal(chatty.heartbeatErrors, 0);
+  } finally {
+    await chatty.stop();
+  }
+});
+
+test('revoking the agent key, suspending the tenant or deleting the cluster refuses live tokens within 5 s, also on another process', async (t) => {
+  const other = await startHarness({ shareWith: h, workers: false });
+  try {
+    const otherUrl = await other.listen();
+    const admin = await h.adminToken();
+    const { tenant, key } = await h.createTenant('pro', 'Revoke Co');
+    const clusterId = await readyCluster(key, 'revoke');
+    const agentOnOther = (secret: string, id: string) => new ReferenceAgent({ baseUrl: otherUrl, agentKey: secret, agentId: id });
+
+    const measure = async (a: ReferenceAgent, revoke: () => Promise<void>, code: string) => {
+      await a.heartbeat();
+      const t0 = Date.now();
+      await revoke();
+      await eventually(async () => {
+        try {
+          await a.call('POST', (c) => `/agent/v1/clusters/${c}/agents/${a.opts.agentId}/heartbeat`, { stats: {} });
+          return false;
+        } catch (e) {
+          return e instanceof ApiError && e.status !== 404 && e.code === code;
+        }
+      }, 5000, 50);
+      return Date.now() - t0;
+    };
+
+    const k1 = await agentKey(key, clusterId);
+    const a1 = agentOnOther(k1.secret, 'r1');
+    await a1.register();
+    const revokeMs = await measure(a1, async () => {
+      assert.equal((await h.request('DELETE', `/v1/clusters/${clusterId}/agent-keys/${k1.id}`, { token: key })).status, 200);
+    }, 'token_revoked');
+    await assert.rejects(a1.tokens.get(true), (e: unknown) => e instanceof ApiError && e.code === 'credentials_revoked');
+
+    const k2 = await agentKey(key, clusterId);
+    const a2 = agentOnOther(k2.secret, 'r2');
+    await a2.register();
+    const suspendMs = await measure(a2, async () => {
+      assert.equal((await h.request('PATCH', `/admin/v1/tenants/${tenant.id}`, { token: admin, body: { status: 'suspended' } })).status, 200);
+    }, 'token_revoked');
+    await assert.rejects(a2.tokens.get(true), (e: unknown) => e instanceof ApiError && e.code === 'tenant_suspended');
+    await h.request('PATCH', `/admin/v1/tenants/${tenant.id}`, { token: admin, body: { status: 'active' } });
+    await a2.tokens.get(true);
+    await a2.heartbeat();
+
+    const deleteMs = await measure(a2, async () => {
+      assert.equal((await h.request('DELETE', `/v1/clusters/${clusterId}`, { token: key })).status, 202);
+    }, 'token_revoked');
+    t.diagnostic(`refused after: key revoked ${revokeMs} ms, tenant suspended ${suspendMs} ms, cluster deleted ${deleteMs} ms`);
+    for (const ms of [revokeMs, suspendMs, deleteMs]) assert.ok(ms < 5000, `refused after ${ms} ms`);
+  } finally {
+    await other.close();
+  }
+});
+
+test('token scope: another cluster\'s paths are 404; read-only keys may read; limits per tier', async () => {
+  const { key } = await h.createTenant('dev', 'Scope Co');
+  const c1 = await readyCluster(key, 'one');
+  const c2 = await readyCluster(key, 'two');
+  const ak = await agentKey(key, c1, 'read-only');
+  const ro = agent(ak.secret, 'ro-1');
+  assert.equal((await ro.register()).state, 'live', 'read-only agents register and heartbeat');
+  await ro.heartbeat();
+  await ro.discovery();
+  await assert.rejects(
+    ro.call('GET', () => `/agent/v1/clusters/${c2}/discovery`),
+    (e: unknown) => e instanceof ApiError && e.status === 404 && e.code === 'cluster_not_found',
+  );
+  const wrongRegion = agent(ak.secret, 'x', { region: 'eu-west-1', zone: 'eu-west-1a' });
+  await assert.rejects(wrongRegion.register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_region');
+  await assert.rejects(agent(ak.secret, 'y', { zone: 'eu-west-1a' }).register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_zone');
+  // dev allows 5 live agents per cluster.
+  for (let i = 2; i <= 5; i++) await agent(ak.secret, `ro-${i}`).register();
+  await assert.rejects(agent(ak.secret, 'ro-6').register(), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'agent_limit_reached');
+  assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
+});
+
+test('signing-key rotation: old tokens keep working, new ones use the new key, JWKS serves both', async () => {
+  const { key } = await h.createTenant('pro', 'Rotate Co');
+  const clusterId = await readyCluster(key, 'rot');
+  const ak = await agentKey(key, clusterId);
+  const a = agent(ak.secret, 'rot-1');
+  await a.register();
+  const before = await a.tokens.get();
+  const kidBefore = JSON.parse(Buffer.from(before.accessToken.split('.')[0], 'base64url').toString()).kid;
+  const rotated = await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken() });
+  assert.equal(rotated.status, 200);
+  assert.equal(rotated.body.previousKid, kidBefore);
+  await a.heartbeat();
+  const after = await a.tokens.get(true);
+  assert.equal(JSON.parse(Buffer.from(after.accessToken.split('.')[0], 'base64url').toString()).kid, rotated.body.kid);
+  await a.heartbeat();
+  const jwks = await (await fetch(`${url}/.well-known/jwks.json`)).json();
+  const kids = jwks.keys.map((k: { kid: string }) => k.kid);
+  assert.ok(kids.includes(kidBefore) && kids.includes(rotated.body.kid));
+  assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');
+  assert.equal((await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken(['viewer']) })).status, 403);
+});
+
+test('agent routes refuse expired, tampered, alg:none, wrong-audience, admin and API-key credentials with distinct codes', async () => {
+  const { key } = await h.createTenant('pro', 'Forge Co');
+  const clusterId = await readyCluster(key, 'forge');
+  const ak = await agentKey(key, clusterId);
+  const a = agent(ak.secret, 'f-1');
+  await a.register();
+  const good = (await a.tokens.get()).accessToken;
+  const { kid, privateKey } = await h.runtime.services.signingKeys.current();
+  const claims = JSON.parse(Buffer.from(good.split('.')[1], 'base64url').toString());
+  const forge = (patch: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+    new SignJWT({ ...claims, ...patch }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'agent+jwt', ...header }).sign(privateKey);
+  const [h64, p64, s64] = good.split('.');
+  const evil = Buffer.from(JSON.stringify({ ...claims, cid: 'vci_01m87drmpqga8tgzsda4hm79fm' })).toString('base64url');
+  const path = `/agent/v1/clusters/${clusterId}/discovery`;
+  const table: [string, string, string][] = [
+    ['expired', await forge({ exp: Math.floor(Date.now() / 1000) - 10, jti: 'x1' }), 'token_expired'],
+    ['tampered', `${h64}.${evil}.${s64}`, 'invalid_token_signature'],
+    ['alg none', `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'agent+jwt', kid })).toString('base64url')}.${p64}.`, 'algorithm_not_allowed'],
+    ['wrong audience', await forge({ aud: 'admin', jti: 'x2' }), 'invalid_audience'],
+    ['wrong type', await forge({ jti: 'x3' }, { typ: 'JWT' }), 'invalid_token_type'],
+    ['unknown kid', await forge({ jti: 'x4' }, { kid: 'sk-nope' }), 'unknown_signing_key'],
+    ['admin token', await h.adminToken(), 'unknown_signing_key'],
+    ['API key', key, 'malformed_credentials'],
+    ['agent key itself', ak.secret, 'malformed_credentials'],
+  ];
+  const codes = new Set<string>();
+  for (const [name, token, code] of table) {
+    const res = await h.request('GET', path, { token });
+    assert.equal(res.status, 401, `${name}: ${res.text}`);
+    assert.equal(res.body.code, code, name);
+    codes.add(code);
+  }
+  assert.ok(codes.size >= 7, 'the failures are told apart');
+  assert.equal((await h.request('GET', path, { token: good })).status, 200);
+  // Agent tokens are no good elsewhere either.
+  assert.equal((await h.request('GET', '/v1/clusters', { token: good })).body.code, 'malformed_credentials');
+  assert.equal((await h.request('GET', '/admin/v1/tenants', { token: good })).body.code, 'invalid_token_signature');
+  // Bad bodies on agent routes.
+  const bad = await h.request('POST', `/agent/v1/clusters/${clusterId}/agents/f-1/heartbeat`, { token: good, body: { stats: { openConnections: -1 } } });
+  assert.equal(bad.body.code, 'invalid_body');
+  const unknownStat = await h.request('POST', `/agent/v1/clusters/${clusterId}/agents/f-1/heartbeat`, { token: good, body: { stats: { payload: 'x' } } });
+  assert.equal(unknownStat.body.code, 'unknown_field');
+  const badAddr = await h.request('POST', `/agent/v1/clusters/${clusterId}/agents`, {
+    token: good,
+    body: { agentId: 'z', version: '1.0.0', region: 'us-east-1', zone: 'us-east-1a', advertisedAddress: 'host:99999', roles: ['proxy'] },
+  });
+  assert.equal(badAddr.body.code, 'invalid_body');
+  const unknownAgent = await h.request('POST', `/agent/v1/clusters/${clusterId}/agents/nobody/heartbeat`, { token: good, body: { stats: {} } });
+  assert.equal(unknownAgent.status, 404);
+  assert.equal(unknownAgent.body.code, 'agent_not_registered');
+});

@@ -1,0 +1,158 @@
+/**
+ * The reference agent: what a BYOC agent does against Harbormaster, using only the public
+ * HTTP API. It exchanges its agent key for a token (and again before expiry), registers,
+ * heartbeats on the interval the server asks for, and reads discovery. Tests and benchmarks
+ * drive it; it has no access to the server's internals.
+ */
+export interface AgentOptions {
+  baseUrl: string;
+  agentKey: string;
+  agentId: string;
+  version?: string;
+  region?: string;
+  zone?: string;
+  advertisedAddress?: string;
+  roles?: ('proxy' | 'jobs')[];
+  /** Share one token among simulated agents of one key (what a sidecar cache would do). */
+  tokenSource?: TokenSource;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly body: unknown,
+  ) {
+    super(`${status} ${code}`);
+  }
+}
+
+export interface TokenInfo {
+  accessToken: string;
+  expiresAtMs: number;
+  clusterId: string;
+  tenantId: string;
+  access: string;
+}
+
+/** Exchanges an agent key for tokens and refreshes them a minute before they expire. */
+export class TokenSource {
+  private current: TokenInfo | undefined;
+  private pending: Promise<TokenInfo> | undefined;
+  constructor(
+    private readonly baseUrl: string,
+    private readonly agentKey: string,
+  ) {}
+
+  async get(forceRefresh = false): Promise<TokenInfo> {
+    if (!forceRefresh && this.current && this.current.expiresAtMs - Date.now() > 60_000) return this.current;
+    this.pending ??= this.exchange().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async exchange(): Promise<TokenInfo> {
+    const res = await fetch(`${this.baseUrl}/agent/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${this.agentKey}` } });
+    const body = (await res.json()) as Record<string, string>;
+    if (!res.ok) throw new ApiError(res.status, body.code, body);
+    this.current = { accessToken: body.accessToken, expiresAtMs: Date.parse(body.expiresAt), clusterId: body.clusterId, tenantId: body.tenantId, access: body.access };
+    return this.current;
+  }
+}
+
+export class ReferenceAgent {
+  readonly tokens: TokenSource;
+  intervalMs = 5000;
+  configVersion: number | undefined;
+  directives: { type: string }[] = [];
+  readonly heartbeatLatenciesMs: number[] = [];
+  heartbeatErrors = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(readonly opts: AgentOptions) {
+    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey);
+  }
+
+  /** One API call with the agent token; a token the server no longer accepts is renewed once. */
+  async call(method: string, path: (clusterId: string) => string, body?: unknown): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const t = await this.tokens.get(attempt > 0);
+      const res = await fetch(`${this.opts.baseUrl}${path(t.clusterId)}`, {
+        method,
+        headers: { authorization: `Bearer ${t.accessToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      const parsed = text ? JSON.parse(text) : undefined;
+      if (res.ok) return parsed;
+      const code = parsed?.code ?? 'unknown';
+      if (attempt === 0 && res.status === 401 && ['token_expired', 'unknown_signing_key'].includes(code)) continue;
+      throw new ApiError(res.status, code, parsed);
+    }
+  }
+
+  async register() {
+    const o = this.opts;
+    const out = await this.call('POST', (c) => `/agent/v1/clusters/${c}/agents`, {
+      agentId: o.agentId,
+      version: o.version ?? '1.0.0',
+      region: o.region ?? 'us-east-1',
+      zone: o.zone ?? 'us-east-1a',
+      advertisedAddress: o.advertisedAddress ?? '10.0.0.1:9092',
+      roles: o.roles ?? ['proxy', 'jobs'],
+    });
+    this.intervalMs = out.heartbeatIntervalMs;
+    this.configVersion = out.configVersion;
+    this.directives = out.directives;
+    return out;
+  }
+
+  async heartbeat(stats: Record<string, number> = {}): Promise<any> {
+    const started = performance.now();
+    try {
+      const out = await this.call('POST', (c) => `/agent/v1/clusters/${c}/agents/${this.opts.agentId}/heartbeat`, { stats, configVersion: this.configVersion });
+      this.heartbeatLatenciesMs.push(performance.now() - started);
+      this.intervalMs = out.heartbeatIntervalMs;
+      this.directives = out.directives;
+      return out;
+    } catch (e) {
+      // A server that forgot us (expired record) asks us to register again.
+      if (e instanceof ApiError && e.code === 'agent_not_registered') {
+        await this.register();
+        return this.heartbeat(stats);
+      }
+      throw e;
+    }
+  }
+
+  discovery(zone?: string) {
+    return this.call('GET', (c) => `/agent/v1/clusters/${c}/discovery${zone ? `?zone=${encodeURIComponent(zone)}` : ''}`);
+  }
+
+  deregister() {
+    return this.call('DELETE', (c) => `/agent/v1/clusters/${c}/agents/${this.opts.agentId}`);
+  }
+
+  /** Registers, then heartbeats on the server's interval (first beat at a random offset). */
+  async start(statsFn: () => Record<string, number> = () => ({ openConnections: 1 })) {
+    await this.register();
+    this.running = true;
+    const beat = async () => {
+      if (!this.running) return;
+      try {
+        await this.heartbeat(statsFn());
+      } catch {
+        this.heartbeatErrors++;
+      }
+      if (this.running) this.timer = setTimeout(beat, this.intervalMs);
+    };
+    this.timer = setTimeout(beat, Math.random() * this.intervalMs);
+  }
+
+  /** Stops heartbeating; `deregister` announces an orderly shutdown, otherwise it just goes silent. */
+  async stop(deregister = false) {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (deregister) await this.deregister();
+  }
+}
