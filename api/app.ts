@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import addFormats from 'ajv-formats';
 import './fastify-types';
-import { newId } from '../shared/ids';
+import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
@@ -40,7 +40,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A caller's request id is kept when it is well-formed, so traces join up.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId('request');
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
     },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
@@ -56,8 +56,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('idempotency', undefined);
   // Only JSON bodies: anything else is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
   app.addSchema(Problem);
   registerProblemHandlers(app);
@@ -97,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // header (their writes are idempotent by design: agent id, file id, job lease token).
   await app.register(async (agent) => {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
-    await agent.register(agentFleetRoutes(deps));
+    await agent.register(agentFleetRoutes(deps, metrics));
   });
 
   return app;

@@ -15,6 +15,8 @@ export interface RoutePolicy {
   idempotent?: boolean;
   /** Agent routes that write metadata or take jobs: refused to read-only agents. */
   agentWrite?: boolean;
+  /** Hot routes keep out of the per-route latency histogram (fastify-metrics). */
+  disableMetrics?: boolean;
 }
 
 declare module 'fastify' {

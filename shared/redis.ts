@@ -8,6 +8,8 @@ export function createRedis(url: string, purpose: 'command' | 'blocking', extra:
   return new Redis(url, {
     maxRetriesPerRequest: purpose === 'blocking' ? null : 2,
     enableOfflineQueue: true,
+    // Commands issued in the same tick leave in one write: fewer syscalls on hot paths.
+    enableAutoPipelining: purpose === 'command',
     connectTimeout: 5000,
     lazyConnect: false,
     ...extra,

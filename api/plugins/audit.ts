@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditService } from '../../services/audit/service';
 import type { Counter } from 'prom-client';
 
@@ -7,10 +7,15 @@ import type { Counter } from 'prom-client';
  * success or failure, before the answer leaves (so a 2xx implies a durable audit entry).
  */
 export function registerAudit(app: FastifyInstance, audit: AuditService, failures?: Counter) {
-  app.addHook('onSend', async (req, reply, payload) => {
-    const spec = req.routeOptions.config?.audit;
-    const ctx = req.ctx;
-    if (!spec || !ctx) return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    // Most requests (reads, heartbeats) are not audited: leave without a promise.
+    if (!req.routeOptions.config?.audit || !req.ctx) return done(null, payload);
+    record(req, reply, payload).then(() => done(null, payload), (err) => done(err));
+  });
+
+  async function record(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const spec = req.routeOptions.config.audit!;
+    const ctx = req.ctx!;
     const params = (req.params ?? {}) as Record<string, string>;
     const tenantId = req.auditTarget?.tenantId ?? ('tenantId' in ctx.actor ? ctx.actor.tenantId : (params.tenantId ?? null));
     const ok = reply.statusCode < 400;
@@ -36,6 +41,5 @@ export function registerAudit(app: FastifyInstance, audit: AuditService, failure
       failures?.inc();
       req.log.error({ err, action: spec.action }, 'audit write failed');
     }
-    return payload;
-  });
+  }
 }

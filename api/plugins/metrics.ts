@@ -4,6 +4,8 @@ import client from 'prom-client';
 
 export interface AppMetrics {
   auditWriteFailures: client.Counter;
+  /** Heartbeats skip the per-route histogram (too hot for it); they are counted here. */
+  agentHeartbeats: client.Counter<'result'>;
 }
 
 /**
@@ -18,5 +20,6 @@ export async function registerMetrics(app: FastifyInstance): Promise<AppMetrics>
   });
   return {
     auditWriteFailures: new client.Counter({ name: 'hm_audit_write_failures_total', help: 'Audit events that could not be written' }),
+    agentHeartbeats: new client.Counter({ name: 'hm_agent_heartbeats_total', help: 'Agent heartbeats by result', labelNames: ['result'] }),
   };
 }

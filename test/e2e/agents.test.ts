@@ -199,7 +199,7 @@ test('signing-key rotation: old tokens keep working, new ones use the new key, J
   const after = await a.tokens.get(true);
   assert.equal(JSON.parse(Buffer.from(after.accessToken.split('.')[0], 'base64url').toString()).kid, rotated.body.kid);
   await a.heartbeat();
-  const jwks = await (await fetch(`${url}/.well-known/jwks.json`)).json();
+  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
   const kids = jwks.keys.map((k: { kid: string }) => k.kid);
   assert.ok(kids.includes(kidBefore) && kids.includes(rotated.body.kid));
   assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');

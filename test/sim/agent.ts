@@ -68,6 +68,7 @@ export class ReferenceAgent {
   heartbeatErrors = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private registered = false;
 
   constructor(readonly opts: AgentOptions) {
     this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey);
@@ -104,6 +105,7 @@ export class ReferenceAgent {
     this.intervalMs = out.heartbeatIntervalMs;
     this.configVersion = out.configVersion;
     this.directives = out.directives;
+    this.registered = true;
     return out;
   }
 
@@ -133,9 +135,9 @@ export class ReferenceAgent {
     return this.call('DELETE', (c) => `/agent/v1/clusters/${c}/agents/${this.opts.agentId}`);
   }
 
-  /** Registers, then heartbeats on the server's interval (first beat at a random offset). */
+  /** Registers (unless it already has), then heartbeats on the server's interval, starting at a random offset. */
   async start(statsFn: () => Record<string, number> = () => ({ openConnections: 1 })) {
-    await this.register();
+    if (!this.registered) await this.register();
     this.running = true;
     const beat = async () => {
       if (!this.running) return;

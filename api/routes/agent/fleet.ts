@@ -4,10 +4,11 @@ import type { AppDeps } from '../../deps';
 import { Id, problems } from '../../schemas/common';
 import { AgentParams, Discovery, DiscoveryQuery, HeartbeatBody, HeartbeatResponse, RegisterBody, RegisterResponse } from '../../schemas/agents';
 import { agentOf } from './agent-of';
+import type { AppMetrics } from '../../plugins/metrics';
 
 const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
 
-export const agentFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
+export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPluginAsyncTypebox => async (app) => {
   const fleet = deps.services.fleet;
   const security = [{ agentJwt: [] }];
 
@@ -32,6 +33,9 @@ export const agentFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
   app.post(
     '/agent/v1/clusters/:clusterId/agents/:agentId/heartbeat',
     {
+      // Thousands of agents beat every few seconds: log failures, not every beat.
+      logLevel: 'warn',
+      config: { disableMetrics: true },
       schema: {
         tags: ['agent'],
         summary: 'Heartbeat with counters; the answer carries the next interval and directives',
@@ -43,7 +47,14 @@ export const agentFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
     },
     async (req) => {
       const a = agentOf(req);
-      return fleet.heartbeat(req.ctx!, a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+      try {
+        const out = await fleet.heartbeat(req.ctx!, a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+        metrics.agentHeartbeats.inc({ result: 'ok' });
+        return out;
+      } catch (e) {
+        metrics.agentHeartbeats.inc({ result: 'refused' });
+        throw e;
+      }
     },
   );
 

@@ -1,0 +1,125 @@
+/**
+ * Heartbeat benchmark. In one run:
+ *  1. autocannon against a bare Fastify POST route and against the real heartbeat route
+ *     (token check + validation + Redis), interleaved, printing both rates and their ratio;
+ *  2. a simulated fleet of agents (default 10,000) heartbeating every 5 s against one server
+ *     process, printing heartbeat latency percentiles as the agents see them.
+ * Both servers run as their own processes; the load comes from this one.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { ReferenceAgent, TokenSource } from '../sim/agent';
+import { startProcess } from './processes';
+import { figure, percentile } from './report';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
+
+async function call(url: string, method: string, token: string, body?: unknown): Promise<any> {
+  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const out = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(out)}`);
+  return out;
+}
+
+async function cannon(opts: autocannon.Options): Promise<number> {
+  const result = await autocannon({ connections: 64, duration: Number(process.env.HM_BENCH_SECONDS ?? 8), ...opts });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`autocannon: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+export async function run() {
+  const fleetSize = Number(process.env.HM_BENCH_FLEET ?? 10_000);
+  const fleetSeconds = Number(process.env.HM_BENCH_FLEET_SECONDS ?? 30);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-'));
+  const server = await startProcess(
+    'api/server.ts',
+    { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    '/readyz',
+    process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  );
+  const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready');
+  try {
+    const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['api/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
+    const { tenant, apiKey } = await call(`${server.url}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
+    const cluster = await call(`${server.url}/v1/clusters`, 'POST', apiKey.secret, {
+      name: 'bench',
+      regions: ['us-east-1'],
+      storage: { buckets: [{ region: 'us-east-1', url: 's3://bench/data' }], writeQuorum: 1 },
+    });
+    while ((await call(`${server.url}/v1/clusters/${cluster.id}`, 'GET', apiKey.secret)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
+    const agentKey = (await call(`${server.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', apiKey.secret, { name: 'bench', access: 'read-write' })).secret;
+    const tokens = new TokenSource(server.url, agentKey);
+    const token = (await tokens.get()).accessToken;
+    const hbAgents = Array.from({ length: 256 }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `hb-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
+    await pool(hbAgents, 32, (a) => a.register());
+    void tenant;
+
+    console.log('heartbeat route vs bare Fastify POST (autocannon, 64 connections, interleaved)');
+    const body = JSON.stringify({ stats: STATS });
+    const bareRates: number[] = [];
+    const hbRates: number[] = [];
+    // Both loads are shaped alike (a path per simulated agent, the same body), so the client's
+    // own cost is the same on both sides; rounds alternate so drift hits both.
+    const load = (base: string, headers: Record<string, string>, path: (i: number) => string) => {
+      let n = 0;
+      return cannon({ url: base, requests: [{ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, setupRequest: (req) => ({ ...req, path: path(n++ % hbAgents.length) }) }] });
+    };
+    for (let round = 0; round < 3; round++) {
+      bareRates.push(await load(bare.url, {}, (i) => `/beat/hb-${i}`));
+      hbRates.push(await load(server.url, { authorization: `Bearer ${token}` }, (i) => `/agent/v1/clusters/${cluster.id}/agents/hb-${i}/heartbeat`));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const bareRate = median(bareRates);
+    const hbRate = median(hbRates);
+    figure('bare_fastify_post_rps', bareRate, 'req/s', { rounds: bareRates });
+    figure('heartbeat_rps', hbRate, 'req/s', { rounds: hbRates });
+    figure('heartbeat_to_bare_ratio', hbRate / bareRate, 'ratio', { target: '>= 0.35', perRound: hbRates.map((h, i) => Number((h / bareRates[i]).toFixed(3))) });
+    await bare.stop();
+    if (fleetSize === 0) return;
+
+    console.log(`simulated fleet: ${fleetSize.toLocaleString('en-US')} agents, server interval, ${fleetSeconds} s measured`);
+    const fleet = Array.from({ length: fleetSize }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `sim-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
+    const regStart = performance.now();
+    await pool(fleet, 64, (a) => a.register());
+    figure('fleet_registration_seconds', (performance.now() - regStart) / 1000, 's', { agents: fleetSize });
+    await Promise.all(fleet.map((a) => a.start(() => STATS)));
+    // Warm up one interval, then measure.
+    await new Promise((r) => setTimeout(r, fleet[0].intervalMs));
+    for (const a of fleet) a.heartbeatLatenciesMs.length = 0;
+    const errorsBefore = fleet.reduce((s, a) => s + a.heartbeatErrors, 0);
+    await new Promise((r) => setTimeout(r, fleetSeconds * 1000));
+    const lat = fleet.flatMap((a) => a.heartbeatLatenciesMs).sort((a, b) => a - b);
+    const errors = fleet.reduce((s, a) => s + a.heartbeatErrors, 0) - errorsBefore;
+    await Promise.all(fleet.map((a) => a.stop()));
+    figure('fleet_heartbeats_per_second', lat.length / fleetSeconds, 'hb/s', { agents: fleetSize, intervalMs: fleet[0].intervalMs });
+    figure('fleet_heartbeat_p50_ms', percentile(lat, 50), 'ms');
+    figure('fleet_heartbeat_p99_ms', percentile(lat, 99), 'ms', { target: '< 20' });
+    figure('fleet_heartbeat_max_ms', lat.at(-1) ?? NaN, 'ms');
+    figure('fleet_heartbeat_errors', errors, 'errors');
+  } finally {
+    await bare.stop();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
