@@ -1,6 +1,6 @@
 import { unprocessable } from '../../shared/errors';
 import { applyOp } from './apply';
-import { decodeEntry, encodeOps, type CommitBody } from './ops';
+import { decodeEntry, encodeOps } from './ops';
 import { planCommitFile, planCreateTopic, planDeleteTopic, planUpdateTopic, type Plan } from './plan';
 import * as reads from './reads';
 import { ClusterState } from './state';
@@ -14,6 +14,7 @@ import type {
   TopicDescription,
   TopicSummary,
 } from './types';
+import type { ValidCommit } from './validate-commit';
 
 /**
  * One cluster's metadata without any storage: plans a write, applies its operations and
@@ -24,7 +25,7 @@ export type WriteRequest =
   | { kind: 'createTopic'; cluster: ClusterRef; input: unknown }
   | { kind: 'updateTopic'; cluster: ClusterRef; name: string; input: unknown }
   | { kind: 'deleteTopic'; cluster: ClusterRef; name: string }
-  | { kind: 'commitFile'; cluster: ClusterRef; commit: { body: CommitBody; fingerprint: string } };
+  | { kind: 'commitFile'; cluster: ClusterRef; commit: ValidCommit };
 
 export interface WriteAnswers {
   createTopic: TopicDescription;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './bytes';
 import type { Replica, TopicConfig } from './types';
 
@@ -38,7 +38,8 @@ export type Op =
   | { type: 'deleteTopic'; name: string; at: number }
   | { type: 'addPartitions'; name: string; partitions: number }
   | { type: 'alterConfig'; name: string; config: TopicConfig }
-  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number };
+  /** `encodedBody`, when present, is writeCommitBody's output for `body`, kept to avoid encoding it twice. */
+  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array };
 
 const T_FENCE = 1;
 const T_CREATE_TOPIC = 2;
@@ -117,11 +118,12 @@ function readCommitBody(r: ByteReader): CommitBody {
   return { fileId, objectKey, sizeBytes, replicas, batches };
 }
 
-/** 16 bytes of SHA-256 over the canonical body, base64url. */
-export function fingerprintOf(body: CommitBody): string {
+/** The canonical body bytes and the fingerprint over them (16 bytes of SHA-256, base64url). */
+export function encodeCommitBody(body: CommitBody): { encodedBody: Uint8Array; fingerprint: string } {
   const w = new ByteWriter(512);
   writeCommitBody(w, body);
-  return createHash('sha256').update(w.finish()).digest().subarray(0, 16).toString('base64url');
+  const encodedBody = w.finish();
+  return { encodedBody, fingerprint: hash('sha256', encodedBody, 'buffer').subarray(0, 16).toString('base64url') };
 }
 
 export function writeOp(w: ByteWriter, op: Op): void {
@@ -159,7 +161,8 @@ export function writeOp(w: ByteWriter, op: Op): void {
       w.u8(T_COMMIT_FILE);
       w.uint(op.at);
       w.str(op.fingerprint);
-      writeCommitBody(w, op.body);
+      if (op.encodedBody) w.raw(op.encodedBody);
+      else writeCommitBody(w, op.body);
       return;
   }
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest, conflict, notFound, unprocessable } from '../../shared/errors';
-import type { CommitBody, Op } from './ops';
+import type { Op } from './ops';
 import { commitResultOf, describeTopic, topicSummary } from './reads';
 import type { ClusterState } from './state';
 import { checkPartitionCount, checkTopicName, collisionKey, defaultTopicConfig, resolveTopicConfig } from './topic-rules';
 import type { ClusterRef, CommitFileResult, TopicDescription, TopicSummary } from './types';
+import type { ValidCommit } from './validate-commit';
 
 /**
  * The leader's half of a write: checks a request against the current state and the cluster's
@@ -99,11 +100,11 @@ export function planDeleteTopic(state: ClusterState, name: string, now: number):
 export function planCommitFile(
   state: ClusterState,
   cluster: ClusterRef,
-  commit: { body: CommitBody; fingerprint: string },
+  commit: ValidCommit,
   now: number,
   topicId: () => string = newTopicId,
 ): Plan<CommitFileResult> {
-  const { body, fingerprint } = commit;
+  const { body, fingerprint, encodedBody } = commit;
   const known = state.fileById(body.fileId);
   if (known) {
     if (known.fingerprint !== fingerprint) {
@@ -124,6 +125,6 @@ export function planCommitFile(
       ops.push({ type: 'createTopic', name: b.topic, topicId: topicId(), partitions, config, at: now });
     }
   }
-  ops.push({ type: 'commitFile', body, fingerprint, at: now });
+  ops.push({ type: 'commitFile', body, fingerprint, at: now, encodedBody });
   return { ops, answer: () => commitResultOf(state, body.fileId, body.batches, false) };
 }

@@ -1,5 +1,5 @@
 import { badRequest, unprocessable } from '../../shared/errors';
-import { fingerprintOf, type CommitBatch, type CommitBody } from './ops';
+import { encodeCommitBody, type CommitBatch, type CommitBody } from './ops';
 import { isValidTopicName, MAX_PARTITION_NUMBER } from './topic-rules';
 import type { ClusterRef, Replica } from './types';
 
@@ -21,8 +21,15 @@ const isInt = (v: unknown, min: number, max: number): v is number => Number.isSa
 const isText = (v: unknown, maxBytes: number): v is string =>
   typeof v === 'string' && v.length > 0 && Buffer.byteLength(v) <= maxBytes && !CONTROL.test(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const absent = (v: unknown) => v === undefined || v === null || v === -1;
 
-export function validateCommit(input: unknown, cluster: ClusterRef): { body: CommitBody; fingerprint: string } {
+export interface ValidCommit {
+  body: CommitBody;
+  encodedBody: Uint8Array;
+  fingerprint: string;
+}
+
+export function validateCommit(input: unknown, cluster: ClusterRef): ValidCommit {
   if (!isObject(input)) throw badRequest('invalid_request', 'The commit must be a JSON object.');
   const { fileId, objectKey, sizeBytes } = input;
   if (typeof fileId !== 'string' || !FILE_ID.test(fileId)) {
@@ -37,7 +44,7 @@ export function validateCommit(input: unknown, cluster: ClusterRef): { body: Com
   const replicas = validateReplicas(input.replicas, cluster);
   const batches = validateBatches(input.batches, sizeBytes);
   const body: CommitBody = { fileId, objectKey, sizeBytes, replicas, batches };
-  return { body, fingerprint: fingerprintOf(body) };
+  return { body, ...encodeCommitBody(body) };
 }
 
 function validateReplicas(input: unknown, cluster: ClusterRef): Replica[] {
@@ -80,58 +87,59 @@ function validateBatches(input: unknown, sizeBytes: number): CommitBatch[] {
       max: MAX_BATCHES_PER_COMMIT,
     });
   }
-  const batches = input.map((b: unknown, i) => validateBatch(b, `batches[${i}]`, sizeBytes));
+  const batches: CommitBatch[] = new Array(input.length);
+  for (let i = 0; i < input.length; i++) batches[i] = validateBatch(input[i], i, sizeBytes);
   checkRanges(batches);
   return batches;
 }
 
-function validateBatch(b: unknown, field: string, sizeBytes: number): CommitBatch {
-  if (!isObject(b)) throw badRequest('invalid_batch', 'Each batch must be an object.', { field });
+function validateBatch(b: unknown, i: number, sizeBytes: number): CommitBatch {
+  // Field paths are built only when something is wrong: this runs for every batch of every commit.
+  if (!isObject(b)) throw badRequest('invalid_batch', 'Each batch must be an object.', { field: `batches[${i}]` });
   const { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp } = b;
-  if (!isValidTopicName(topic)) throw badRequest('invalid_topic_name', 'The batch names an invalid topic.', { field: `${field}.topic` });
+  if (!isValidTopicName(topic)) throw badRequest('invalid_topic_name', 'The batch names an invalid topic.', { field: `batches[${i}].topic` });
   if (!isInt(partition, 0, MAX_PARTITION_NUMBER)) {
-    throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `${field}.partition` });
+    throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `batches[${i}].partition` });
   }
   if (!isInt(byteOffset, 0, MAX_FILE_BYTES)) {
-    throw badRequest('invalid_byte_range', 'byteOffset must be a whole number of at least 0.', { field: `${field}.byteOffset` });
+    throw badRequest('invalid_byte_range', 'byteOffset must be a whole number of at least 0.', { field: `batches[${i}].byteOffset` });
   }
   if (!isInt(byteLength, 1, MAX_UINT32)) {
-    throw badRequest('invalid_byte_range', `byteLength must be a whole number from 1 to ${MAX_UINT32}.`, { field: `${field}.byteLength` });
+    throw badRequest('invalid_byte_range', `byteLength must be a whole number from 1 to ${MAX_UINT32}.`, { field: `batches[${i}].byteLength` });
   }
   if (byteOffset + byteLength > sizeBytes) {
-    throw badRequest('batch_outside_file', 'The batch extends past the end of the file (sizeBytes).', { field });
+    throw badRequest('batch_outside_file', 'The batch extends past the end of the file (sizeBytes).', { field: `batches[${i}]` });
   }
   if (!isInt(recordCount, 1, MAX_INT32)) {
-    throw badRequest('invalid_record_count', `recordCount must be a whole number from 1 to ${MAX_INT32}.`, { field: `${field}.recordCount` });
+    throw badRequest('invalid_record_count', `recordCount must be a whole number from 1 to ${MAX_INT32}.`, { field: `batches[${i}].recordCount` });
   }
   if (!isInt(maxTimestamp, -1, MAX_TIMESTAMP_MS)) {
     throw badRequest('invalid_timestamp', 'maxTimestamp must be epoch milliseconds, or -1 when the batch has none.', {
-      field: `${field}.maxTimestamp`,
+      field: `batches[${i}].maxTimestamp`,
     });
   }
-  return { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp, ...producerFields(b, field) };
-}
-
-const NO_PRODUCER = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
-
-/** All three producer fields, or none (Kafka's -1 "no producer id" counts as none). */
-function producerFields(b: Record<string, unknown>, field: string) {
   const { producerId, producerEpoch, baseSequence } = b;
-  const absent = (v: unknown) => v === undefined || v === null || v === -1;
-  if (absent(producerId) && absent(producerEpoch) && absent(baseSequence)) return NO_PRODUCER;
+  if (absent(producerId) && absent(producerEpoch) && absent(baseSequence)) {
+    return { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 };
+  }
+  // All three producer fields, or none (Kafka's -1 "no producer id" counts as none).
   if (!isInt(producerId, 0, Number.MAX_SAFE_INTEGER) || !isInt(producerEpoch, 0, 32767) || !isInt(baseSequence, 0, MAX_INT32)) {
     throw badRequest(
       'invalid_producer_fields',
       'An idempotent batch gives producerId (>= 0), producerEpoch (0..32767) and baseSequence (0..2147483647) together.',
-      { field },
+      { field: `batches[${i}]` },
     );
   }
-  return { producerId, producerEpoch, baseSequence };
+  return { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp, producerId, producerEpoch, baseSequence };
 }
 
 /** Byte ranges of one file's batches must be distinct and must not overlap. */
 function checkRanges(batches: CommitBatch[]): void {
-  const order = batches.map((_, i) => i).sort((a, b) => batches[a].byteOffset - batches[b].byteOffset || a - b);
+  const order = batches.map((_, i) => i);
+  // Agents usually list batches in file order; sort only when they did not.
+  let sorted = true;
+  for (let k = 1; k < batches.length && sorted; k++) sorted = batches[k].byteOffset >= batches[k - 1].byteOffset;
+  if (!sorted) order.sort((a, b) => batches[a].byteOffset - batches[b].byteOffset || a - b);
   for (let k = 1; k < order.length; k++) {
     const prev = batches[order[k - 1]];
     const next = batches[order[k]];
