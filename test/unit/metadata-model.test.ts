@@ -125,7 +125,7 @@ test('the state machine agrees with a reference model over random operation sequ
           case 'commit':
           case 'retry':
           case 'reupload': {
-            const earlier = sent[c.pick % Math.max(1, sent.length)];
+            const earlier = c.op === 'commit' ? undefined : sent[c.pick % Math.max(1, sent.length)];
             const file = c.op === 'commit' ? toFile(c.fileId, c.batches) : c.op === 'retry' ? earlier : earlier && { ...earlier, fileId: c.fileId };
             if (!file) break;
             sent.push(file);
