@@ -1,5 +1,5 @@
 import { unavailable } from '../../shared/errors';
-import { buildContext, notLeader, type MetadataServiceDeps } from './context';
+import { buildContext, type MetadataServiceDeps } from './context';
 import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
@@ -32,14 +32,10 @@ export type { MetadataServiceDeps } from './context';
 export function metadataService(deps: MetadataServiceDeps) {
   const ctx = buildContext(deps);
   const sequencers = new Map<string, Sequencer>();
-  /** Recently seen leaders of clusters this node does not lead, so misrouted calls skip the store. */
-  const leaderHints = new Map<string, { leader: string; until: number }>();
   let lifecycle: 'open' | 'closing' | 'closed' | 'halted' = 'open';
 
   const onStop: StopHandler = (stopped, leftovers, reason) => {
     if (sequencers.get(stopped.pk) === stopped) sequencers.delete(stopped.pk);
-    const leader = reason.code === 'not_leader' ? (reason.extra.leader as string | null) : null;
-    if (leader) leaderHints.set(stopped.pk, { leader, until: ctx.clock.now() + Math.min(1000, ctx.renewEveryMs) });
     if (leftovers.length === 0) return;
     if (lifecycle !== 'open') {
       for (const p of leftovers) p.reject(reason);
@@ -60,13 +56,9 @@ export function metadataService(deps: MetadataServiceDeps) {
 
   function sequencerFor(cluster: ClusterRef): Sequencer {
     if (lifecycle !== 'open') throw unavailable('shutting_down', 'The metadata node is shutting down; retry.');
-    const pk = clusterPk(cluster.tenantId, cluster.clusterId);
-    if (!sequencers.has(pk)) {
-      const hint = leaderHints.get(pk);
-      if (hint && hint.until > ctx.clock.now()) throw notLeader(hint.leader);
-      leaderHints.delete(pk);
-    }
-    return sequencerOf(pk);
+    // A node that does not lead the cluster reads the lease on every call: one small read,
+    // and never a stale redirect after the leader moved.
+    return sequencerOf(clusterPk(cluster.tenantId, cluster.clusterId));
   }
 
   async function write<K extends WriteRequest['kind']>(req: Extract<WriteRequest, { kind: K }>): Promise<WriteAnswers[K]> {
@@ -137,7 +129,6 @@ export function metadataService(deps: MetadataServiceDeps) {
       const pk = clusterPk(tenantId, clusterId);
       const s = sequencers.get(pk);
       sequencers.delete(pk);
-      leaderHints.delete(pk);
       await s?.close();
     },
 
