@@ -58,21 +58,30 @@ export async function appendEntry(ctx: SequencerContext, pk: string, seq: number
   return { kind: 'taken' };
 }
 
-/** Snapshot plus journal tail, without taking the lease or writing anything. */
+/**
+ * Snapshot plus journal tail, without taking the lease or writing anything. Should the latest
+ * snapshot be unreadable (a newer one replaced it while we read, or a chunk is damaged), the
+ * pointer is read again; failing that, the previous snapshot and a longer tail serve.
+ */
 export async function loadCluster(ctx: SequencerContext, pk: string): Promise<{ core: ClusterCore; lastSeq: number; pointer?: SnapshotPointer }> {
   for (let attempt = 1; ; attempt++) {
     const pointer = await ctx.snapshots.readPointer(pk);
-    let state: ClusterState;
-    try {
-      state = pointer ? decodeState(await ctx.snapshots.load(pk, pointer)) : new ClusterState();
-    } catch (e) {
-      // A newer snapshot may have replaced this one (and its chunks) while we read it.
-      if (e instanceof SnapshotUnreadableError && attempt < 3) continue;
-      throw e;
+    let loaded: { state: ClusterState; seq: number } | undefined = pointer ? undefined : { state: new ClusterState(), seq: 0 };
+    const candidates = !pointer ? [] : attempt === 1 || !pointer.previous ? [pointer] : [pointer, pointer.previous];
+    for (const ref of candidates) {
+      try {
+        loaded = { state: decodeState(await ctx.snapshots.load(pk, ref)), seq: ref.seq };
+        break;
+      } catch (e) {
+        if (!(e instanceof SnapshotUnreadableError)) throw e;
+        ctx.logger.warn({ cluster: pk, seq: ref.seq, err: e }, 'snapshot unreadable');
+      }
     }
-    const core = new ClusterCore(state, ctx.tuning.maxEntryBytes - 1);
-    const lastSeq = await replayTail(ctx, pk, core, pointer?.seq ?? 0);
-    return { core, lastSeq, pointer };
+    if (loaded) {
+      const core = new ClusterCore(loaded.state, ctx.tuning.maxEntryBytes - 1);
+      return { core, lastSeq: await replayTail(ctx, pk, core, loaded.seq), pointer };
+    }
+    if (attempt >= 2) throw new SnapshotUnreadableError(pointer!.seq, 'neither it nor the snapshot before it can be read');
   }
 }
 

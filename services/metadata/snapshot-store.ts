@@ -5,17 +5,21 @@ import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
 /**
  * Snapshots of a cluster's encoded state: chunks first (each well under the 400 KB item
  * limit), then the pointer, moved forward with a compare-and-set. A reader trusts only what
- * a pointer names and checks the bytes against its hash. The pointer keeps its predecessor,
- * so one older snapshot survives for readers still loading it; older chunks are deleted.
+ * a pointer names and checks the bytes against its hash. The pointer also describes the
+ * snapshot before it, which is kept (for readers still loading it, and as a fallback should
+ * the latest be unreadable); chunks of older ones are deleted.
  */
-export interface SnapshotPointer {
+export interface SnapshotRef {
   /** The journal entry the snapshot includes. */
   seq: number;
   chunks: number;
   bytes: number;
   sha256: string;
+}
+
+export interface SnapshotPointer extends SnapshotRef {
   createdAt: number;
-  previous: { seq: number; chunks: number } | null;
+  previous: SnapshotRef | null;
 }
 
 export class SnapshotUnreadableError extends Error {
@@ -47,7 +51,7 @@ export function snapshotStore(db: Db, table: string) {
       return { seq: Number(seq), chunks: Number(chunks), bytes: Number(bytes), sha256: hash, createdAt: Number(createdAt), previous: previous ?? null };
     },
 
-    async load(pk: string, ptr: SnapshotPointer, width = 8): Promise<Uint8Array> {
+    async load(pk: string, ptr: SnapshotRef, width = 8): Promise<Uint8Array> {
       const out = new Uint8Array(ptr.bytes);
       const parts: Uint8Array[] = new Array(ptr.chunks);
       await eachLimited(ptr.chunks, width, async (i) => {
@@ -83,7 +87,7 @@ export function snapshotStore(db: Db, table: string) {
         bytes: bytes.length,
         sha256: sha256(bytes),
         createdAt: opts.createdAt,
-        previous: current ? { seq: current.seq, chunks: current.chunks } : null,
+        previous: current ? { seq: current.seq, chunks: current.chunks, bytes: current.bytes, sha256: current.sha256 } : null,
       };
       const moved = await db.put(
         table,
