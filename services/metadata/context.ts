@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../shared/clock';
+import type { Db } from '../../shared/dynamo';
+import { unavailable } from '../../shared/errors';
+import { Gate } from './gate';
+import { journalStore, type JournalStore } from './journal-store';
+import { leaseStore, type LeaseStore } from './lease-store';
+import { snapshotStore, type SnapshotStore } from './snapshot-store';
+
+/** What every sequencer of one service shares: stores, identity, timings and limits. */
+
+export interface MetadataLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface MetadataServiceDeps {
+  db: Db;
+  /** The metadata table (see infra/tables.ts). */
+  table: string;
+  clock: Clock;
+  /** Unique per running process; a node may take over its own (earlier) lease at once. */
+  nodeId: string;
+  /** Where other nodes send a client that reached them instead of the leader (host:port or URL). */
+  advertisedAddress: string;
+  /** Lease length (default 10 s). */
+  leaseMs?: number;
+  /** Renewal period (default leaseMs / 3). */
+  renewEveryMs?: number;
+  /** Snapshot after this many journal entries (default 1,000)... */
+  snapshotEveryEntries?: number;
+  /** ...or this long after the last snapshot when anything changed (default 60 s). */
+  snapshotEveryMs?: number;
+  logger?: MetadataLogger;
+  tuning?: Partial<Tuning>;
+}
+
+export interface Tuning {
+  /** Payload bytes per journal entry (DynamoDB items stop at 400 KB). */
+  maxEntryBytes: number;
+  snapshotChunkBytes: number;
+  /** Requests waiting per cluster before new ones get a retryable 503. */
+  maxQueuedRequests: number;
+  /** Requests taken into one group (one or more entries). */
+  maxGroupRequests: number;
+}
+
+export interface SequencerContext {
+  clock: Clock;
+  nodeId: string;
+  advertisedAddress: string;
+  incarnation: string;
+  leaseMs: number;
+  renewEveryMs: number;
+  snapshotEveryEntries: number;
+  snapshotEveryMs: number;
+  tuning: Tuning;
+  leases: LeaseStore;
+  journal: JournalStore;
+  snapshots: SnapshotStore;
+  logger: MetadataLogger;
+  gate: Gate;
+  /** A journal writer id unique to this append attempt in this process. */
+  nextWriter(): string;
+}
+
+const quiet: MetadataLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export function buildContext(deps: MetadataServiceDeps): SequencerContext {
+  const leaseMs = deps.leaseMs ?? 10_000;
+  const incarnation = randomBytes(8).toString('hex');
+  let appends = 0;
+  return {
+    clock: deps.clock,
+    nodeId: deps.nodeId,
+    advertisedAddress: deps.advertisedAddress,
+    incarnation,
+    leaseMs,
+    renewEveryMs: deps.renewEveryMs ?? Math.floor(leaseMs / 3),
+    snapshotEveryEntries: deps.snapshotEveryEntries ?? 1000,
+    snapshotEveryMs: deps.snapshotEveryMs ?? 60_000,
+    tuning: { maxEntryBytes: 360_000, snapshotChunkBytes: 350_000, maxQueuedRequests: 10_000, maxGroupRequests: 2_000, ...deps.tuning },
+    leases: leaseStore(deps.db, deps.table),
+    journal: journalStore(deps.db, deps.table),
+    snapshots: snapshotStore(deps.db, deps.table),
+    logger: deps.logger ?? quiet,
+    gate: new Gate(),
+    nextWriter: () => `${incarnation}:${++appends}`,
+  };
+}
+
+export const notLeader = (leader: string | null) =>
+  unavailable('not_leader', 'This node does not lead the cluster right now; retry (against the leader, when one is named).', { leader });

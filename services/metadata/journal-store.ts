@@ -1,0 +1,55 @@
+import type { Db } from '../../shared/dynamo';
+import { JOURNAL_END_SK, journalSk, seqOfJournalSk } from './keys';
+
+/**
+ * Journal entries: one item per sequence number, written once with attribute_not_exists.
+ * That condition is the fence: a deposed leader's next append lands on a sequence number its
+ * successor has already used, and fails.
+ */
+export interface JournalEntry {
+  seq: number;
+  data: Uint8Array;
+  /** Epoch of the leader that wrote it. */
+  epoch: number;
+  /** Unique per append attempt, so a writer can recognise its own entry after a lost reply. */
+  writer: string;
+  /** The writer's advertised address, for redirecting clients of a deposed leader. */
+  leader: string;
+}
+
+export function journalStore(db: Db, table: string) {
+  const toEntry = (item: Record<string, unknown>): JournalEntry => ({
+    seq: seqOfJournalSk(item.sk as string),
+    data: item.data as Uint8Array,
+    epoch: Number(item.epoch),
+    writer: String(item.writer),
+    leader: String(item.leader ?? ''),
+  });
+
+  return {
+    /** True when the entry was written; false when `seq` is already taken. */
+    append(pk: string, entry: JournalEntry): Promise<boolean> {
+      return db.put(
+        table,
+        { pk, sk: journalSk(entry.seq), data: entry.data, epoch: entry.epoch, writer: entry.writer, leader: entry.leader },
+        { expr: 'attribute_not_exists(sk)' },
+      );
+    },
+
+    async get(pk: string, seq: number): Promise<JournalEntry | undefined> {
+      const item = await db.get(table, { pk, sk: journalSk(seq) });
+      return item ? toEntry(item) : undefined;
+    },
+
+    /** Entries from `fromSeq` on, in order. */
+    async *readFrom(pk: string, fromSeq: number): AsyncGenerator<JournalEntry> {
+      const items = db.queryAll({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': journalSk(fromSeq), ':to': JOURNAL_END_SK },
+      });
+      for await (const item of items) yield toEntry(item);
+    },
+  };
+}
+export type JournalStore = ReturnType<typeof journalStore>;

@@ -1,0 +1,22 @@
+/**
+ * Keys of a cluster's items in the metadata table. Everything of one cluster shares the
+ * partition key `T#<tenant>#C#<cluster>`; sort keys are zero-padded so they sort by number.
+ *
+ *   LEASE                 who leads the cluster (holder, holderAddress, epoch, expiresAt)
+ *   META                  written at provisioning (not used by the sequencer)
+ *   J#<seq:12>            journal entry `seq` (1, 2, ...)
+ *   SNAP                  pointer to the latest complete snapshot
+ *   S#<seq:12>#<chunk:6>  snapshot chunks of the state after entry `seq`
+ */
+export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}#C#${clusterId}`;
+
+export const LEASE_SK = 'LEASE';
+export const SNAPSHOT_POINTER_SK = 'SNAP';
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+export const journalSk = (seq: number) => `J#${pad(seq, 12)}`;
+export const JOURNAL_END_SK = `J#${'9'.repeat(12)}`;
+export const seqOfJournalSk = (sk: string) => Number(sk.slice(2));
+
+export const snapshotChunkSk = (seq: number, chunk: number) => `S#${pad(seq, 12)}#${pad(chunk, 6)}`;

@@ -1,0 +1,118 @@
+import { unavailable } from '../../shared/errors';
+import { notLeader, type SequencerContext } from './context';
+import { ClusterCore } from './core';
+import type { LeaseClaim } from './lease-store';
+import { buildEntry, encodeOps } from './ops';
+import { decodeState } from './state-codec';
+import { ClusterState } from './state';
+import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store';
+
+/**
+ * Becoming a cluster's leader: take the lease, load the latest snapshot, replay the journal
+ * after it, append a fence entry at the first free sequence number, and only then serve.
+ * Safety rests on the journal alone: whoever appends at a sequence number first wins it.
+ */
+
+/** A leader treats its lease as lapsed this long before others may treat it as expired. */
+const LOCAL_VALIDITY = 0.8;
+
+export interface Leadership {
+  claim: LeaseClaim;
+  /** Local clock time after which this node must stop serving unless it renewed. */
+  validUntil: number;
+}
+
+export async function acquireLease(ctx: SequencerContext, pk: string): Promise<Leadership> {
+  const lease = await ctx.leases.read(pk);
+  const now = ctx.clock.now();
+  if (lease?.holder && lease.holder !== ctx.nodeId && lease.expiresAt > now) throw notLeader(lease.holderAddress);
+  const claim: LeaseClaim = {
+    holder: ctx.nodeId,
+    holderAddress: ctx.advertisedAddress,
+    incarnation: ctx.incarnation,
+    epoch: (lease?.epoch ?? 0) + 1,
+  };
+  if (!(await ctx.leases.take(pk, lease, claim, now + ctx.leaseMs))) {
+    const winner = await ctx.leases.read(pk);
+    throw notLeader(winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
+  }
+  return { claim, validUntil: now + ctx.leaseMs * LOCAL_VALIDITY };
+}
+
+export const localValidity = (ctx: SequencerContext, sentAt: number) => sentAt + ctx.leaseMs * LOCAL_VALIDITY;
+
+export type AppendOutcome =
+  | { kind: 'appended' }
+  /** A later leader wrote there: this node is deposed. */
+  | { kind: 'successor'; leader: string }
+  /** An earlier leader's late entry, or this node's own earlier attempt: re-read the journal. */
+  | { kind: 'taken' };
+
+/** One conditional append; on a collision, finds out whose entry holds the slot. */
+export async function appendEntry(ctx: SequencerContext, pk: string, seq: number, data: Uint8Array, epoch: number, writer: string): Promise<AppendOutcome> {
+  if (await ctx.journal.append(pk, { seq, data, epoch, writer, leader: ctx.advertisedAddress })) return { kind: 'appended' };
+  const there = await ctx.journal.get(pk, seq);
+  // The store retried a write that had landed: the entry is ours.
+  if (there?.writer === writer) return { kind: 'appended' };
+  if (there && there.epoch > epoch) return { kind: 'successor', leader: there.leader };
+  return { kind: 'taken' };
+}
+
+/**
+ * Snapshot plus journal tail, without taking the lease or writing anything. Should the latest
+ * snapshot be unreadable (a newer one replaced it while we read, or a chunk is damaged), the
+ * pointer is read again; failing that, the previous snapshot and a longer tail serve.
+ */
+export async function loadCluster(ctx: SequencerContext, pk: string): Promise<{ core: ClusterCore; lastSeq: number; pointer?: SnapshotPointer }> {
+  for (let attempt = 1; ; attempt++) {
+    const pointer = await ctx.snapshots.readPointer(pk);
+    let loaded: { state: ClusterState; seq: number } | undefined = pointer ? undefined : { state: new ClusterState(), seq: 0 };
+    const candidates = !pointer ? [] : attempt === 1 || !pointer.previous ? [pointer] : [pointer, pointer.previous];
+    for (const ref of candidates) {
+      try {
+        loaded = { state: decodeState(await ctx.snapshots.load(pk, ref)), seq: ref.seq };
+        break;
+      } catch (e) {
+        if (!(e instanceof SnapshotUnreadableError)) throw e;
+        ctx.logger.warn({ cluster: pk, seq: ref.seq, err: e }, 'snapshot unreadable');
+      }
+    }
+    if (loaded) {
+      const core = new ClusterCore(loaded.state, ctx.tuning.maxEntryBytes - 1);
+      return { core, lastSeq: await replayTail(ctx, pk, core, loaded.seq), pointer };
+    }
+    if (attempt >= 2) throw new SnapshotUnreadableError(pointer!.seq, 'neither it nor the snapshot before it can be read');
+  }
+}
+
+export async function replayTail(ctx: SequencerContext, pk: string, core: ClusterCore, lastSeq: number): Promise<number> {
+  for await (const entry of ctx.journal.readFrom(pk, lastSeq + 1)) {
+    if (entry.seq !== lastSeq + 1) throw new Error(`journal of ${pk} has a gap after entry ${lastSeq}`);
+    core.replay(entry.data);
+    lastSeq = entry.seq;
+  }
+  return lastSeq;
+}
+
+export interface Led {
+  core: ClusterCore;
+  /** The sequence number of the next append. */
+  nextSeq: number;
+  pointer?: SnapshotPointer;
+}
+
+/** Recovers the state and fences the journal with this leadership's epoch. */
+export async function takeOver(ctx: SequencerContext, pk: string, lead: Leadership): Promise<Led> {
+  const { core, lastSeq, pointer } = await loadCluster(ctx, pk);
+  const fence = buildEntry([encodeOps([{ type: 'fence', epoch: lead.claim.epoch, holder: ctx.nodeId, at: ctx.clock.now() }])]);
+  let seq = lastSeq;
+  for (;;) {
+    if (ctx.clock.now() >= lead.validUntil) throw notLeader(null);
+    const outcome = await appendEntry(ctx, pk, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
+    if (outcome.kind === 'appended') return { core, nextSeq: seq + 2, pointer };
+    if (outcome.kind === 'successor') throw notLeader(outcome.leader);
+    const before = seq;
+    seq = await replayTail(ctx, pk, core, seq);
+    if (seq === before) throw unavailable('store_unavailable', 'The journal reported a taken slot it does not list; retry.');
+  }
+}

@@ -1,0 +1,308 @@
+import { isAppError, unavailable, type AppError } from '../../shared/errors';
+import { notLeader, type SequencerContext } from './context';
+import type { ClusterCore, WriteRequest } from './core';
+import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
+import { buildEntry } from './ops';
+import { Snapshotter } from './snapshotter';
+
+/**
+ * The leader of one cluster. Writes queue up; while one journal append is in flight the
+ * next group gathers. A group is planned and applied to the in-memory state when it is
+ * formed, then appended (as one or more entries) and answered only once durable. Reads run
+ * only between groups, so they never see what is not durable yet. Any failed append or
+ * renewal stops this leader at once: unanswered requests get a retryable 503, and the state,
+ * which may now be ahead of the journal, is dropped (a successor reloads it from the store).
+ */
+export interface Pending {
+  req: WriteRequest;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+  answer?: unknown;
+}
+
+interface Reader {
+  run(core: ClusterCore): void;
+  fail(reason: unknown): void;
+}
+
+interface FormedEntry {
+  parts: Uint8Array[];
+  size: number;
+  pendings: Pending[];
+}
+
+export type StopHandler = (stopped: Sequencer, leftovers: Pending[], reason: AppError) => void;
+
+type Phase = 'starting' | 'serving' | 'stopped';
+
+export class Sequencer {
+  private phase: Phase = 'starting';
+  private core: ClusterCore | undefined;
+  private lead: Leadership | undefined;
+  private nextSeq = 0;
+  private queue: Pending[] = [];
+  /** Requests of the group being appended, in order, not yet answered. */
+  private unsettled: Pending[] = [];
+  private readers: Reader[] = [];
+  private busy = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private snapshotter: Snapshotter | undefined;
+  private stopReason: AppError | undefined;
+  private readonly started: Promise<void>;
+
+  constructor(
+    private readonly ctx: SequencerContext,
+    readonly pk: string,
+    private readonly onStop: StopHandler,
+  ) {
+    this.started = this.start();
+  }
+
+  /** Takes over requests another sequencer of this cluster could not start on. */
+  adopt(pendings: Pending[]): void {
+    if (this.phase === 'stopped') {
+      for (const p of pendings) p.reject(this.stopReason);
+      return;
+    }
+    this.queue.push(...pendings);
+    if (this.phase === 'serving') void this.pump();
+  }
+
+  get status() {
+    return { phase: this.phase, epoch: this.lead?.claim.epoch ?? 0, nextSeq: this.nextSeq, queued: this.queue.length };
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const lead = await acquireLease(this.ctx, this.pk);
+      if (this.phase !== 'starting') return;
+      this.lead = lead;
+      const led = await takeOver(this.ctx, this.pk, lead);
+      await this.ctx.gate.pass();
+      if (this.phase !== 'starting') return;
+      this.core = led.core;
+      this.nextSeq = led.nextSeq;
+      this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer?.seq ?? 0);
+      this.phase = 'serving';
+      this.ctx.logger.info({ cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq }, 'leading cluster');
+      this.scheduleRenewal();
+      void this.pump();
+    } catch (e) {
+      this.stop(asRetryable(this.ctx, e, 'taking over the cluster'), false);
+    }
+  }
+
+  write(req: WriteRequest): Promise<unknown> {
+    if (this.phase === 'stopped') return Promise.reject(this.stopReason);
+    if (this.queue.length >= this.ctx.tuning.maxQueuedRequests) {
+      return Promise.reject(unavailable('sequencer_busy', 'Too many metadata requests are waiting for this cluster; retry shortly.'));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      if (this.phase === 'serving') void this.pump();
+    });
+  }
+
+  /** Runs `fn` against durable state only: now when idle, else between two groups. */
+  async read<T>(fn: (core: ClusterCore) => T): Promise<T> {
+    await this.ctx.gate.pass();
+    if (this.phase === 'serving' && !this.busy) {
+      if (!this.leaseValid()) throw this.lapse();
+      return fn(this.core!);
+    }
+    if (this.phase === 'stopped') throw this.stopReason;
+    return new Promise<T>((resolve, reject) => {
+      this.readers.push({
+        run: (core) => {
+          try {
+            resolve(fn(core));
+          } catch (e) {
+            reject(e);
+          }
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy || this.phase !== 'serving') return;
+    this.busy = true;
+    try {
+      for (;;) {
+        await this.ctx.gate.pass();
+        if (this.phase !== 'serving') return;
+        if (!this.leaseValid()) return void this.lapse();
+        // Between groups the state is exactly what the journal holds.
+        const readers = this.readers;
+        this.readers = [];
+        for (const r of readers) r.run(this.core!);
+        this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
+        if (this.queue.length === 0) return;
+        const entries = this.form(this.queue.splice(0, this.ctx.tuning.maxGroupRequests));
+        if (!entries) return;
+        for (const entry of entries) {
+          if (entry.parts.length > 0 && !(await this.append(entry))) return;
+          this.unsettled.splice(0, entry.pendings.length);
+          for (const p of entry.pendings) p.resolve(p.answer);
+        }
+      }
+    } catch (e) {
+      this.ctx.logger.error({ err: e, cluster: this.pk }, 'metadata sequencer fault');
+      this.stop(unavailable('sequencer_fault', 'The metadata sequencer hit an internal fault and is reloading; retry.'), true);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Plans and applies each request, packing the encoded operations into entries. */
+  private form(group: Pending[]): FormedEntry[] | null {
+    const now = this.ctx.clock.now();
+    const room = this.ctx.tuning.maxEntryBytes - 1;
+    const entries: FormedEntry[] = [];
+    let current: FormedEntry = { parts: [], size: 0, pendings: [] };
+    for (let i = 0; i < group.length; i++) {
+      const p = group[i];
+      let done;
+      try {
+        done = this.core!.execute(p.req, now);
+      } catch (e) {
+        if (isAppError(e)) {
+          p.reject(e);
+          continue;
+        }
+        // The state machine failed part-way: the in-memory state can no longer be trusted.
+        this.ctx.logger.error({ err: e, cluster: this.pk }, 'metadata state machine fault');
+        p.reject(e);
+        this.queue.unshift(...group.slice(i + 1));
+        this.stop(unavailable('sequencer_fault', 'The metadata sequencer hit an internal fault and is reloading; retry.'), true);
+        return null;
+      }
+      p.answer = done.answer;
+      if (done.bytes) {
+        if (current.parts.length > 0 && current.size + done.bytes.length > room) {
+          entries.push(current);
+          current = { parts: [], size: 0, pendings: [] };
+        }
+        current.parts.push(done.bytes);
+        current.size += done.bytes.length;
+      }
+      // A request that wrote nothing (a retried commit) is answered with the entry before it.
+      current.pendings.push(p);
+      this.unsettled.push(p);
+    }
+    if (current.pendings.length > 0) entries.push(current);
+    return entries;
+  }
+
+  private async append(entry: FormedEntry): Promise<boolean> {
+    if (!this.leaseValid()) {
+      this.lapse();
+      return false;
+    }
+    const seq = this.nextSeq;
+    let outcome;
+    try {
+      outcome = await appendEntry(this.ctx, this.pk, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
+    } catch (e) {
+      await this.ctx.gate.pass();
+      // The entry may or may not have landed: reload from the store before serving again.
+      this.stop(asRetryable(this.ctx, e, 'appending to the journal'), true);
+      return false;
+    }
+    await this.ctx.gate.pass();
+    if (this.phase !== 'serving') return false;
+    if (outcome.kind === 'appended') {
+      this.nextSeq = seq + 1;
+      return true;
+    }
+    if (outcome.kind === 'successor') this.stop(notLeader(outcome.leader || null), false);
+    else this.stop(unavailable('store_unavailable', 'The journal moved on without this leader; it is reloading. Retry.'), true);
+    return false;
+  }
+
+  private leaseValid(): boolean {
+    return this.ctx.clock.now() < this.lead!.validUntil;
+  }
+
+  /** The lease ran out before it was renewed (a stall): stop, and let a fresh start re-acquire it. */
+  private lapse(): AppError {
+    this.stop(notLeader(null), true);
+    return this.stopReason!;
+  }
+
+  private scheduleRenewal(): void {
+    this.renewTimer = setTimeout(() => void this.renew(), this.ctx.renewEveryMs);
+    this.renewTimer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    await this.ctx.gate.pass();
+    if (this.phase !== 'serving') return;
+    const sentAt = this.ctx.clock.now();
+    let renewed: boolean;
+    try {
+      renewed = await this.ctx.leases.renew(this.pk, this.lead!.claim, sentAt + this.ctx.leaseMs);
+    } catch (e) {
+      await this.ctx.gate.pass();
+      return this.stop(asRetryable(this.ctx, e, 'renewing the lease'), true);
+    }
+    await this.ctx.gate.pass();
+    if (this.phase !== 'serving') return;
+    if (!renewed) return this.stop(notLeader(null), false);
+    this.lead!.validUntil = localValidity(this.ctx, sentAt);
+    // Time-based snapshots of a quiet cluster happen here; busy ones snapshot between groups.
+    if (!this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
+    this.scheduleRenewal();
+  }
+
+  /** Writes a snapshot of the durable state now; resolves with its sequence number. */
+  async snapshotNow(): Promise<number> {
+    for (;;) {
+      await this.snapshotter?.idle();
+      const task = await this.read(() => this.snapshotter!.start(this.core!.state, this.nextSeq - 1));
+      if (task !== null) return task;
+    }
+  }
+
+  private stop(reason: AppError, handover: boolean): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    this.stopReason = reason;
+    clearTimeout(this.renewTimer);
+    for (const p of this.unsettled) p.reject(reason);
+    this.unsettled = [];
+    for (const r of this.readers) r.fail(reason);
+    this.readers = [];
+    const leftovers = this.queue;
+    this.queue = [];
+    if (!handover) for (const p of leftovers) p.reject(reason);
+    this.ctx.logger.warn({ cluster: this.pk, code: reason.code }, 'stopped leading cluster');
+    this.onStop(this, handover ? leftovers : [], reason);
+  }
+
+  /** Crash simulation: stop without finishing, snapshotting or releasing anything. */
+  halt(): void {
+    this.stop(unavailable('node_stopped', 'The metadata node stopped.'), false);
+  }
+
+  /** Graceful: answer what is queued, finish a snapshot in progress, release the lease. */
+  async close(): Promise<void> {
+    await this.started;
+    while (this.phase === 'serving' && (this.queue.length > 0 || this.busy)) await this.read(() => undefined).catch(() => undefined);
+    if (this.phase !== 'serving') return;
+    this.stop(unavailable('shutting_down', 'The metadata node is shutting down; retry.'), false);
+    await this.snapshotter?.idle();
+    try {
+      await this.ctx.leases.release(this.pk, this.lead!.claim);
+    } catch (e) {
+      this.ctx.logger.warn({ err: e, cluster: this.pk }, 'could not release the lease; it will expire');
+    }
+  }
+}
+
+function asRetryable(ctx: SequencerContext, e: unknown, doing: string): AppError {
+  if (isAppError(e)) return e;
+  ctx.logger.error({ err: e }, `metadata store error while ${doing}`);
+  return unavailable('store_unavailable', `The metadata store failed while ${doing}; retry.`);
+}

@@ -1,0 +1,162 @@
+import { unavailable } from '../../shared/errors';
+import { buildContext, type MetadataServiceDeps } from './context';
+import type { WriteAnswers, WriteRequest } from './core';
+import { clusterPk } from './keys';
+import { Sequencer, type StopHandler } from './sequencer';
+import { encodeState } from './state-codec';
+import type {
+  ClusterRef,
+  CommitFileInput,
+  CommitFileResult,
+  CreateTopicInput,
+  FetchPlanInput,
+  FetchPlanResult,
+  ListOffsetsInput,
+  ListOffsetsResult,
+  TopicConfigInput,
+  TopicDescription,
+  TopicSummary,
+  UpdateTopicInput,
+} from './types';
+import { validateCommit } from './validate-commit';
+import { validateFetchPlan, validateListOffsets } from './validate-reads';
+
+export type { MetadataServiceDeps } from './context';
+
+/**
+ * The per-cluster metadata sequencers of this node. A cluster is led on first use: the node
+ * takes its lease (or answers a retryable 503 `not_leader` naming the leader's address while
+ * another node holds a live lease), recovers its state and serves it until it loses the lease,
+ * hits a store fault (then it reloads on the next request), is dropped or closed.
+ */
+export function metadataService(deps: MetadataServiceDeps) {
+  const ctx = buildContext(deps);
+  const sequencers = new Map<string, Sequencer>();
+  let lifecycle: 'open' | 'closing' | 'closed' | 'halted' = 'open';
+
+  const onStop: StopHandler = (stopped, leftovers, reason) => {
+    if (sequencers.get(stopped.pk) === stopped) sequencers.delete(stopped.pk);
+    if (leftovers.length === 0) return;
+    if (lifecycle !== 'open') {
+      for (const p of leftovers) p.reject(reason);
+      return;
+    }
+    // After a store fault the queued requests wait for a fresh start (reload, fence) instead of failing.
+    sequencerOf(stopped.pk).adopt(leftovers);
+  };
+
+  function sequencerOf(pk: string): Sequencer {
+    let s = sequencers.get(pk);
+    if (!s) {
+      s = new Sequencer(ctx, pk, onStop);
+      sequencers.set(pk, s);
+    }
+    return s;
+  }
+
+  function sequencerFor(cluster: ClusterRef): Sequencer {
+    if (lifecycle !== 'open') throw unavailable('shutting_down', 'The metadata node is shutting down; retry.');
+    // A node that does not lead the cluster reads the lease on every call: one small read,
+    // and never a stale redirect after the leader moved.
+    return sequencerOf(clusterPk(cluster.tenantId, cluster.clusterId));
+  }
+
+  async function write<K extends WriteRequest['kind']>(req: Extract<WriteRequest, { kind: K }>): Promise<WriteAnswers[K]> {
+    return (await sequencerFor(req.cluster).write(req)) as WriteAnswers[K];
+  }
+
+  return {
+    async createTopic(cluster: ClusterRef, input: CreateTopicInput): Promise<TopicDescription> {
+      return write({ kind: 'createTopic', cluster, input });
+    },
+
+    async listTopics(cluster: ClusterRef): Promise<TopicSummary[]> {
+      return sequencerFor(cluster).read((core) => core.listTopics());
+    },
+
+    async describeTopic(cluster: ClusterRef, name: string): Promise<TopicDescription> {
+      return sequencerFor(cluster).read((core) => core.describeTopic(name));
+    },
+
+    /** Adds partitions and/or replaces config keys, atomically. */
+    async updateTopic(cluster: ClusterRef, name: string, input: UpdateTopicInput): Promise<TopicDescription> {
+      return write({ kind: 'updateTopic', cluster, name, input });
+    },
+
+    async addPartitions(cluster: ClusterRef, name: string, partitions: number): Promise<TopicDescription> {
+      return write({ kind: 'updateTopic', cluster, name, input: { partitions } });
+    },
+
+    async alterTopicConfig(cluster: ClusterRef, name: string, config: TopicConfigInput): Promise<TopicDescription> {
+      return write({ kind: 'updateTopic', cluster, name, input: { config } });
+    },
+
+    async deleteTopic(cluster: ClusterRef, name: string): Promise<TopicSummary> {
+      return write({ kind: 'deleteTopic', cluster, name });
+    },
+
+    async commitFile(cluster: ClusterRef, input: CommitFileInput): Promise<CommitFileResult> {
+      return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
+    },
+
+    async fetchPlan(cluster: ClusterRef, input: FetchPlanInput): Promise<FetchPlanResult> {
+      const valid = validateFetchPlan(input);
+      return sequencerFor(cluster).read((core) => core.fetchPlan(valid));
+    },
+
+    async listOffsets(cluster: ClusterRef, input: ListOffsetsInput): Promise<ListOffsetsResult> {
+      const valid = validateListOffsets(input);
+      return sequencerFor(cluster).read((core) => core.listOffsets(valid));
+    },
+
+    /** The cluster's state in its canonical encoding (diagnostics, tests). */
+    async exportState(cluster: ClusterRef): Promise<Uint8Array> {
+      return sequencerFor(cluster).read((core) => encodeState(core.state));
+    },
+
+    /** Writes a snapshot now; resolves with the journal sequence number it includes. */
+    async snapshotNow(cluster: ClusterRef): Promise<number> {
+      return sequencerFor(cluster).snapshotNow();
+    },
+
+    /** Clusters this node currently leads or is starting to lead. */
+    status() {
+      return [...sequencers.values()].map((s) => ({ cluster: s.pk, ...s.status }));
+    },
+
+    /** Unloads a cluster (deleted): answers what is queued, then releases its lease. */
+    async dropCluster(tenantId: string, clusterId: string): Promise<void> {
+      const pk = clusterPk(tenantId, clusterId);
+      const s = sequencers.get(pk);
+      sequencers.delete(pk);
+      await s?.close();
+    },
+
+    /** Graceful shutdown: drains every cluster and releases the leases. */
+    async close(): Promise<void> {
+      if (lifecycle !== 'open') return;
+      lifecycle = 'closing';
+      await Promise.all([...sequencers.values()].map((s) => s.close()));
+      sequencers.clear();
+      lifecycle = 'closed';
+    },
+
+    /** Crash simulation (tests): stops at once; leases stay held until they expire. */
+    stopAbruptly(): void {
+      lifecycle = 'halted';
+      for (const s of sequencers.values()) s.halt();
+      sequencers.clear();
+      ctx.gate.resume();
+    },
+
+    /** Stall simulation (tests): the node stops making progress, as a paused process does. */
+    pause(): void {
+      ctx.gate.pause();
+    },
+
+    resume(): void {
+      ctx.gate.resume();
+    },
+  };
+}
+export type MetadataService = ReturnType<typeof metadataService>;

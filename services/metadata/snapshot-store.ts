@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../../shared/dynamo';
+import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
+
+/**
+ * Snapshots of a cluster's encoded state: chunks first (each well under the 400 KB item
+ * limit), then the pointer, moved forward with a compare-and-set. A reader trusts only what
+ * a pointer names and checks the bytes against its hash. The pointer also describes the
+ * snapshot before it, which is kept (for readers still loading it, and as a fallback should
+ * the latest be unreadable); chunks of older ones are deleted.
+ */
+export interface SnapshotRef {
+  /** The journal entry the snapshot includes. */
+  seq: number;
+  chunks: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface SnapshotPointer extends SnapshotRef {
+  createdAt: number;
+  previous: SnapshotRef | null;
+}
+
+export class SnapshotUnreadableError extends Error {
+  constructor(seq: number, why: string) {
+    super(`snapshot ${seq} cannot be read: ${why}`);
+    this.name = 'SnapshotUnreadableError';
+  }
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
+
+/** Runs `fn` over 0..n-1 with at most `width` calls in flight. */
+async function eachLimited(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, n) }, lane));
+}
+
+export function snapshotStore(db: Db, table: string) {
+  const pointerKey = (pk: string) => ({ pk, sk: SNAPSHOT_POINTER_SK });
+
+  return {
+    async readPointer(pk: string): Promise<SnapshotPointer | undefined> {
+      const item = await db.get<SnapshotPointer & { pk: string; sk: string }>(table, pointerKey(pk));
+      if (!item) return undefined;
+      const { seq, chunks, bytes, sha256: hash, createdAt, previous } = item;
+      return { seq: Number(seq), chunks: Number(chunks), bytes: Number(bytes), sha256: hash, createdAt: Number(createdAt), previous: previous ?? null };
+    },
+
+    async load(pk: string, ptr: SnapshotRef, width = 8): Promise<Uint8Array> {
+      const out = new Uint8Array(ptr.bytes);
+      const parts: Uint8Array[] = new Array(ptr.chunks);
+      await eachLimited(ptr.chunks, width, async (i) => {
+        const item = await db.get(table, { pk, sk: snapshotChunkSk(ptr.seq, i) });
+        if (!item) throw new SnapshotUnreadableError(ptr.seq, `chunk ${i} is missing`);
+        parts[i] = item.data as Uint8Array;
+      });
+      let pos = 0;
+      for (const p of parts) {
+        if (pos + p.length > out.length) throw new SnapshotUnreadableError(ptr.seq, 'chunks exceed the recorded size');
+        out.set(p, pos);
+        pos += p.length;
+      }
+      if (pos !== out.length || sha256(out) !== ptr.sha256) throw new SnapshotUnreadableError(ptr.seq, 'content does not match its hash');
+      return out;
+    },
+
+    /**
+     * Writes the snapshot of the state after entry `seq`. Returns the new pointer, or null
+     * when a snapshot at least as new was already in place.
+     */
+    async write(pk: string, seq: number, bytes: Uint8Array, opts: { chunkBytes: number; createdAt: number; width?: number }): Promise<SnapshotPointer | null> {
+      const current = await this.readPointer(pk);
+      if (current && current.seq >= seq) return null;
+      const chunks = Math.max(1, Math.ceil(bytes.length / opts.chunkBytes));
+      await eachLimited(chunks, opts.width ?? 4, async (i) => {
+        const data = bytes.subarray(i * opts.chunkBytes, Math.min(bytes.length, (i + 1) * opts.chunkBytes));
+        await db.put(table, { pk, sk: snapshotChunkSk(seq, i), data });
+      });
+      const pointer: SnapshotPointer = {
+        seq,
+        chunks,
+        bytes: bytes.length,
+        sha256: sha256(bytes),
+        createdAt: opts.createdAt,
+        previous: current ? { seq: current.seq, chunks: current.chunks, bytes: current.bytes, sha256: current.sha256 } : null,
+      };
+      const moved = await db.put(
+        table,
+        { ...pointerKey(pk), ...pointer },
+        current ? { expr: 'seq = :seen', values: { ':seen': current.seq } } : { expr: 'attribute_not_exists(sk)' },
+      );
+      if (!moved) return null;
+      const stale = current?.previous;
+      if (stale) {
+        await db.deleteMany(
+          table,
+          Array.from({ length: stale.chunks }, (_, i) => ({ pk, sk: snapshotChunkSk(stale.seq, i) })),
+        );
+      }
+      return pointer;
+    },
+  };
+}
+export type SnapshotStore = ReturnType<typeof snapshotStore>;

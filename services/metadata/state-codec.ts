@@ -1,0 +1,136 @@
+import { ByteReader, ByteWriter } from './bytes';
+import { readConfig, writeConfig } from './ops';
+import type { ProducerWindow } from './producer-window';
+import { ClusterState, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic, type FileRecord } from './state';
+import type { Replica } from './types';
+
+/**
+ * The canonical byte form of a ClusterState, used for snapshots and to compare states:
+ * files in file-number order, topics sorted by name, producers by id, index columns as raw
+ * little-endian arrays. Only what cannot be derived is written; the rest is rebuilt on decode.
+ */
+const STATE_FORMAT = 1;
+
+export function encodeState(state: ClusterState): Uint8Array {
+  const w = new ByteWriter(1 << 16);
+  w.u8(STATE_FORMAT);
+  w.uint(state.files.length);
+  for (const f of state.files) writeFile(w, f);
+  const names = [...state.topics.keys()].sort();
+  w.uint(names.length);
+  for (const name of names) writeTopic(w, state.topics.get(name)!);
+  return w.finish();
+}
+
+function writeFile(w: ByteWriter, f: FileRecord): void {
+  w.str(f.id);
+  w.str(f.objectKey);
+  w.uint(f.sizeBytes);
+  w.uint(f.replicas.length);
+  for (const r of f.replicas) {
+    w.str(r.region);
+    w.str(r.bucket);
+    w.str(r.checksum);
+  }
+  w.str(f.fingerprint);
+  w.uint(f.committedAt);
+  w.uint(f.results.length);
+  for (const r of f.results) w.int(r);
+  w.uint(f.live);
+  w.u8(f.state);
+  w.uint(f.markedAt);
+}
+
+function writeTopic(w: ByteWriter, t: Topic): void {
+  w.str(t.name);
+  w.str(t.id);
+  w.uint(t.createdAt);
+  writeConfig(w, t.config);
+  w.uint(t.partitions.length);
+  for (const p of t.partitions) {
+    w.uint(p.logStartOffset);
+    w.uint(p.highWatermark);
+    const ix = p.index;
+    w.uint(ix.length);
+    w.column(ix.baseOffset, ix.length);
+    w.column(ix.recordCount, ix.length);
+    w.column(ix.file, ix.length);
+    w.column(ix.byteOffset, ix.length);
+    w.column(ix.byteLength, ix.length);
+    w.column(ix.maxTimestamp, ix.length);
+    const producers = p.producers ? [...p.producers.entries()].sort((a, b) => a[0] - b[0]) : [];
+    w.uint(producers.length);
+    for (const [id, win] of producers) {
+      w.uint(id);
+      w.uint(win.epoch);
+      w.uint(win.entries.length);
+      for (const v of win.entries) w.uint(v);
+    }
+  }
+}
+
+export function decodeState(bytes: Uint8Array): ClusterState {
+  const r = new ByteReader(bytes);
+  const format = r.u8();
+  if (format !== STATE_FORMAT) throw new Error(`unknown metadata state format ${format}`);
+  const state = new ClusterState();
+  for (let n = r.uint(), i = 0; i < n; i++) {
+    const f = readFile(r, state);
+    state.files.push(f);
+    state.fileNumbers.set(f.id, i);
+  }
+  for (let n = r.uint(); n > 0; n--) {
+    const t = readTopic(r);
+    state.topics.set(t.name, t);
+    state.totalPartitions += t.partitions.length;
+  }
+  if (!r.done) throw new Error('metadata state has trailing bytes');
+  return state;
+}
+
+function readFile(r: ByteReader, state: ClusterState): FileRecord {
+  const id = r.str();
+  const objectKey = r.str();
+  const sizeBytes = r.uint();
+  const replicas: Replica[] = [];
+  for (let n = r.uint(); n > 0; n--) replicas.push({ region: r.str(), bucket: r.str(), checksum: r.str() });
+  const fingerprint = r.str();
+  const committedAt = r.uint();
+  const results: number[] = new Array(r.uint());
+  for (let i = 0; i < results.length; i++) results[i] = r.int();
+  const live = r.uint();
+  const fileState = r.u8();
+  if (fileState !== FILE_LIVE && fileState !== FILE_DELETE_PENDING) throw new Error(`unknown file state ${fileState}`);
+  const markedAt = r.uint();
+  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt };
+}
+
+function readTopic(r: ByteReader): Topic {
+  const name = r.str();
+  const id = r.str();
+  const createdAt = r.uint();
+  const config = Object.freeze(readConfig(r));
+  const partitions: PartitionLog[] = [];
+  for (let n = r.uint(); n > 0; n--) {
+    const p = new PartitionLog();
+    p.logStartOffset = r.uint();
+    p.highWatermark = r.uint();
+    const ix = p.index;
+    ix.allocate(r.uint());
+    r.column(ix.baseOffset);
+    r.column(ix.recordCount);
+    r.column(ix.file);
+    r.column(ix.byteOffset);
+    r.column(ix.byteLength);
+    r.column(ix.maxTimestamp);
+    for (let k = r.uint(); k > 0; k--) {
+      const producerId = r.uint();
+      const win: ProducerWindow = { epoch: r.uint(), entries: [] };
+      for (let e = r.uint(); e > 0; e--) win.entries.push(r.uint());
+      (p.producers ??= new Map()).set(producerId, win);
+    }
+    p.recomputeDerived();
+    partitions.push(p);
+  }
+  return new Topic(name, id, createdAt, config, partitions);
+}

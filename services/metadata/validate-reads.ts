@@ -1,0 +1,69 @@
+import { badRequest } from '../../shared/errors';
+import { isValidTopicName, MAX_PARTITION_NUMBER } from './topic-rules';
+import { MAX_TIMESTAMP, type FetchPlanInput, type ListOffsetsInput } from './types';
+
+/**
+ * Shape checks of fetch-plan and list-offsets requests. Problems with the request itself
+ * (negative offsets, non-integers, a partition listed twice in a fetch plan, whose byte
+ * budget that would confuse) are 400s; a topic or partition that does not exist is
+ * answered per partition instead, as Kafka does.
+ */
+export const MAX_PARTITIONS_PER_READ = 10_000;
+const MAX_INT32 = 2 ** 31 - 1;
+
+const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function partitionList(input: unknown, uniquePartitions: boolean): Record<string, unknown>[] {
+  if (!isObject(input) || !Array.isArray(input.partitions)) {
+    throw badRequest('invalid_request', 'The request must be an object with a partitions array.', { field: 'partitions' });
+  }
+  if (input.partitions.length > MAX_PARTITIONS_PER_READ) {
+    throw badRequest('too_many_partitions', `A request names at most ${MAX_PARTITIONS_PER_READ} partitions.`, {
+      field: 'partitions',
+      max: MAX_PARTITIONS_PER_READ,
+    });
+  }
+  const seen = new Set<string>();
+  return input.partitions.map((p: unknown, i) => {
+    const field = `partitions[${i}]`;
+    if (!isObject(p)) throw badRequest('invalid_request', 'Each partition entry must be an object.', { field });
+    if (!isValidTopicName(p.topic)) throw badRequest('invalid_topic_name', 'The entry names an invalid topic.', { field: `${field}.topic` });
+    if (!isInt(p.partition, 0, MAX_PARTITION_NUMBER)) {
+      throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `${field}.partition` });
+    }
+    const key = `${p.partition}:${p.topic}`;
+    if (uniquePartitions && seen.has(key)) throw badRequest('duplicate_partition', 'A partition is listed twice.', { field });
+    seen.add(key);
+    return p;
+  });
+}
+
+export function validateFetchPlan(input: unknown): FetchPlanInput {
+  const partitions = partitionList(input, true).map((p, i) => {
+    if (!isInt(p.offset, 0, Number.MAX_SAFE_INTEGER)) {
+      throw badRequest('invalid_offset', 'offset must be a whole number of at least 0.', { field: `partitions[${i}].offset` });
+    }
+    if (!isInt(p.maxBytes, 0, MAX_INT32)) {
+      throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from 0 to ${MAX_INT32}.`, { field: `partitions[${i}].maxBytes` });
+    }
+    return { topic: p.topic as string, partition: p.partition as number, offset: p.offset, maxBytes: p.maxBytes };
+  });
+  const maxBytes = (input as Record<string, unknown>).maxBytes;
+  if (!isInt(maxBytes, 0, MAX_INT32)) {
+    throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from 0 to ${MAX_INT32}.`, { field: 'maxBytes' });
+  }
+  return { partitions, maxBytes };
+}
+
+export function validateListOffsets(input: unknown): ListOffsetsInput {
+  const partitions = partitionList(input, false).map((p, i) => {
+    if (!isInt(p.timestamp, MAX_TIMESTAMP, Number.MAX_SAFE_INTEGER)) {
+      throw badRequest('invalid_timestamp', 'timestamp is epoch milliseconds, or -1 (latest), -2 (earliest) or -3 (max timestamp).', {
+        field: `partitions[${i}].timestamp`,
+      });
+    }
+    return { topic: p.topic as string, partition: p.partition as number, timestamp: p.timestamp };
+  });
+  return { partitions };
+}

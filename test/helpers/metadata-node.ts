@@ -1,0 +1,36 @@
+import { manualClock, type Clock } from '../../shared/clock';
+import { metadataService, type MetadataServiceDeps } from '../../services/metadata/service';
+import { clusterPk } from '../../services/metadata/keys';
+import type { ClusterRef } from '../../services/metadata/types';
+import type { TestDynamo } from './dynamo';
+
+/** A metadata service node on a test dynalite, with settings that suit tests. */
+export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<MetadataServiceDeps> = {}) {
+  return metadataService({
+    db: d.db,
+    table: d.tables.metadata,
+    clock: over.clock ?? manualClock(1_800_000_000_000),
+    nodeId,
+    advertisedAddress: `${nodeId}.internal:9443`,
+    leaseMs: 5_000,
+    renewEveryMs: 1_000,
+    snapshotEveryEntries: 10_000,
+    snapshotEveryMs: 3_600_000,
+    ...over,
+  });
+}
+
+/** The cluster's journal as stored: sequence numbers with the writing leader's epoch. */
+export async function journalOf(d: TestDynamo, cluster: ClusterRef): Promise<{ seq: number; epoch: number; data: Uint8Array }[]> {
+  const out = [];
+  for await (const item of d.db.queryAll<{ sk: string; epoch: number; data: Uint8Array }>({
+    table: d.tables.metadata,
+    keyCondition: 'pk = :pk AND begins_with(sk, :j)',
+    values: { ':pk': clusterPk(cluster.tenantId, cluster.clusterId), ':j': 'J#' },
+  })) {
+    out.push({ seq: Number(item.sk.slice(2)), epoch: item.epoch, data: item.data });
+  }
+  return out;
+}
+
+export const advance = (clock: Clock, ms: number) => (clock as ReturnType<typeof manualClock>).advance(ms);
