@@ -1,11 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import addFormats from 'ajv-formats';
 import './fastify-types';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
+import { registerValidation } from './plugins/validation';
 import { registerMetrics } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
@@ -28,6 +28,8 @@ import { customerAgentRoutes } from './routes/customer/agents';
 import { agentTokenRoutes } from './routes/agent/token';
 import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
+import { topicRoutes } from './routes/customer/topics';
+import { agentLogRoutes } from './routes/agent/log-metadata';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -41,10 +43,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
-    },
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-      plugins: [addFormats.default ?? addFormats],
     },
     trustProxy: config.env === 'production',
     return503OnClosing: true,
@@ -61,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.addSchema(Problem);
+  registerValidation(app);
   registerProblemHandlers(app);
   const metrics = await registerMetrics(app);
   await registerOpenApi(app, config.publicUrl);
@@ -81,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(customerAuditRoutes(deps));
     await customer.register(agentKeyRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
+    await customer.register(topicRoutes(deps));
   });
 
   await app.register(async (admin) => {
@@ -99,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (agent) => {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
     await agent.register(agentFleetRoutes(deps, metrics));
+    await agent.register(agentLogRoutes(deps));
   });
 
   return app;

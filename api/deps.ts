@@ -14,6 +14,8 @@ import type { Revocations } from '../services/credentials/revocations';
 import type { SigningKeys } from '../services/credentials/signing-keys';
 import type { FleetService } from '../services/agents/service';
 import type { FleetOverview } from '../services/agents/overview';
+import type { MetadataService } from '../services/metadata/service';
+import type { ClusterAccess } from '../services/metadata/cluster-access';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -33,6 +35,8 @@ export interface AppDeps {
     revocations: Revocations;
     signingKeys: SigningKeys;
     fleet: FleetService;
+    metadata: MetadataService;
+    clusterAccess: ClusterAccess;
     fleetOverview: FleetOverview;
   };
   /** Readiness probes: each resolves when its dependency answers. */

@@ -37,6 +37,9 @@ import { fleetService } from '../services/agents/service';
 import { fleetOverview } from '../services/agents/overview';
 import { liveStore } from '../services/agents/live-store';
 import { memberStore } from '../services/agents/members-store';
+import { metadataService } from '../services/metadata/service';
+import { clusterAccess } from '../services/metadata/cluster-access';
+import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 export interface ComposeOptions {
@@ -92,6 +95,17 @@ export async function compose(opts: ComposeOptions) {
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
+  const metadata = metadataService({
+    db,
+    table: tables.metadata,
+    clock,
+    nodeId: `${os.hostname()}-${process.pid}-${randomBase62(6)}`,
+    advertisedAddress: config.sequencer.advertisedAddress,
+    leaseMs: config.sequencer.leaseMs,
+    snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
+    snapshotEveryMs: config.sequencer.snapshotEveryMs,
+    logger: logger.child({ component: 'sequencer' }),
+  });
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
@@ -117,6 +131,7 @@ export async function compose(opts: ComposeOptions) {
     clock,
     logger,
     onDeleted: [
+      (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId),
       (tenantId, clusterId) => fleet.forgetCluster(tenantId, clusterId),
       (_tenantId, clusterId) => revocations.revoke('cluster', clusterId),
     ],
@@ -140,6 +155,8 @@ export async function compose(opts: ComposeOptions) {
     revocations,
     signingKeys,
     fleet,
+    metadata,
+    clusterAccess: clusterAccess(clusterContexts),
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -197,6 +214,8 @@ export async function compose(opts: ComposeOptions) {
     async close() {
       revocations.stop();
       await workers?.close();
+      // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
+      await metadata.close();
       await queues.close();
       redis.disconnect();
       dynamo.destroy();

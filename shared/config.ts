@@ -36,6 +36,13 @@ export interface Config {
     recommendedVersion?: string;
     revocationPollMs: number;
   };
+  sequencer: {
+    /** How other nodes tell a client where this node is (host:port or URL); default HM_PUBLIC_URL. */
+    advertisedAddress: string;
+    leaseMs: number;
+    snapshotEveryEntries: number;
+    snapshotEveryMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -138,6 +145,12 @@ export function loadConfig(env: Env = process.env): Config {
       signingKeyRotateEverySeconds: int(env, 'HM_SIGNING_KEY_ROTATE_EVERY_S', 86_400, 60, 90 * 86_400),
       recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
       revocationPollMs: int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000),
+    },
+    sequencer: {
+      advertisedAddress: str(env, 'HM_ADVERTISED_ADDRESS', publicUrl.replace(/\/$/, ''))!,
+      leaseMs: int(env, 'HM_LEASE_MS', 10_000, 1000, 600_000),
+      snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
+      snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
     },
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };

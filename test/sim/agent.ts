@@ -135,6 +135,24 @@ export class ReferenceAgent {
     return this.call('DELETE', (c) => `/agent/v1/clusters/${c}/agents/${this.opts.agentId}`);
   }
 
+  /** Lists the cluster's topics. */
+  topics() {
+    return this.call('GET', (c) => `/agent/v1/clusters/${c}/topics`);
+  }
+
+  /** Commits the metadata of a file already written to the bucket. */
+  commitFile(body: unknown) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body);
+  }
+
+  fetchPlan(body: unknown) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/fetch-plan`, body);
+  }
+
+  listOffsets(body: unknown) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body);
+  }
+
   /** Registers (unless it already has), then heartbeats on the server's interval, starting at a random offset. */
   async start(statsFn: () => Record<string, number> = () => ({ openConnections: 1 })) {
     if (!this.registered) await this.register();
