@@ -1,0 +1,93 @@
+/**
+ * Commit throughput and latency through HTTP: the real server as its own process, N
+ * concurrent reference agents each committing files of 20 batches over 10 of 1,000
+ * partitions (the same shape as the service-level benchmark), for a few seconds per level.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ReferenceAgent, TokenSource } from '../sim/agent';
+import { startProcess } from './processes';
+import { figure, percentile } from './report';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PARTITIONS = 1000;
+
+async function call(url: string, method: string, token: string, body?: unknown): Promise<any> {
+  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const out = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(out)}`);
+  return out;
+}
+
+function commitBody() {
+  const first = Math.floor(Math.random() * (PARTITIONS - 10));
+  const batches = Array.from({ length: 20 }, (_, i) => ({
+    topic: 'bench',
+    partition: first + (i % 10),
+    byteOffset: i * 4096,
+    byteLength: 4096,
+    recordCount: 50,
+    maxTimestamp: Date.now(),
+  }));
+  const fileId = randomUUID();
+  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: 'bench', checksum: 'x' }], batches };
+}
+
+export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256').split(',').map(Number), seconds = Number(process.env.HM_BENCH_SECONDS ?? 6)) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-commit-'));
+  const server = await startProcess(
+    'api/server.ts',
+    { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    '/readyz',
+    process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  );
+  try {
+    const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['api/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
+    const { apiKey } = await call(`${server.url}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', tier: 'pro' });
+    const cluster = await call(`${server.url}/v1/clusters`, 'POST', apiKey.secret, { name: 'bench', regions: ['us-east-1'], storage: { buckets: [{ region: 'us-east-1', url: 's3://bench/d' }], writeQuorum: 1 } });
+    while ((await call(`${server.url}/v1/clusters/${cluster.id}`, 'GET', apiKey.secret)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
+    await call(`${server.url}/v1/clusters/${cluster.id}/topics`, 'POST', apiKey.secret, { name: 'bench', partitions: PARTITIONS });
+    const agentKey = (await call(`${server.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', apiKey.secret, { name: 'bench', access: 'read-write' })).secret;
+    const tokens = new TokenSource(server.url, agentKey);
+    console.log('commits through HTTP (20 batches over 10 of 1,000 partitions per file)');
+    for (const level of levels) {
+      const agents = Array.from({ length: level }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `c${i}`, tokenSource: tokens }));
+      const latencies: number[] = [];
+      let errors = 0;
+      const deadline = performance.now() + seconds * 1000;
+      await Promise.all(
+        agents.map(async (a) => {
+          while (performance.now() < deadline) {
+            const t0 = performance.now();
+            try {
+              await a.commitFile(commitBody());
+              latencies.push(performance.now() - t0);
+            } catch {
+              errors++;
+            }
+          }
+        }),
+      );
+      latencies.sort((x, y) => x - y);
+      figure(`http_commits_per_second_c${level}`, latencies.length / seconds, 'commits/s', { concurrency: level, errors });
+      figure(`http_commit_p50_ms_c${level}`, percentile(latencies, 50), 'ms', { concurrency: level });
+      figure(`http_commit_p99_ms_c${level}`, percentile(latencies, 99), 'ms', { concurrency: level });
+    }
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
