@@ -74,7 +74,11 @@ export class Sequencer {
       this.nextSeq = led.nextSeq;
       this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer?.seq ?? 0);
       this.phase = 'serving';
-      this.ctx.logger.info({ cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq }, 'leading cluster');
+      const { snapshotSeq, replayed, snapshotMs, totalMs } = led.recovery;
+      this.ctx.logger.info(
+        { cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq, snapshotSeq, replayed, snapshotMs: Math.round(snapshotMs), recoveryMs: Math.round(totalMs) },
+        'leading cluster',
+      );
       void this.pump();
     } catch (e) {
       this.stop(asRetryable(this.ctx, e, 'taking over the cluster'), false);

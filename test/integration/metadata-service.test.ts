@@ -128,7 +128,7 @@ test('large groups are split into several entries under the size limit; a reques
 
 test('snapshots are written in chunks behind a pointer; chunks of superseded snapshots are deleted', async (t) => {
   const d = await withDynamo(t);
-  const node = metadataNode(d, 'node-a', { tuning: { snapshotChunkBytes: 500 } });
+  const node = metadataNode(d, 'node-a', { tuning: { snapshotChunkBytes: 200 } });
   t.after(() => node.close());
   const cluster = clusterRef();
   const pk = clusterPk(cluster.tenantId, cluster.clusterId);
