@@ -13,7 +13,11 @@ import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store'
  * Safety rests on the journal alone: whoever appends at a sequence number first wins it.
  */
 
-/** A leader treats its lease as lapsed this long before others may treat it as expired. */
+/**
+ * A leader trusts its lease for this fraction of its length, counted from when the take or
+ * renewal was sent; the rest is margin for clock drift between nodes. (Safety does not
+ * depend on it: a deposed leader's append collides in the journal regardless.)
+ */
 const LOCAL_VALIDITY = 0.8;
 
 export interface Leadership {
@@ -36,10 +40,12 @@ export async function acquireLease(ctx: SequencerContext, pk: string): Promise<L
     const winner = await ctx.leases.read(pk);
     throw notLeader(winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
   }
-  return { claim, validUntil: now + ctx.leaseMs * LOCAL_VALIDITY };
+  return { claim, validUntil: localValidity(ctx, now) };
 }
 
-export const localValidity = (ctx: SequencerContext, sentAt: number) => sentAt + ctx.leaseMs * LOCAL_VALIDITY;
+export function localValidity(ctx: SequencerContext, sentAt: number): number {
+  return sentAt + ctx.leaseMs * LOCAL_VALIDITY;
+}
 
 export type AppendOutcome =
   | { kind: 'appended' }
