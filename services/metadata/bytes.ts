@@ -83,9 +83,9 @@ export class ByteWriter {
     this.raw(new Uint8Array(arr.buffer, arr.byteOffset, n * arr.BYTES_PER_ELEMENT));
   }
 
-  /** A copy of what was written, detached from the writer's working buffer. */
+  /** What was written. A view, not a copy: the writer must not be used afterwards. */
   finish(): Uint8Array {
-    return new Uint8Array(this.buf.subarray(0, this.pos));
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
   }
 }
 

@@ -13,7 +13,11 @@ import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store'
  * Safety rests on the journal alone: whoever appends at a sequence number first wins it.
  */
 
-/** A leader treats its lease as lapsed this long before others may treat it as expired. */
+/**
+ * A leader trusts its lease for this fraction of its length, counted from when the take or
+ * renewal was sent; the rest is margin for clock drift between nodes. (Safety does not
+ * depend on it: a deposed leader's append collides in the journal regardless.)
+ */
 const LOCAL_VALIDITY = 0.8;
 
 export interface Leadership {
@@ -36,10 +40,12 @@ export async function acquireLease(ctx: SequencerContext, pk: string): Promise<L
     const winner = await ctx.leases.read(pk);
     throw notLeader(winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
   }
-  return { claim, validUntil: now + ctx.leaseMs * LOCAL_VALIDITY };
+  return { claim, validUntil: localValidity(ctx, now) };
 }
 
-export const localValidity = (ctx: SequencerContext, sentAt: number) => sentAt + ctx.leaseMs * LOCAL_VALIDITY;
+export function localValidity(ctx: SequencerContext, sentAt: number): number {
+  return sentAt + ctx.leaseMs * LOCAL_VALIDITY;
+}
 
 export type AppendOutcome =
   | { kind: 'appended' }
@@ -63,7 +69,11 @@ export async function appendEntry(ctx: SequencerContext, pk: string, seq: number
  * snapshot be unreadable (a newer one replaced it while we read, or a chunk is damaged), the
  * pointer is read again; failing that, the previous snapshot and a longer tail serve.
  */
-export async function loadCluster(ctx: SequencerContext, pk: string): Promise<{ core: ClusterCore; lastSeq: number; pointer?: SnapshotPointer }> {
+export async function loadCluster(
+  ctx: SequencerContext,
+  pk: string,
+): Promise<{ core: ClusterCore; lastSeq: number; pointer?: SnapshotPointer; snapshotSeq: number; snapshotMs: number }> {
+  const began = performance.now();
   for (let attempt = 1; ; attempt++) {
     const pointer = await ctx.snapshots.readPointer(pk);
     let loaded: { state: ClusterState; seq: number } | undefined = pointer ? undefined : { state: new ClusterState(), seq: 0 };
@@ -79,7 +89,8 @@ export async function loadCluster(ctx: SequencerContext, pk: string): Promise<{ 
     }
     if (loaded) {
       const core = new ClusterCore(loaded.state, ctx.tuning.maxEntryBytes - 1);
-      return { core, lastSeq: await replayTail(ctx, pk, core, loaded.seq), pointer };
+      const snapshotMs = performance.now() - began;
+      return { core, lastSeq: await replayTail(ctx, pk, core, loaded.seq), pointer, snapshotSeq: loaded.seq, snapshotMs };
     }
     if (attempt >= 2) throw new SnapshotUnreadableError(pointer!.seq, 'neither it nor the snapshot before it can be read');
   }
@@ -96,6 +107,8 @@ export async function replayTail(ctx: SequencerContext, pk: string, core: Cluste
 
 export interface Led {
   core: ClusterCore;
+  /** How recovery went, for the logs: the snapshot it started from, the entries replayed after it. */
+  recovery: { snapshotSeq: number; replayed: number; snapshotMs: number; totalMs: number };
   /** The sequence number of the next append. */
   nextSeq: number;
   pointer?: SnapshotPointer;
@@ -103,13 +116,16 @@ export interface Led {
 
 /** Recovers the state and fences the journal with this leadership's epoch. */
 export async function takeOver(ctx: SequencerContext, pk: string, lead: Leadership): Promise<Led> {
-  const { core, lastSeq, pointer } = await loadCluster(ctx, pk);
+  const began = performance.now();
+  const { core, lastSeq, pointer, snapshotSeq, snapshotMs } = await loadCluster(ctx, pk);
   const fence = buildEntry([encodeOps([{ type: 'fence', epoch: lead.claim.epoch, holder: ctx.nodeId, at: ctx.clock.now() }])]);
   let seq = lastSeq;
   for (;;) {
     if (ctx.clock.now() >= lead.validUntil) throw notLeader(null);
     const outcome = await appendEntry(ctx, pk, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
-    if (outcome.kind === 'appended') return { core, nextSeq: seq + 2, pointer };
+    if (outcome.kind === 'appended') {
+      return { core, nextSeq: seq + 2, pointer, recovery: { snapshotSeq, replayed: seq - snapshotSeq, snapshotMs, totalMs: performance.now() - began } };
+    }
     if (outcome.kind === 'successor') throw notLeader(outcome.leader);
     const before = seq;
     seq = await replayTail(ctx, pk, core, seq);

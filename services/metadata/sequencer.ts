@@ -1,6 +1,7 @@
 import { isAppError, unavailable, type AppError } from '../../shared/errors';
 import { notLeader, type SequencerContext } from './context';
 import type { ClusterCore, WriteRequest } from './core';
+import { formEntries, type FormedEntry, type Pending } from './group-commit';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
 import { buildEntry } from './ops';
 import { Snapshotter } from './snapshotter';
@@ -13,22 +14,9 @@ import { Snapshotter } from './snapshotter';
  * renewal stops this leader at once: unanswered requests get a retryable 503, and the state,
  * which may now be ahead of the journal, is dropped (a successor reloads it from the store).
  */
-export interface Pending {
-  req: WriteRequest;
-  resolve(value: unknown): void;
-  reject(reason: unknown): void;
-  answer?: unknown;
-}
-
 interface Reader {
   run(core: ClusterCore): void;
   fail(reason: unknown): void;
-}
-
-interface FormedEntry {
-  parts: Uint8Array[];
-  size: number;
-  pendings: Pending[];
 }
 
 export type StopHandler = (stopped: Sequencer, leftovers: Pending[], reason: AppError) => void;
@@ -77,6 +65,8 @@ export class Sequencer {
       const lead = await acquireLease(this.ctx, this.pk);
       if (this.phase !== 'starting') return;
       this.lead = lead;
+      // Keep the lease while loading: a large snapshot can take longer than a lease period.
+      this.scheduleRenewal();
       const led = await takeOver(this.ctx, this.pk, lead);
       await this.ctx.gate.pass();
       if (this.phase !== 'starting') return;
@@ -84,8 +74,11 @@ export class Sequencer {
       this.nextSeq = led.nextSeq;
       this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer?.seq ?? 0);
       this.phase = 'serving';
-      this.ctx.logger.info({ cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq }, 'leading cluster');
-      this.scheduleRenewal();
+      const { snapshotSeq, replayed, snapshotMs, totalMs } = led.recovery;
+      this.ctx.logger.info(
+        { cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq, snapshotSeq, replayed, snapshotMs: Math.round(snapshotMs), recoveryMs: Math.round(totalMs) },
+        'leading cluster',
+      );
       void this.pump();
     } catch (e) {
       this.stop(asRetryable(this.ctx, e, 'taking over the cluster'), false);
@@ -155,44 +148,16 @@ export class Sequencer {
     }
   }
 
-  /** Plans and applies each request, packing the encoded operations into entries. */
+  /** Plans and applies the group; a state-machine fault drops the state (the successor reloads it). */
   private form(group: Pending[]): FormedEntry[] | null {
-    const now = this.ctx.clock.now();
-    const room = this.ctx.tuning.maxEntryBytes - 1;
-    const entries: FormedEntry[] = [];
-    let current: FormedEntry = { parts: [], size: 0, pendings: [] };
-    for (let i = 0; i < group.length; i++) {
-      const p = group[i];
-      let done;
-      try {
-        done = this.core!.execute(p.req, now);
-      } catch (e) {
-        if (isAppError(e)) {
-          p.reject(e);
-          continue;
-        }
-        // The state machine failed part-way: the in-memory state can no longer be trusted.
-        this.ctx.logger.error({ err: e, cluster: this.pk }, 'metadata state machine fault');
-        p.reject(e);
-        this.queue.unshift(...group.slice(i + 1));
-        this.stop(unavailable('sequencer_fault', 'The metadata sequencer hit an internal fault and is reloading; retry.'), true);
-        return null;
-      }
-      p.answer = done.answer;
-      if (done.bytes) {
-        if (current.parts.length > 0 && current.size + done.bytes.length > room) {
-          entries.push(current);
-          current = { parts: [], size: 0, pendings: [] };
-        }
-        current.parts.push(done.bytes);
-        current.size += done.bytes.length;
-      }
-      // A request that wrote nothing (a retried commit) is answered with the entry before it.
-      current.pendings.push(p);
-      this.unsettled.push(p);
-    }
-    if (current.pendings.length > 0) entries.push(current);
-    return entries;
+    const { entries, fault } = formEntries(this.core!, group, this.ctx.clock.now(), this.ctx.tuning.maxEntryBytes - 1);
+    for (const entry of entries) this.unsettled.push(...entry.pendings);
+    if (!fault) return entries;
+    this.ctx.logger.error({ err: fault.error, cluster: this.pk }, 'metadata state machine fault');
+    group[fault.at].reject(fault.error);
+    this.queue.unshift(...group.slice(fault.at + 1));
+    this.stop(unavailable('sequencer_fault', 'The metadata sequencer hit an internal fault and is reloading; retry.'), true);
+    return null;
   }
 
   private async append(entry: FormedEntry): Promise<boolean> {
@@ -236,9 +201,13 @@ export class Sequencer {
     this.renewTimer.unref();
   }
 
+  private get stopped(): boolean {
+    return this.phase === 'stopped';
+  }
+
   private async renew(): Promise<void> {
     await this.ctx.gate.pass();
-    if (this.phase !== 'serving') return;
+    if (this.stopped) return;
     const sentAt = this.ctx.clock.now();
     let renewed: boolean;
     try {
@@ -248,11 +217,11 @@ export class Sequencer {
       return this.stop(asRetryable(this.ctx, e, 'renewing the lease'), true);
     }
     await this.ctx.gate.pass();
-    if (this.phase !== 'serving') return;
+    if (this.stopped) return;
     if (!renewed) return this.stop(notLeader(null), false);
     this.lead!.validUntil = localValidity(this.ctx, sentAt);
     // Time-based snapshots of a quiet cluster happen here; busy ones snapshot between groups.
-    if (!this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
+    if (this.phase === 'serving' && !this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
     this.scheduleRenewal();
   }
 

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
 import type { Db } from '../../shared/dynamo';
 import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
 
@@ -7,14 +9,19 @@ import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
  * limit), then the pointer, moved forward with a compare-and-set. A reader trusts only what
  * a pointer names and checks the bytes against its hash. The pointer also describes the
  * snapshot before it, which is kept (for readers still loading it, and as a fallback should
- * the latest be unreadable); chunks of older ones are deleted.
+ * the latest be unreadable); chunks of older ones are deleted. The state is stored deflated
+ * (about 3.5 times smaller), compressed and inflated on libuv's thread pool, not the event loop.
  */
 export interface SnapshotRef {
   /** The journal entry the snapshot includes. */
   seq: number;
   chunks: number;
+  /** Stored (compressed) size; the hash covers these bytes. */
   bytes: number;
   sha256: string;
+  /** Size of the encoded state. */
+  rawBytes: number;
+  encoding: 'deflate-raw';
 }
 
 export interface SnapshotPointer extends SnapshotRef {
@@ -30,6 +37,8 @@ export class SnapshotUnreadableError extends Error {
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
+const deflate = promisify(deflateRaw);
+const inflate = promisify(inflateRaw);
 
 /** Runs `fn` over 0..n-1 with at most `width` calls in flight. */
 async function eachLimited(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
@@ -47,8 +56,8 @@ export function snapshotStore(db: Db, table: string) {
     async readPointer(pk: string): Promise<SnapshotPointer | undefined> {
       const item = await db.get<SnapshotPointer & { pk: string; sk: string }>(table, pointerKey(pk));
       if (!item) return undefined;
-      const { seq, chunks, bytes, sha256: hash, createdAt, previous } = item;
-      return { seq: Number(seq), chunks: Number(chunks), bytes: Number(bytes), sha256: hash, createdAt: Number(createdAt), previous: previous ?? null };
+      const { seq, chunks, bytes, sha256: hash, rawBytes, encoding, createdAt, previous } = item;
+      return { seq: Number(seq), chunks: Number(chunks), bytes: Number(bytes), sha256: hash, rawBytes: Number(rawBytes), encoding, createdAt: Number(createdAt), previous: previous ?? null };
     },
 
     async load(pk: string, ptr: SnapshotRef, width = 8): Promise<Uint8Array> {
@@ -66,16 +75,20 @@ export function snapshotStore(db: Db, table: string) {
         pos += p.length;
       }
       if (pos !== out.length || sha256(out) !== ptr.sha256) throw new SnapshotUnreadableError(ptr.seq, 'content does not match its hash');
-      return out;
+      if (ptr.encoding !== 'deflate-raw') throw new SnapshotUnreadableError(ptr.seq, `unknown encoding ${String(ptr.encoding)}`);
+      const raw = await inflate(out);
+      if (raw.length !== ptr.rawBytes) throw new SnapshotUnreadableError(ptr.seq, 'inflated size differs from the recorded one');
+      return raw;
     },
 
     /**
      * Writes the snapshot of the state after entry `seq`. Returns the new pointer, or null
      * when a snapshot at least as new was already in place.
      */
-    async write(pk: string, seq: number, bytes: Uint8Array, opts: { chunkBytes: number; createdAt: number; width?: number }): Promise<SnapshotPointer | null> {
+    async write(pk: string, seq: number, state: Uint8Array, opts: { chunkBytes: number; createdAt: number; width?: number }): Promise<SnapshotPointer | null> {
       const current = await this.readPointer(pk);
       if (current && current.seq >= seq) return null;
+      const bytes = await deflate(state, { level: 1 });
       const chunks = Math.max(1, Math.ceil(bytes.length / opts.chunkBytes));
       await eachLimited(chunks, opts.width ?? 4, async (i) => {
         const data = bytes.subarray(i * opts.chunkBytes, Math.min(bytes.length, (i + 1) * opts.chunkBytes));
@@ -86,8 +99,12 @@ export function snapshotStore(db: Db, table: string) {
         chunks,
         bytes: bytes.length,
         sha256: sha256(bytes),
+        rawBytes: state.length,
+        encoding: 'deflate-raw',
         createdAt: opts.createdAt,
-        previous: current ? { seq: current.seq, chunks: current.chunks, bytes: current.bytes, sha256: current.sha256 } : null,
+        previous: current
+          ? { seq: current.seq, chunks: current.chunks, bytes: current.bytes, sha256: current.sha256, rawBytes: current.rawBytes, encoding: current.encoding }
+          : null,
       };
       const moved = await db.put(
         table,

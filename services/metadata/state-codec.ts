@@ -12,7 +12,10 @@ import type { Replica } from './types';
 const STATE_FORMAT = 1;
 
 export function encodeState(state: ClusterState): Uint8Array {
-  const w = new ByteWriter(1 << 16);
+  // Sized up front (36 bytes per batch, about 200 per file) so the buffer rarely grows.
+  let batches = 0;
+  for (const t of state.topics.values()) for (const p of t.partitions) batches += p.index.length;
+  const w = new ByteWriter(1024 + batches * 36 + state.files.length * 200 + state.totalPartitions * 32);
   w.u8(STATE_FORMAT);
   w.uint(state.files.length);
   for (const f of state.files) writeFile(w, f);

@@ -128,7 +128,7 @@ test('large groups are split into several entries under the size limit; a reques
 
 test('snapshots are written in chunks behind a pointer; chunks of superseded snapshots are deleted', async (t) => {
   const d = await withDynamo(t);
-  const node = metadataNode(d, 'node-a', { tuning: { snapshotChunkBytes: 500 } });
+  const node = metadataNode(d, 'node-a', { tuning: { snapshotChunkBytes: 200 } });
   t.after(() => node.close());
   const cluster = clusterRef();
   const pk = clusterPk(cluster.tenantId, cluster.clusterId);
@@ -163,4 +163,21 @@ test('dropCluster unloads the cluster and releases its lease', async (t) => {
   await a.dropCluster(cluster.tenantId, cluster.clusterId);
   assert.equal(a.status().length, 0);
   assert.deepEqual((await b.listTopics(cluster)).map((x) => x.name), ['t']);
+});
+
+test('a cluster provisioned with an unheld lease item (epoch 0) is taken at epoch 1', async (t) => {
+  const d = await withDynamo(t);
+  const cluster = clusterRef();
+  const pk = clusterPk(cluster.tenantId, cluster.clusterId);
+  await d.db.put(d.tables.metadata, { pk, sk: 'META', tenantId: cluster.tenantId, clusterId: cluster.clusterId, createdAt: '2027-01-01T00:00:00.000Z', formatVersion: 1 });
+  await d.db.put(d.tables.metadata, { pk, sk: 'LEASE', holder: null, holderAddress: null, epoch: 0, expiresAt: 0 });
+  const node = metadataNode(d, 'node-a');
+  t.after(() => node.close());
+  assert.deepEqual(await node.listTopics(cluster), []);
+  assert.equal(node.status()[0].epoch, 1);
+  const lease = await d.db.get<{ holder: string; holderAddress: string; epoch: number }>(d.tables.metadata, { pk, sk: 'LEASE' });
+  assert.deepEqual([lease!.holder, lease!.holderAddress, lease!.epoch], ['node-a', 'node-a.internal:9443', 1]);
+  await node.close();
+  const released = await d.db.get<{ holder: string | null; expiresAt: number }>(d.tables.metadata, { pk, sk: 'LEASE' });
+  assert.deepEqual([released!.holder, released!.expiresAt], [null, 0]);
 });

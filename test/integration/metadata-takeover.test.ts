@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualClock } from '../../shared/clock';
+import { manualClock, systemClock } from '../../shared/clock';
 import { isAppError } from '../../shared/errors';
 import { decodeEntry } from '../../services/metadata/ops';
 import type { MetadataService } from '../../services/metadata/service';
@@ -177,4 +177,24 @@ test('a leader whose renewal fails stops at once and sends clients to the new le
   const e = await rejectsWith(a.commitFile(cluster, randomFile('a')), 503, 'not_leader');
   assert.equal(e.extra.leader, 'node-b.internal:9443');
   assert.equal((await journalOf(d, cluster)).length, entriesAfterTakeover);
+});
+
+test('on the system clock a leader keeps its lease by renewing in the background; when it dies another takes over', async (t) => {
+  const d = await startTestDynamo();
+  t.after(() => d.close());
+  const a = metadataNode(d, 'node-a', { clock: systemClock, leaseMs: 1_000, renewEveryMs: 100 });
+  const b = metadataNode(d, 'node-b', { clock: systemClock, leaseMs: 1_000, renewEveryMs: 100 });
+  t.after(() => b.close());
+  const cluster = clusterRef();
+  await a.createTopic(cluster, { name: 'load', partitions: PARTITIONS });
+  // Twice the lease period passes while node-a keeps leading.
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 400));
+    await a.commitFile(cluster, randomFile('a'));
+    await rejectsWith(b.listTopics(cluster), 503, 'not_leader');
+  }
+  a.stopAbruptly();
+  await new Promise((r) => setTimeout(r, 1_100));
+  assert.deepEqual((await b.listTopics(cluster)).map((x) => x.name), ['load']);
+  assert.equal((await b.describeTopic(cluster, 'load')).partitionDetails.reduce((n, p) => n + p.highWatermark, 0) > 0, true);
 });
