@@ -1,3 +1,4 @@
+export {};
 /**
  * `npm run bench`: every benchmark in one run, so that ratios are measured side by side on
  * the same machine state. Each prints readable lines and one JSON line per figure.
