@@ -17,6 +17,8 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
   const { metadata, clusterAccess } = deps.services;
   const security = [{ agentJwt: [] }];
   const errors = problems(400, 401, 403, 404, 409, 413, 422, 503);
+  // The data path runs at thousands of requests a second: log failures, not every call.
+  const logLevel = 'warn';
   const ref = (req: Parameters<typeof agentOf>[0]) => {
     const a = agentOf(req);
     return clusterAccess(a.tenantId, a.clusterId);
@@ -31,6 +33,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
   app.post(
     '/agent/v1/clusters/:clusterId/files',
     {
+      logLevel,
       schema: {
         tags: ['agent'],
         summary: 'Commit an uploaded file: assigns offsets to its batches (idempotent on fileId)',
@@ -47,6 +50,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
   app.post(
     '/agent/v1/clusters/:clusterId/fetch-plan',
     {
+      logLevel,
       schema: { tags: ['agent'], summary: 'Which files and byte ranges hold the requested offsets', security, params: ClusterParams, body: FetchPlanBody, response: { 200: FetchPlanResponse, ...errors } },
     },
     // The plan shares the sequencer's (read-only) replica arrays; serialising only reads them.
@@ -56,6 +60,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
   app.post(
     '/agent/v1/clusters/:clusterId/list-offsets',
     {
+      logLevel,
       schema: { tags: ['agent'], summary: 'Earliest, latest, max-timestamp or by-timestamp offsets', security, params: ClusterParams, body: ListOffsetsBody, response: { 200: ListOffsetsResponse, ...errors } },
     },
     async (req) => metadata.listOffsets(await ref(req), req.body),
