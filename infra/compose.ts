@@ -39,6 +39,7 @@ import { liveStore } from '../services/agents/live-store';
 import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
+import { metadataHomeStore } from '../services/metadata/home-store';
 import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
@@ -123,8 +124,8 @@ export async function compose(opts: ComposeOptions) {
   });
   const lifecycle = clusterLifecycle({
     db,
-    metadataTable: tables.metadata,
     controlTable: tables.control,
+    metadataHome: metadataHomeStore(db, tables.metadata),
     clusters: stores.clusters,
     tenants: stores.tenants,
     audit,

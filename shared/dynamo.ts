@@ -55,6 +55,20 @@ export interface Page<T> {
   lastKey?: Item;
 }
 
+export interface Condition {
+  expr: string;
+  names?: Record<string, string>;
+  values?: Item;
+}
+
+function conditionParams(c: Condition | undefined) {
+  return {
+    ConditionExpression: c?.expr,
+    ExpressionAttributeNames: c?.names,
+    ExpressionAttributeValues: c?.values ? marshall(c.values) : undefined,
+  };
+}
+
 export interface UpdateInput {
   table: string;
   key: Key;
@@ -79,30 +93,25 @@ export class Db {
   }
 
   /** Put; with a condition, returns false when the condition did not hold. */
-  async put(table: string, item: Item, condition?: { expr: string; names?: Record<string, string>; values?: Item }): Promise<boolean> {
-    try {
-      await this.call(() =>
+  async put(table: string, item: Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(
+      () =>
         this.client.send(
           new PutItemCommand({
             TableName: table,
             Item: marshall(item, { removeUndefinedValues: true }),
-            ConditionExpression: condition?.expr,
-            ExpressionAttributeNames: condition?.names,
-            ExpressionAttributeValues: condition?.values ? marshall(condition.values) : undefined,
+            ...conditionParams(condition),
           }),
         ),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+      () => true,
+      false,
+    );
   }
 
   /** Update returning the new item, or undefined when the condition did not hold. */
   async update<T = Item>(input: UpdateInput): Promise<T | undefined> {
-    try {
-      const out = await this.call(() =>
+    return this.conditional(
+      () =>
         this.client.send(
           new UpdateItemCommand({
             TableName: input.table,
@@ -114,32 +123,27 @@ export class Db {
             ReturnValues: 'ALL_NEW',
           }),
         ),
-      );
-      return out.Attributes ? (unmarshall(out.Attributes) as T) : undefined;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return undefined;
-      throw e;
-    }
+      (out) => (out.Attributes ? (unmarshall(out.Attributes) as T) : undefined),
+      undefined,
+    );
   }
 
-  async delete(table: string, key: Key, condition?: { expr: string; names?: Record<string, string>; values?: Item }): Promise<boolean> {
-    try {
-      await this.call(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: table,
-            Key: marshall(key),
-            ConditionExpression: condition?.expr,
-            ExpressionAttributeNames: condition?.names,
-            ExpressionAttributeValues: condition?.values ? marshall(condition.values) : undefined,
-          }),
-        ),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+  async delete(table: string, key: Key, condition?: Condition): Promise<boolean> {
+    return this.conditional(
+      () => this.client.send(new DeleteItemCommand({ TableName: table, Key: marshall(key), ...conditionParams(condition) })),
+      () => true,
+      false,
+    );
+  }
+
+  /**
+   * The base item that `gsi1` maps `gsi1pk` to, read consistently: the index only locates
+   * it (index reads lag), the answer always reflects the latest write.
+   */
+  async getViaGsi1<T = Item>(table: string, gsi1pk: string): Promise<T | undefined> {
+    const page = await this.query<Key>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p', values: { ':p': gsi1pk }, limit: 1 });
+    const hit = page.items[0];
+    return hit ? this.get<T>(table, { pk: hit.pk, sk: hit.sk }) : undefined;
   }
 
   async query<T = Item>(q: QueryInput): Promise<Page<T>> {
@@ -190,6 +194,16 @@ export class Db {
         requests = (out.UnprocessedItems?.[table] ?? []).map((r) => r.DeleteRequest!.Key!);
         if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
       }
+    }
+  }
+
+  /** Runs a conditional write: a failed condition is an answer (`onFailed`), not an error. */
+  private async conditional<R, T>(send: () => Promise<R>, onDone: (out: R) => T, onFailed: T): Promise<T> {
+    try {
+      return onDone(await this.call(send));
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return onFailed;
+      throw e;
     }
   }
 

@@ -2,10 +2,11 @@ import { systemContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
 import type { Db } from '../../shared/dynamo';
+import type { MetadataHomeStore } from '../metadata/home-store';
 import type { Logger } from '../../shared/logger';
 import type { AuditService } from '../audit/service';
 import type { TenantStore } from '../tenants/store';
-import { clusterChildPrefix, metadataPartition } from './model';
+import { clusterChildPrefix } from './model';
 import type { ClusterStore } from './store';
 
 /** Other domains that hold per-cluster state register here to clean up on deletion. */
@@ -19,8 +20,8 @@ const DELETED_RETENTION_S = 30 * 24 * 3600;
  */
 export function clusterLifecycle(deps: {
   db: Db;
-  metadataTable: string;
   controlTable: string;
+  metadataHome: MetadataHomeStore;
   clusters: ClusterStore;
   tenants: TenantStore;
   audit: AuditService;
@@ -28,17 +29,15 @@ export function clusterLifecycle(deps: {
   logger: Logger;
   onDeleted?: ClusterDeletedHook[];
 }) {
-  const { db, metadataTable, controlTable, clusters, tenants, audit, clock } = deps;
+  const { db, controlTable, metadataHome, clusters, tenants, audit, clock } = deps;
 
   return {
     /** provisioning → ready: allocates the metadata home (lease item and journal header). */
     async provision(tenantId: string, clusterId: string): Promise<'ready' | 'skipped'> {
       const c = await clusters.get(tenantId, clusterId);
       if (!c || c.status !== 'provisioning') return 'skipped';
-      const pk = metadataPartition(tenantId, clusterId);
       const now = clock.now();
-      await db.put(metadataTable, { pk, sk: 'META', tenantId, clusterId, createdAt: isoTime(now), formatVersion: 1 }, { expr: 'attribute_not_exists(pk)' });
-      await db.put(metadataTable, { pk, sk: 'LEASE', holder: null, holderAddress: null, epoch: 0, expiresAt: 0 }, { expr: 'attribute_not_exists(pk)' });
+      const pk = await metadataHome.allocate(tenantId, clusterId, isoTime(now));
       const ready = await clusters.update(tenantId, clusterId, { status: ['provisioning'] }, { status: 'ready', metadataHome: { partitionKey: pk } }, isoTime(now));
       if (!ready) return 'skipped';
       await audit.record(systemContext('cluster-provisioner'), {
@@ -56,15 +55,7 @@ export function clusterLifecycle(deps: {
       if (!c || c.status !== 'deleting') return 'skipped';
       for (const hook of deps.onDeleted ?? []) await hook(tenantId, clusterId);
       await db.deleteMany(controlTable, await clusters.childKeys(tenantId, clusterChildPrefix(clusterId)));
-      const metaKeys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
-        table: metadataTable,
-        keyCondition: 'pk = :pk',
-        values: { ':pk': metadataPartition(tenantId, clusterId) },
-      })) {
-        metaKeys.push({ pk: it.pk, sk: it.sk });
-      }
-      await db.deleteMany(metadataTable, metaKeys);
+      await metadataHome.purge(tenantId, clusterId);
       await clusters.releaseName(tenantId, c.name, clusterId);
       const now = clock.now();
       await tenants.removeCluster(tenantId, clusterId, isoTime(now));

@@ -37,7 +37,5 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   autoCreateTopics: false,
 };
 
-/** The metadata table partition of a cluster (DESIGN.md section 5). */
-export const metadataPartition = (tenantId: string, clusterId: string) => `T#${tenantId}#C#${clusterId}`;
 /** Sort-key prefix, in the tenant's control partition, of items that belong to one cluster. */
 export const clusterChildPrefix = (clusterId: string) => `C#${clusterId}#`;

@@ -30,10 +30,7 @@ export function agentKeyStore(db: Db, table: string) {
       await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), gsi1pk: `AGENTKEY#${k.id}`, gsi1sk: 'AGENTKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
     },
     async findById(id: string) {
-      const page = await db.query<{ pk: string; sk: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p', values: { ':p': `AGENTKEY#${id}` }, limit: 1 });
-      const hit = page.items[0];
-      if (!hit) return undefined;
-      const item = await db.get(table, { pk: hit.pk, sk: hit.sk });
+      const item = await db.getViaGsi1(table, `AGENTKEY#${id}`);
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {

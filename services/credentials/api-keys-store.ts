@@ -34,16 +34,7 @@ export function apiKeyStore(db: Db, table: string) {
     },
     /** Finds a key by id alone (authentication does not know the tenant yet). */
     async findById(id: string) {
-      const page = await db.query<{ pk: string; sk: string }>({
-        table,
-        index: 'gsi1',
-        keyCondition: 'gsi1pk = :p',
-        values: { ':p': sk(id) },
-        limit: 1,
-      });
-      const hit = page.items[0];
-      if (!hit) return undefined;
-      const item = await db.get(table, { pk: hit.pk, sk: hit.sk });
+      const item = await db.getViaGsi1(table, sk(id));
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {

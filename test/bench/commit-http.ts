@@ -3,7 +3,6 @@
  * concurrent reference agents each committing files of 20 batches over 10 of 1,000
  * partitions (the same shape as the service-level benchmark), for a few seconds per level.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,16 +10,10 @@ import path from 'node:path';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startProcess } from './processes';
 import { figure, percentile } from './report';
+import { benchCluster, call, runIfMain } from './setup';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const PARTITIONS = 1000;
 
-async function call(url: string, method: string, token: string, body?: unknown): Promise<any> {
-  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  const out = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(out)}`);
-  return out;
-}
 
 function commitBody() {
   const first = Math.floor(Math.random() * (PARTITIONS - 10));
@@ -45,12 +38,8 @@ export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256'
     process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
   );
   try {
-    const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['api/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
-    const { apiKey } = await call(`${server.url}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', tier: 'pro' });
-    const cluster = await call(`${server.url}/v1/clusters`, 'POST', apiKey.secret, { name: 'bench', regions: ['us-east-1'], storage: { buckets: [{ region: 'us-east-1', url: 's3://bench/d' }], writeQuorum: 1 } });
-    while ((await call(`${server.url}/v1/clusters/${cluster.id}`, 'GET', apiKey.secret)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
-    await call(`${server.url}/v1/clusters/${cluster.id}/topics`, 'POST', apiKey.secret, { name: 'bench', partitions: PARTITIONS });
-    const agentKey = (await call(`${server.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', apiKey.secret, { name: 'bench', access: 'read-write' })).secret;
+    const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'pro' });
+    await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS });
     const tokens = new TokenSource(server.url, agentKey);
     console.log('commits through HTTP (20 batches over 10 of 1,000 partitions per file)');
     for (const level of levels) {
@@ -82,12 +71,4 @@ export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256'
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, () => run());

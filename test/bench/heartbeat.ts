@@ -6,7 +6,6 @@
  *     process, printing heartbeat latency percentiles as the agents see them.
  * Both servers run as their own processes; the load comes from this one.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,16 +13,10 @@ import autocannon from 'autocannon';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startProcess } from './processes';
 import { figure, percentile } from './report';
+import { benchCluster, runIfMain } from './setup';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
 
-async function call(url: string, method: string, token: string, body?: unknown): Promise<any> {
-  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  const out = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(out)}`);
-  return out;
-}
 
 async function cannon(opts: autocannon.Options): Promise<number> {
   const result = await autocannon({ connections: 64, duration: Number(process.env.HM_BENCH_SECONDS ?? 8), ...opts });
@@ -50,20 +43,11 @@ export async function run() {
   );
   const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready');
   try {
-    const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['api/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
-    const { tenant, apiKey } = await call(`${server.url}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
-    const cluster = await call(`${server.url}/v1/clusters`, 'POST', apiKey.secret, {
-      name: 'bench',
-      regions: ['us-east-1'],
-      storage: { buckets: [{ region: 'us-east-1', url: 's3://bench/data' }], writeQuorum: 1 },
-    });
-    while ((await call(`${server.url}/v1/clusters/${cluster.id}`, 'GET', apiKey.secret)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
-    const agentKey = (await call(`${server.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', apiKey.secret, { name: 'bench', access: 'read-write' })).secret;
+    const { clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
     const tokens = new TokenSource(server.url, agentKey);
     const token = (await tokens.get()).accessToken;
     const hbAgents = Array.from({ length: 256 }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `hb-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
     await pool(hbAgents, 32, (a) => a.register());
-    void tenant;
 
     console.log('heartbeat route vs bare Fastify POST (autocannon, 64 connections, interleaved)');
     const body = JSON.stringify({ stats: STATS });
@@ -77,7 +61,7 @@ export async function run() {
     };
     for (let round = 0; round < 3; round++) {
       bareRates.push(await load(bare.url, {}, (i) => `/beat/hb-${i}`));
-      hbRates.push(await load(server.url, { authorization: `Bearer ${token}` }, (i) => `/agent/v1/clusters/${cluster.id}/agents/hb-${i}/heartbeat`));
+      hbRates.push(await load(server.url, { authorization: `Bearer ${token}` }, (i) => `/agent/v1/clusters/${clusterId}/agents/hb-${i}/heartbeat`));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const bareRate = median(bareRates);
@@ -90,12 +74,12 @@ export async function run() {
 
     console.log(`simulated fleet: ${fleetSize.toLocaleString('en-US')} agents, server interval, ${fleetSeconds} s measured`);
     const fleet = Array.from({ length: fleetSize }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `sim-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
+    // Like a real rollout: each agent starts beating as soon as it has registered.
     const regStart = performance.now();
-    await pool(fleet, 64, (a) => a.register());
+    await pool(fleet, 64, (a) => a.start(() => STATS));
     figure('fleet_registration_seconds', (performance.now() - regStart) / 1000, 's', { agents: fleetSize });
-    await Promise.all(fleet.map((a) => a.start(() => STATS)));
-    // Warm up one interval, then measure.
-    await new Promise((r) => setTimeout(r, fleet[0].intervalMs));
+    // Warm up two intervals, then measure.
+    await new Promise((r) => setTimeout(r, 2 * fleet[0].intervalMs));
     for (const a of fleet) a.heartbeatLatenciesMs.length = 0;
     const errorsBefore = fleet.reduce((s, a) => s + a.heartbeatErrors, 0);
     await new Promise((r) => setTimeout(r, fleetSeconds * 1000));
@@ -114,12 +98,4 @@ export async function run() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, () => run());
