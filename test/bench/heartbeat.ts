@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
+import { startFleet } from '../sim/fleet';
 import { startProcess } from './processes';
 import { figure, percentile } from './report';
 import { benchCluster, runIfMain } from './setup';
@@ -73,20 +74,17 @@ export async function run() {
     if (fleetSize === 0) return;
 
     console.log(`simulated fleet: ${fleetSize.toLocaleString('en-US')} agents, server interval, ${fleetSeconds} s measured`);
-    const fleet = Array.from({ length: fleetSize }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `sim-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
-    // Like a real rollout: each agent starts beating as soon as it has registered.
     const regStart = performance.now();
-    await pool(fleet, 64, (a) => a.start(() => STATS));
+    const fleet = await startFleet({ baseUrl: server.url, agentKey, count: fleetSize, stats: () => STATS });
     figure('fleet_registration_seconds', (performance.now() - regStart) / 1000, 's', { agents: fleetSize });
     // Warm up two intervals, then measure.
-    await new Promise((r) => setTimeout(r, 2 * fleet[0].intervalMs));
-    for (const a of fleet) a.heartbeatLatenciesMs.length = 0;
-    const errorsBefore = fleet.reduce((s, a) => s + a.heartbeatErrors, 0);
+    await new Promise((r) => setTimeout(r, 2 * fleet.intervalMs));
+    fleet.resetStats();
     await new Promise((r) => setTimeout(r, fleetSeconds * 1000));
-    const lat = fleet.flatMap((a) => a.heartbeatLatenciesMs).sort((a, b) => a - b);
-    const errors = fleet.reduce((s, a) => s + a.heartbeatErrors, 0) - errorsBefore;
-    await Promise.all(fleet.map((a) => a.stop()));
-    figure('fleet_heartbeats_per_second', lat.length / fleetSeconds, 'hb/s', { agents: fleetSize, intervalMs: fleet[0].intervalMs });
+    const lat = fleet.latencies();
+    const errors = fleet.errors();
+    await fleet.stop();
+    figure('fleet_heartbeats_per_second', lat.length / fleetSeconds, 'hb/s', { agents: fleetSize, intervalMs: fleet.intervalMs });
     figure('fleet_heartbeat_p50_ms', percentile(lat, 50), 'ms');
     figure('fleet_heartbeat_p99_ms', percentile(lat, 99), 'ms', { target: '< 20' });
     figure('fleet_heartbeat_max_ms', lat.at(-1) ?? NaN, 'ms');

@@ -39,3 +39,22 @@ test('npm start: embedded engines, admin-token CLI, graceful Ctrl-C, data surviv
     assert.equal(await s2.stop('SIGTERM'), 0);
   }
 });
+
+test('start-up refusals: a bad setting and a missing redis-server each stop the process with a clear message', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const root = path.resolve(import.meta.dirname, '../..');
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'api/server.ts'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-refuse-'));
+  try {
+    const badPort = run({ PORT: 'eighty', HM_DATA_DIR: dataDir });
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /configuration error: PORT=eighty is not a whole number/);
+    // A PATH without redis-server (node itself is run by absolute path).
+    const noRedis = run({ PATH: '/nonexistent', HM_DATA_DIR: dataDir, PORT: '0' });
+    assert.equal(noRedis.status, 1);
+    assert.match(noRedis.stderr, /redis-server was not found on PATH.*apt-get install -y redis-server/s);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

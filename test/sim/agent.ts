@@ -1,3 +1,20 @@
+import { Agent, request } from 'undici';
+
+/** One keep-alive connection pool for every simulated agent in this process. */
+const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+
+/** A JSON call over HTTP; undici's request is several times cheaper than fetch per call. */
+async function http(method: string, url: string, headers: Record<string, string>, body?: unknown) {
+  const res = await request(url, {
+    method: method as 'GET',
+    dispatcher,
+    headers: body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, body: text ? JSON.parse(text) : undefined };
+}
+
 /**
  * The reference agent: what a BYOC agent does against Harbormaster, using only the public
  * HTTP API. It exchanges its agent key for a token (and again before expiry), registers,
@@ -51,8 +68,8 @@ export class TokenSource {
   }
 
   private async exchange(): Promise<TokenInfo> {
-    const res = await fetch(`${this.baseUrl}/agent/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${this.agentKey}` } });
-    const body = (await res.json()) as Record<string, string>;
+    const res = await http('POST', `${this.baseUrl}/agent/v1/token`, { authorization: `Bearer ${this.agentKey}` });
+    const body = res.body as Record<string, string>;
     if (!res.ok) throw new ApiError(res.status, body.code, body);
     this.current = { accessToken: body.accessToken, expiresAtMs: Date.parse(body.expiresAt), clusterId: body.clusterId, tenantId: body.tenantId, access: body.access };
     return this.current;
@@ -78,13 +95,8 @@ export class ReferenceAgent {
   async call(method: string, path: (clusterId: string) => string, body?: unknown): Promise<any> {
     for (let attempt = 0; ; attempt++) {
       const t = await this.tokens.get(attempt > 0);
-      const res = await fetch(`${this.opts.baseUrl}${path(t.clusterId)}`, {
-        method,
-        headers: { authorization: `Bearer ${t.accessToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await res.text();
-      const parsed = text ? JSON.parse(text) : undefined;
+      const res = await http(method, `${this.opts.baseUrl}${path(t.clusterId)}`, { authorization: `Bearer ${t.accessToken}` }, body);
+      const parsed = res.body;
       if (res.ok) return parsed;
       const code = parsed?.code ?? 'unknown';
       if (attempt === 0 && res.status === 401 && ['token_expired', 'unknown_signing_key'].includes(code)) continue;
