@@ -123,8 +123,6 @@ export async function compose(opts: ComposeOptions) {
     recommendedVersion: config.agents.recommendedVersion,
   });
   const lifecycle = clusterLifecycle({
-    db,
-    controlTable: tables.control,
     metadataHome: metadataHomeStore(db, tables.metadata),
     clusters: stores.clusters,
     tenants: stores.tenants,

@@ -10,7 +10,6 @@ export const ID_PREFIXES = {
   agentKey: 'akn',
   job: 'job',
   auditEvent: 'evt',
-  request: 'req',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

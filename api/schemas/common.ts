@@ -1,14 +1,9 @@
 import { Type, type TSchema } from 'typebox';
-import { idPattern, type IdKind } from '../../shared/ids';
+import { ID_PREFIXES, idPattern, type IdKind } from '../../shared/ids';
 
 /** An id of one kind; a malformed one fails validation (400) before any lookup. */
 export const Id = (kind: IdKind, description?: string) =>
-  Type.String({ pattern: idPattern(kind), description: description ?? `A ${kind} id`, examples: [`${idExample(kind)}`] });
-
-function idExample(kind: IdKind) {
-  const prefix = { tenant: 'tnt', cluster: 'vci', apiKey: 'key', agentKey: 'akn', job: 'job', auditEvent: 'evt', request: 'req' }[kind];
-  return `${prefix}_01jd4v7m2q8x3k5n6p7r8s9t0a`;
-}
+  Type.String({ pattern: idPattern(kind), description: description ?? `A ${kind} id`, examples: [`${ID_PREFIXES[kind]}_01jd4v7m2q8x3k5n6p7r8s9t0a`] });
 
 export const IsoTime = Type.String({ format: 'date-time', examples: ['2026-11-24T18:30:00.000Z'] });
 

@@ -1,12 +1,10 @@
 import { systemContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
-import type { Db } from '../../shared/dynamo';
 import type { MetadataHomeStore } from '../metadata/home-store';
 import type { Logger } from '../../shared/logger';
 import type { AuditService } from '../audit/service';
 import type { TenantStore } from '../tenants/store';
-import { clusterChildPrefix } from './model';
 import type { ClusterStore } from './store';
 
 /** Other domains that hold per-cluster state register here to clean up on deletion. */
@@ -19,8 +17,6 @@ const DELETED_RETENTION_S = 30 * 24 * 3600;
  * after a crash at any point finishes the work without doing any of it twice.
  */
 export function clusterLifecycle(deps: {
-  db: Db;
-  controlTable: string;
   metadataHome: MetadataHomeStore;
   clusters: ClusterStore;
   tenants: TenantStore;
@@ -29,7 +25,7 @@ export function clusterLifecycle(deps: {
   logger: Logger;
   onDeleted?: ClusterDeletedHook[];
 }) {
-  const { db, controlTable, metadataHome, clusters, tenants, audit, clock } = deps;
+  const { metadataHome, clusters, tenants, audit, clock } = deps;
 
   return {
     /** provisioning → ready: allocates the metadata home (lease item and journal header). */
@@ -54,7 +50,7 @@ export function clusterLifecycle(deps: {
       const c = await clusters.get(tenantId, clusterId);
       if (!c || c.status !== 'deleting') return 'skipped';
       for (const hook of deps.onDeleted ?? []) await hook(tenantId, clusterId);
-      await db.deleteMany(controlTable, await clusters.childKeys(tenantId, clusterChildPrefix(clusterId)));
+      await clusters.removeChildren(tenantId, clusterId);
       await metadataHome.purge(tenantId, clusterId);
       await clusters.releaseName(tenantId, c.name, clusterId);
       const now = clock.now();

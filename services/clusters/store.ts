@@ -1,6 +1,6 @@
 import type { Db, Item } from '../../shared/dynamo';
 import { tenantPk } from '../tenants/store';
-import type { Cluster, ClusterStatus } from './model';
+import { clusterChildPrefix, type Cluster, type ClusterStatus } from './model';
 
 const sk = (id: string) => `CLUSTER#${id}`;
 const nameSk = (name: string) => `CLUSTERNAME#${name}`;
@@ -98,17 +98,17 @@ export function clusterStore(db: Db, table: string) {
       });
       return item ? strip(item) : undefined;
     },
-    /** Keys of every control item that belongs to the cluster (agent keys and the like). */
-    async childKeys(tenantId: string, prefix: string) {
+    /** Deletes every control item that belongs to the cluster (agent keys, agent records). */
+    async removeChildren(tenantId: string, clusterId: string) {
       const keys: { pk: string; sk: string }[] = [];
       for await (const it of db.queryAll<{ pk: string; sk: string }>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
-        values: { ':pk': tenantPk(tenantId), ':p': prefix },
+        values: { ':pk': tenantPk(tenantId), ':p': clusterChildPrefix(clusterId) },
       })) {
         keys.push({ pk: it.pk, sk: it.sk });
       }
-      return keys;
+      await db.deleteMany(table, keys);
     },
   };
 }
