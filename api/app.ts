@@ -6,6 +6,7 @@ import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
 import { registerValidation } from './plugins/validation';
+import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
@@ -38,6 +39,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, services } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // A caller's request id is kept when it is well-formed, so traces join up.
     genReqId: (req) => {

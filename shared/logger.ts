@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -7,6 +7,14 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["idempotency-key"]',
   'headers.authorization',
+  'authorization',
+  'secret',
+  'apiKey',
+  'agentKey',
+  'token',
+  'accessToken',
+  'password',
+  'pepper',
   '*.secret',
   '*.apiKey',
   '*.agentKey',
@@ -16,11 +24,13 @@ export const REDACT_PATHS = [
   '*.pepper',
 ];
 
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({
+/** A JSON logger to stdout, or to `destination` (tests read what was written). */
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: 'harbormaster', ...base },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -8,8 +8,10 @@ export function createRedis(url: string, purpose: 'command' | 'blocking', extra:
   return new Redis(url, {
     maxRetriesPerRequest: purpose === 'blocking' ? null : 2,
     enableOfflineQueue: true,
-    // Commands issued in the same tick leave in one write: fewer syscalls on hot paths.
-    enableAutoPipelining: purpose === 'command',
+    // Off on purpose: ioredis keeps one auto-pipeline in flight per connection, so under load
+    // each command first waits out the previous batch's round trip (heartbeats measured a
+    // lower p99 without it, at the same throughput).
+    enableAutoPipelining: false,
     connectTimeout: 5000,
     lazyConnect: false,
     ...extra,

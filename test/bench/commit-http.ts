@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
-import { startProcess } from './processes';
+import { startServer } from './processes';
 import { figure, percentile } from './report';
 import { benchCluster, call, runIfMain } from './setup';
 
@@ -31,12 +31,7 @@ function commitBody() {
 
 export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256').split(',').map(Number), seconds = Number(process.env.HM_BENCH_SECONDS ?? 6)) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-commit-'));
-  const server = await startProcess(
-    'api/server.ts',
-    { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
-    '/readyz',
-    process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-  );
+  const server = await startServer(dataDir);
   try {
     const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'pro' });
     await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS });

@@ -6,14 +6,16 @@
  *     process, printing heartbeat latency percentiles as the agents see them.
  * Both servers run as their own processes; the load comes from this one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
-import { startProcess } from './processes';
-import { figure, percentile } from './report';
+import { startFlags } from '../helpers/start-command';
+import { startProcess, startServer } from './processes';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { childPids, cpuSeconds, figure, percentile } from './report';
 import { benchCluster, runIfMain } from './setup';
 
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
@@ -32,17 +34,20 @@ async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<vo
   }));
 }
 
+const readProcName = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
 export async function run() {
   const fleetSize = Number(process.env.HM_BENCH_FLEET ?? 10_000);
   const fleetSeconds = Number(process.env.HM_BENCH_FLEET_SECONDS ?? 30);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-'));
-  const server = await startProcess(
-    'api/server.ts',
-    { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
-    '/readyz',
-    process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-  );
-  const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready');
+  const server = await startServer(dataDir);
+  const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready', startFlags());
   try {
     const { clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
     const tokens = new TokenSource(server.url, agentKey);
@@ -80,15 +85,28 @@ export async function run() {
     // Warm up two intervals, then measure.
     await new Promise((r) => setTimeout(r, 2 * fleet.intervalMs));
     fleet.resetStats();
+    // Where the time goes: CPU of the server, its redis-server and this simulator, and how
+    // late this simulator's own event loop runs (it is part of what the agents measure).
+    const pids = { server: server.child.pid!, redis: childPids(server.child.pid!).find((p) => /redis/.test(readProcName(p))) ?? -1 };
+    const cpuBefore = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis), simulator: process.cpuUsage() };
+    const simDelay = monitorEventLoopDelay({ resolution: 1 });
+    simDelay.enable();
     await new Promise((r) => setTimeout(r, fleetSeconds * 1000));
+    simDelay.disable();
     const lat = fleet.latencies();
     const errors = fleet.errors();
+    const cores = (before: number, after: number) => (after - before) / fleetSeconds;
+    const simCpu = process.cpuUsage(cpuBefore.simulator);
     await fleet.stop();
     figure('fleet_heartbeats_per_second', lat.length / fleetSeconds, 'hb/s', { agents: fleetSize, intervalMs: fleet.intervalMs });
     figure('fleet_heartbeat_p50_ms', percentile(lat, 50), 'ms');
     figure('fleet_heartbeat_p99_ms', percentile(lat, 99), 'ms', { target: '< 20' });
     figure('fleet_heartbeat_max_ms', lat.at(-1) ?? NaN, 'ms');
     figure('fleet_heartbeat_errors', errors, 'errors');
+    figure('fleet_server_cpu_cores', cores(cpuBefore.server, cpuSeconds(pids.server)), 'cores');
+    figure('fleet_redis_cpu_cores', cores(cpuBefore.redis, cpuSeconds(pids.redis)), 'cores');
+    figure('fleet_simulator_cpu_cores', (simCpu.user + simCpu.system) / 1e6 / fleetSeconds, 'cores');
+    figure('fleet_simulator_event_loop_delay_p99_ms', simDelay.percentile(99) / 1e6, 'ms', { note: 'timer resolution 1 ms; part of every agent-side latency' });
   } finally {
     await bare.stop();
     await server.stop();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../infra/local/free-port';
+import { startFlags } from '../helpers/start-command';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -36,4 +37,10 @@ export async function startProcess(entry: string, env: Record<string, string>, p
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The control plane as `npm start` runs it (same Node flags), on a fresh data directory; HM_BENCH_SERVER_NODE_ARGS adds flags (for profiling). */
+export function startServer(dataDir: string): Promise<Proc> {
+  const extra = process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return startProcess('api/server.ts', { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' }, '/readyz', [...startFlags(), ...extra]);
 }

@@ -18,6 +18,8 @@ export interface HarnessOptions {
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
+  /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
+  logLines?: Record<string, unknown>[];
 }
 
 export interface Reply {
@@ -41,7 +43,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
     HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
     ...opts.env,
   });
   const runtime: Runtime = await compose({
@@ -49,7 +51,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
     dynamoEndpoint: dynamo.endpoint,
     redisUrl: redis.url,
     clock: opts.clock,
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, {}, opts.logLines ? { write: (line: string) => void opts.logLines!.push(JSON.parse(line)) } : undefined),
     pepper: 'test-pepper-'.padEnd(40, 'x'),
     reconcileEveryMs: opts.reconcileEveryMs,
   });

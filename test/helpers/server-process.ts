@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../infra/local/free-port';
+import { startFlags } from './start-command';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -18,7 +19,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const port = await freePort();
   let out = '';
   // Node itself (not the tsx wrapper), so that a signal reaches the server and nothing else.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+  const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'api/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
