@@ -76,6 +76,9 @@ export class TokenSource {
   }
 }
 
+/** The interval spread by ±10%: the mean stays `intervalMs`. */
+export const jittered = (intervalMs: number) => intervalMs * (0.9 + 0.2 * Math.random());
+
 export class ReferenceAgent {
   readonly tokens: TokenSource;
   intervalMs = 5000;
@@ -165,7 +168,11 @@ export class ReferenceAgent {
     return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body);
   }
 
-  /** Registers (unless it already has), then heartbeats on the server's interval, starting at a random offset. */
+  /**
+   * Registers (unless it already has), then heartbeats on the server's interval, starting at a
+   * random offset and with ±10% jitter on each beat, so that agents that were answered
+   * together (after a network blip, or by one shared connection pool) do not stay in lockstep.
+   */
   async start(statsFn: () => Record<string, number> = () => ({ openConnections: 1 })) {
     if (!this.registered) await this.register();
     this.running = true;
@@ -176,7 +183,7 @@ export class ReferenceAgent {
       } catch {
         this.heartbeatErrors++;
       }
-      if (this.running) this.timer = setTimeout(beat, this.intervalMs);
+      if (this.running) this.timer = setTimeout(beat, jittered(this.intervalMs));
     };
     this.timer = setTimeout(beat, Math.random() * this.intervalMs);
   }
