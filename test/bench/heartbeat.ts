@@ -6,7 +6,7 @@
  *     process, printing heartbeat latency percentiles as the agents see them.
  * Both servers run as their own processes; the load comes from this one.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -15,11 +15,10 @@ import { startFleet } from '../sim/fleet';
 import { startFlags } from '../helpers/start-command';
 import { startProcess, startServer } from './processes';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { childPids, cpuSeconds, figure, percentile } from './report';
+import { childPids, cpuSeconds, figure, percentile, processName } from './report';
 import { benchCluster, runIfMain } from './setup';
 
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
-
 
 async function cannon(opts: autocannon.Options): Promise<number> {
   const result = await autocannon({ connections: 64, duration: Number(process.env.HM_BENCH_SECONDS ?? 8), ...opts });
@@ -33,14 +32,6 @@ async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<vo
     while (next < items.length) await fn(items[next++]);
   }));
 }
-
-const readProcName = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 export async function run() {
   const fleetSize = Number(process.env.HM_BENCH_FLEET ?? 10_000);
@@ -87,7 +78,7 @@ export async function run() {
     fleet.resetStats();
     // Where the time goes: CPU of the server, its redis-server and this simulator, and how
     // late this simulator's own event loop runs (it is part of what the agents measure).
-    const pids = { server: server.child.pid!, redis: childPids(server.child.pid!).find((p) => /redis/.test(readProcName(p))) ?? -1 };
+    const pids = { server: server.child.pid!, redis: childPids(server.child.pid!).find((p) => /redis/.test(processName(p))) ?? -1 };
     const cpuBefore = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis), simulator: process.cpuUsage() };
     const simDelay = monitorEventLoopDelay({ resolution: 1 });
     simDelay.enable();

@@ -32,3 +32,12 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/** A process's command name ('' when it is gone). */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

@@ -1,21 +1,22 @@
-export {};
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
 /**
  * `npm run bench`: every benchmark in one run, so that ratios are measured side by side on
- * the same machine state. Each prints readable lines and one JSON line per figure.
- * Narrow with `npm run bench -- heartbeat` (or sequencer, commit-http).
+ * the same machine state. Each prints readable lines and one JSON line per figure. Each runs
+ * in its own process (with this one's Node flags), so that one's heap and leftovers do not
+ * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, commit-http).
  */
 const only = process.argv.slice(2);
-const suites: [string, () => Promise<{ run: () => Promise<unknown> }>][] = [
-  ['sequencer', () => import('./sequencer')],
-  ['commit-http', () => import('./commit-http')],
-  ['heartbeat', () => import('./heartbeat')],
-];
+const suites = ['sequencer', 'commit-http', 'heartbeat'];
+let failed = 0;
 
-for (const [name, load] of suites) {
+for (const name of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.log(`\n== ${name} ==`);
   const started = performance.now();
-  await (await load()).run();
-  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const r = spawnSync(process.execPath, [...process.execArgv, path.join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s${r.status !== 0 ? `, FAILED with ${r.status ?? r.signal}` : ''})`);
 }
-process.exit(0);
+process.exit(failed > 0 ? 1 : 0);

@@ -8,7 +8,7 @@
  *   5. recovery time of a 1,000,000-batch cluster from snapshot + a 1,000-entry tail
  * Run: npx tsx test/bench/sequencer.ts   (or import { run } for a combined bench)
  */
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './setup';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { manualClock, systemClock } from '../../shared/clock';
@@ -253,6 +253,4 @@ export async function run(print: (line: string) => void = console.log): Promise<
   return figures;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await run();
-}
+runIfMain(import.meta, () => run());
