@@ -6,9 +6,8 @@
  *   3. fetch-plan partition lookups/s over 1,000 partitions x 1,000 batches
  *   4. heap bytes per indexed batch at 1,000,000 batches
  *   5. recovery time of a 1,000,000-batch cluster from snapshot + a 1,000-entry tail
- * Run: npx tsx test/bench/sequencer.ts   (or import { run } for a combined bench)
+ * Run: npm run bench -- sequencer   (or import { run })
  */
-import { runIfMain } from './setup';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { manualClock, systemClock } from '../../shared/clock';
@@ -18,6 +17,7 @@ import type { ClusterRef, CommitFileInput } from '../../services/metadata/types'
 import { validateCommit } from '../../services/metadata/validate-commit';
 import { validateFetchPlan } from '../../services/metadata/validate-reads';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
+import { runIfMain } from './setup';
 
 type Figure = Record<string, string | number>;
 

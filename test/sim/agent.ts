@@ -77,7 +77,7 @@ export class TokenSource {
 }
 
 /** The interval spread by ±10%: the mean stays `intervalMs`. */
-export const jittered = (intervalMs: number) => intervalMs * (0.9 + 0.2 * Math.random());
+const jittered = (intervalMs: number) => intervalMs * (0.9 + 0.2 * Math.random());
 
 export class ReferenceAgent {
   readonly tokens: TokenSource;
