@@ -8,13 +8,13 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
 import { startFlags } from '../helpers/start-command';
 import { startProcess, startServer } from './processes';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { childPids, cpuSeconds, figure, percentile, processName } from './report';
 import { benchCluster, runIfMain } from './setup';
 

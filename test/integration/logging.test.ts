@@ -24,9 +24,9 @@ test('request logs carry the request id and never a secret or a token', async ()
   const base = `/agent/v1/clusters/${c.body.id}/agents`;
   const reg = await h.request('POST', base, { token: agentToken, body: { agentId: 'log-1', version: '1.0.0', region: 'us-east-1', zone: 'us-east-1a', advertisedAddress: '10.0.0.1:9092', roles: ['proxy'] } });
   assert.equal(reg.status, 200, reg.text);
-  const beats = 5;
-  for (let i = 0; i < beats; i++) assert.equal((await h.request('POST', `${base}/log-1/heartbeat`, { token: agentToken, body: { stats: {} } })).status, 200);
+  for (let i = 0; i < 5; i++) assert.equal((await h.request('POST', `${base}/log-1/heartbeat`, { token: agentToken, body: { stats: {} } })).status, 200);
   assert.equal((await h.request('GET', '/v1/tenant', { token: 'hm_sk_bogus-not-a-key' })).status, 401);
+  assert.equal((await h.request('GET', '/admin/v1/tenants', { token: admin })).status, 200, 'the admin token is used too');
 
   await eventually(async () => lines.some((l) => l.msg === 'request completed' && l.reqId === 'trace-logs-1'));
   const text = lines.map((l) => JSON.stringify(l)).join('\n');
