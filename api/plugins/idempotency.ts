@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { IdempotencyService } from '../../services/idempotency/service';
+import { tenantPk } from '../../shared/keys';
 
 /** The partition an idempotency record belongs to: the caller's own. */
 function partitionOf(req: { ctx?: { actor: { kind: string; id: string; tenantId?: string } } }): string | undefined {
   const a = req.ctx?.actor;
   if (!a) return undefined;
-  if ('tenantId' in a && a.tenantId) return `T#${a.tenantId}`;
+  if ('tenantId' in a && a.tenantId) return tenantPk(a.tenantId);
   return `ADMIN#${a.id}`;
 }
 

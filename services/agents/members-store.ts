@@ -1,6 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
-import { tenantPk } from '../tenants/store';
-import { clusterChildPrefix } from '../clusters/model';
+import { clusterChildPrefix, tenantPk } from '../../shared/keys';
 import type { AgentMember } from './model';
 
 const sk = (clusterId: string, agentId: string) => `${clusterChildPrefix(clusterId)}AGENT#${agentId}`;

@@ -1,4 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
+import { tenantAuditPk } from '../../shared/keys';
 
 export interface AuditEvent {
   id: string;
@@ -15,7 +16,6 @@ export interface AuditEvent {
 }
 
 const VENDOR_PARTITION = 'AUDIT#VENDOR';
-export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
 
 /**
  * Audit events: a tenant's events in its own partition (`T#<tenant>#AUDIT`, newest first by

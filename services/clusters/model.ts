@@ -36,6 +36,3 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   defaultRetentionMs: 7 * 24 * 3600 * 1000,
   autoCreateTopics: false,
 };
-
-/** Sort-key prefix, in the tenant's control partition, of items that belong to one cluster. */
-export const clusterChildPrefix = (clusterId: string) => `C#${clusterId}#`;

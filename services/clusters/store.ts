@@ -1,6 +1,6 @@
 import type { Db, Item } from '../../shared/dynamo';
-import { tenantPk } from '../tenants/store';
-import { clusterChildPrefix, type Cluster, type ClusterStatus } from './model';
+import { clusterChildPrefix, tenantPk } from '../../shared/keys';
+import type { Cluster, ClusterStatus } from './model';
 
 const sk = (id: string) => `CLUSTER#${id}`;
 const nameSk = (name: string) => `CLUSTERNAME#${name}`;

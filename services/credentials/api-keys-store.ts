@@ -1,5 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
-import { tenantPk } from '../tenants/store';
+import { tenantPk } from '../../shared/keys';
 
 export interface ApiKey {
   id: string;

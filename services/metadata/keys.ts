@@ -8,7 +8,7 @@
  *   SNAP                  pointer to the latest complete snapshot
  *   S#<seq:12>#<chunk:6>  snapshot chunks of the state after entry `seq`
  */
-export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}#C#${clusterId}`;
+export { clusterPk } from '../../shared/keys';
 
 export const LEASE_SK = 'LEASE';
 export const SNAPSHOT_POINTER_SK = 'SNAP';

@@ -1,4 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
+import { tenantPk } from '../../shared/keys';
 import type { LimitOverrides } from '../tiers/limits';
 import type { TierName } from '../tiers/catalogue';
 
@@ -18,7 +19,6 @@ export interface Tenant {
   updatedAt: string;
 }
 
-export const tenantPk = (tenantId: string) => `T#${tenantId}`;
 const TENANT_SK = 'TENANT';
 
 function fromItem(item: Item): Tenant {

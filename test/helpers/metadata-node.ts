@@ -1,6 +1,6 @@
 import { manualClock, type Clock } from '../../shared/clock';
 import { metadataService, type MetadataServiceDeps } from '../../services/metadata/service';
-import { clusterPk } from '../../services/metadata/keys';
+import { clusterPk } from '../../shared/keys';
 import type { ClusterRef } from '../../services/metadata/types';
 import type { TestDynamo } from './dynamo';
 

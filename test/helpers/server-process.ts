@@ -14,12 +14,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `api/server.ts` as `npm start` would, as a real child process. */
+/** Runs `infra/server.ts` as `npm start` would, as a real child process. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   let out = '';
   // Node itself (not the tsx wrapper), so that a signal reaches the server and nothing else.
-  const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'api/server.ts'], {
+  const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'infra/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +56,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
 
 /** Runs `npm run admin-token`'s script synchronously and returns the token. */
 export function adminTokenCli(env: Record<string, string>, args: string[] = []): { token: string; status: number | null; stderr: string } {
-  const r = spawnSync(TSX, ['api/cli/admin-token.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(TSX, ['infra/cli/admin-token.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   return { token: r.stdout.trim(), status: r.status, stderr: r.stderr };
 }
 

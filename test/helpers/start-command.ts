@@ -10,7 +10,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export function startFlags(): string[] {
   const start: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
   const words = start.split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'api/server.ts') throw new Error(`unexpected start script: ${start}`);
+  if (words[0] !== 'node' || words.at(-1) !== 'infra/server.ts') throw new Error(`unexpected start script: ${start}`);
   const flags: string[] = [];
   for (let i = 1; i < words.length - 1; i++) {
     if (words[i] === '--import') i++;

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
-import { startEngines, type Engines } from '../infra/local/embedded';
-import { RedisMissingError } from '../infra/local/redis-server';
-import { DataDirInUseError } from '../infra/local/data-dir-lock';
-import { compose, type Runtime } from '../infra/compose';
-import { buildApp } from './app';
+import { startEngines, type Engines } from './local/embedded';
+import { RedisMissingError } from './local/redis-server';
+import { DataDirInUseError } from './local/data-dir-lock';
+import { compose, type Runtime } from './compose';
+import { buildApp } from '../api/app';
 
 /**
  * The long-running entry point (`npm start`). HM_ROLE picks what this process runs: the HTTP
