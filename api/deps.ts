@@ -23,7 +23,7 @@ export interface AppDeps {
   logger: Logger;
   redis: Redis;
   services: {
-    tenants: TenantsService;
+    tenants: TenantsService<Awaited<ReturnType<ApiKeysService['issue']>>>;
     apiKeys: ApiKeysService;
     clusters: ClustersService;
     audit: AuditService;

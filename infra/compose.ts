@@ -20,6 +20,7 @@ import { apiKeyStore } from '../services/credentials/api-keys-store';
 import { idempotencyService } from '../services/idempotency/service';
 import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
+import { API_KEY_SCOPES } from '../services/credentials/scopes';
 import { tenantStore } from '../services/tenants/store';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
@@ -111,7 +112,20 @@ export async function compose(opts: ComposeOptions) {
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
-  const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, revocations, clock, cursors });
+  const tenants = tenantsService({
+    tenants: stores.tenants,
+    jobs,
+    clock,
+    cursors,
+    hooks: {
+      issueInitialKey: (tenantId, createdBy) => apiKeys.issue(tenantId, createdBy, { name: 'initial', scopes: [...API_KEY_SCOPES] }),
+      revokeCredentials: (tenantId) => revocations.revoke('tenant', tenantId),
+      clusterTiers: async (tenantId, ids) => {
+        const found = await Promise.all(ids.map((id) => stores.clusters.get(tenantId, id)));
+        return found.filter((c) => c !== undefined && c.status !== 'deleted').map((c) => ({ id: c!.id, tier: c!.tier }));
+      },
+    },
+  });
   const fleet = fleetService({
     live: stores.live,
     members: stores.members,

@@ -4,17 +4,26 @@ import { isoTime } from '../../shared/clock';
 import type { CursorCodec } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
 import { newId } from '../../shared/ids';
-import { API_KEY_SCOPES } from '../credentials/scopes';
-import type { ApiKeysService } from '../credentials/api-keys-service';
-import type { ClusterStore } from '../clusters/store';
 import { TIERS, TIER_CATALOGUE_VERSION, tierAtMost, type TierName } from '../tiers/catalogue';
 import { effectiveLimits, type LimitOverrides } from '../tiers/limits';
 import type { Tenant, TenantStatus, TenantStore } from './store';
-import type { Revocations } from '../credentials/revocations';
 
 /** The port through which tenant deletion is queued. */
 export interface TenantJobs {
   purge(tenantId: string): Promise<void>;
+}
+
+/**
+ * What the tenant domain asks of the domains built on top of it (clusters, credentials).
+ * Tenants sit below them, so the way back is a set of functions passed in at composition.
+ */
+export interface TenantHooks<InitialKey> {
+  /** Issues the new tenant's first API key (all scopes); its secret is shown once. */
+  issueInitialKey(tenantId: string, createdBy: string): Promise<InitialKey>;
+  /** Makes every live credential of the tenant stop working (suspension, deletion). */
+  revokeCredentials(tenantId: string): Promise<void>;
+  /** The tier of each of the tenant's clusters that still exists. */
+  clusterTiers(tenantId: string, clusterIds: string[]): Promise<{ id: string; tier: TierName }[]>;
 }
 
 export interface UpdateTenantInput {
@@ -24,16 +33,14 @@ export interface UpdateTenantInput {
   limitOverrides?: LimitOverrides;
 }
 
-export function tenantsService(deps: {
+export function tenantsService<InitialKey>(deps: {
   tenants: TenantStore;
-  clusters: ClusterStore;
-  apiKeys: ApiKeysService;
   jobs: TenantJobs;
-  revocations: Revocations;
+  hooks: TenantHooks<InitialKey>;
   clock: Clock;
   cursors: CursorCodec;
 }) {
-  const { tenants, clusters, apiKeys, jobs, revocations, clock, cursors } = deps;
+  const { tenants, jobs, hooks, clock, cursors } = deps;
 
   async function get(id: string): Promise<Tenant> {
     const t = await tenants.get(id);
@@ -48,11 +55,7 @@ export function tenantsService(deps: {
       throw conflict('limit_exceeded', `The tenant has ${t.clusterIds.length} clusters; the new plan allows ${limits.clustersPerTenant}.`);
     }
     if (TIERS[tier].rank >= TIERS[t.tier].rank) return;
-    const above: string[] = [];
-    for (const id of t.clusterIds) {
-      const c = await clusters.get(t.id, id);
-      if (c && c.status !== 'deleted' && !tierAtMost(c.tier, tier)) above.push(c.id);
-    }
+    const above = (await hooks.clusterTiers(t.id, t.clusterIds)).filter((c) => !tierAtMost(c.tier, tier)).map((c) => c.id);
     if (above.length > 0) {
       throw conflict('tier_downgrade_blocked', `Clusters on a tier above "${tier}" must be changed or deleted first.`, { clusters: above });
     }
@@ -76,7 +79,7 @@ export function tenantsService(deps: {
         updatedAt: isoTime(now),
       };
       await tenants.create(tenant);
-      const apiKey = await apiKeys.issue(tenant.id, ctx.actor.id, { name: 'initial', scopes: [...API_KEY_SCOPES] });
+      const apiKey = await hooks.issueInitialKey(tenant.id, ctx.actor.id);
       return { tenant, apiKey };
     },
 
@@ -105,7 +108,7 @@ export function tenantsService(deps: {
       );
       if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
       // Agent tokens outlive the request that suspends: revoke them explicitly.
-      if (input.status === 'suspended' && t.status !== 'suspended') await revocations.revoke('tenant', id);
+      if (input.status === 'suspended' && t.status !== 'suspended') await hooks.revokeCredentials(id);
       return updated;
     },
 
@@ -122,7 +125,7 @@ export function tenantsService(deps: {
       }
       const updated = await tenants.update(id, t.version, { status: 'deleting' }, isoTime(clock.now()));
       if (!updated) throw conflict('concurrent_modification', `Tenant ${id} changed meanwhile; read it again and retry.`);
-      await revocations.revoke('tenant', id);
+      await hooks.revokeCredentials(id);
       await jobs.purge(id);
       return updated;
     },
@@ -138,4 +141,4 @@ export function tenantsService(deps: {
     },
   };
 }
-export type TenantsService = ReturnType<typeof tenantsService>;
+export type TenantsService<InitialKey = unknown> = ReturnType<typeof tenantsService<InitialKey>>;
