@@ -36,6 +36,8 @@ export interface Config {
     recommendedVersion?: string;
     revocationPollMs: number;
   };
+  /** The region this node runs in, and how agents reach that region's control plane. */
+  region: { name: string; endpoint: string };
   sequencer: {
     /** How other nodes tell a client where this node is (host:port or URL); default HM_PUBLIC_URL. */
     advertisedAddress: string;
@@ -146,6 +148,10 @@ export function loadConfig(env: Env = process.env): Config {
       recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
       revocationPollMs: int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000),
     },
+    region: {
+      name: regionName(env, 'HM_REGION', str(env, 'AWS_REGION', 'us-east-1')!),
+      endpoint: url(env, 'HM_REGION_ENDPOINT', ['https:', 'http:'], publicUrl)!.replace(/\/$/, ''),
+    },
     sequencer: {
       advertisedAddress: str(env, 'HM_ADVERTISED_ADDRESS', publicUrl.replace(/\/$/, ''))!,
       leaseMs: int(env, 'HM_LEASE_MS', 10_000, 1000, 600_000),
@@ -154,6 +160,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
+}
+
+function regionName(env: Env, name: string, fallback: string): string {
+  const raw = str(env, name, fallback)!;
+  if (!/^[a-z0-9-]{2,64}$/.test(raw)) throw new ConfigError(`${name}=${raw} is not a region name like us-east-1`);
+  return raw;
 }
 
 function semver(env: Env, name: string): string | undefined {

@@ -7,6 +7,7 @@
  * control table
  *   T#<tenant>            TENANT, CLUSTER#<id>, NAME#…, KEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
  *   T#<tenant>#AUDIT      the tenant's audit events
+ *   REGIONS               NODE#<nodeId> (node registry), REGION#<name> (drain switches)
  * metadata table
  *   T#<tenant>#C#<cluster> LEASE, META, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
@@ -22,3 +23,6 @@ export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}
 
 /** The partition key of a tenant's audit events. */
 export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
+
+/** The partition of the node registry and the region switches (vendor-level, not a tenant's). */
+export const REGIONS_PK = 'REGIONS';

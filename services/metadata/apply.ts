@@ -1,5 +1,6 @@
 import type { CommitBody, Op } from './ops';
 import { checkSequence, recordAppend } from './producer-window';
+import { applyReplicaMissing, forgetMissingReplicas } from './replication';
 import {
   ClusterState,
   encodeAppended,
@@ -9,7 +10,6 @@ import {
   FILE_LIVE,
   PartitionLog,
   Topic,
-  type FileRecord,
 } from './state';
 
 /**
@@ -53,6 +53,8 @@ export function applyOp(state: ClusterState, op: Op): void {
       return;
     case 'commitFile':
       return commitFile(state, op.body, op.fingerprint, op.at);
+    case 'replicaMissing':
+      return applyReplicaMissing(state, op);
   }
 }
 
@@ -66,17 +68,19 @@ function topicOf(state: ClusterState, name: string): Topic {
 function deleteTopic(state: ClusterState, topic: Topic, at: number): void {
   for (const log of topic.partitions) {
     const ix = log.index;
-    for (let i = 0; i < ix.length; i++) releaseBatch(state.files[ix.file[i]], at);
+    for (let i = 0; i < ix.length; i++) releaseBatch(state, ix.file[i], at);
   }
   state.topics.delete(topic.name);
   state.totalPartitions -= topic.partitions.length;
 }
 
-function releaseBatch(file: FileRecord, at: number): void {
+function releaseBatch(state: ClusterState, fileNumber: number, at: number): void {
+  const file = state.files[fileNumber];
   file.live--;
   if (file.live === 0 && file.state === FILE_LIVE) {
     file.state = FILE_DELETE_PENDING;
     file.markedAt = at;
+    forgetMissingReplicas(state, fileNumber);
   }
 }
 

@@ -7,6 +7,7 @@ export function clusterRef({ cluster, limits }: ClusterContext): ClusterRef {
     tenantId: cluster.tenantId,
     clusterId: cluster.id,
     regions: cluster.regions,
+    buckets: cluster.storage.buckets,
     writeQuorum: cluster.storage.writeQuorum,
     autoCreateTopics: cluster.config.autoCreateTopics,
     defaultPartitions: cluster.config.defaultPartitions,

@@ -3,6 +3,7 @@ import { applyOp } from './apply';
 import { decodeEntry, encodeOps } from './ops';
 import { planCommitFile, planCreateTopic, planDeleteTopic, planUpdateTopic, type Plan } from './plan';
 import * as reads from './reads';
+import { planReplicaMissing, replicationSummary, underReplicatedFiles, type ReplicaMissingInput, type ReplicaMissingResult, type ReplicationSummary } from './replication';
 import { ClusterState } from './state';
 import type {
   ClusterRef,
@@ -25,13 +26,15 @@ export type WriteRequest =
   | { kind: 'createTopic'; cluster: ClusterRef; input: unknown }
   | { kind: 'updateTopic'; cluster: ClusterRef; name: string; input: unknown }
   | { kind: 'deleteTopic'; cluster: ClusterRef; name: string }
-  | { kind: 'commitFile'; cluster: ClusterRef; commit: ValidCommit };
+  | { kind: 'commitFile'; cluster: ClusterRef; commit: ValidCommit }
+  | { kind: 'replicaMissing'; cluster: ClusterRef; fileId: string; input: ReplicaMissingInput };
 
 export interface WriteAnswers {
   createTopic: TopicDescription;
   updateTopic: TopicDescription;
   deleteTopic: TopicSummary;
   commitFile: CommitFileResult;
+  replicaMissing: ReplicaMissingResult;
 }
 
 export interface Executed {
@@ -69,6 +72,8 @@ export class ClusterCore {
         return planDeleteTopic(this.state, req.name, now);
       case 'commitFile':
         return planCommitFile(this.state, req.cluster, req.commit, now);
+      case 'replicaMissing':
+        return planReplicaMissing(this.state, req.cluster, req.fileId, req.input, now);
     }
   }
 
@@ -91,5 +96,13 @@ export class ClusterCore {
 
   listOffsets(input: ListOffsetsInput): ListOffsetsResult {
     return reads.listOffsets(this.state, input);
+  }
+
+  replication(): ReplicationSummary {
+    return replicationSummary(this.state);
+  }
+
+  underReplicated(limit: number) {
+    return underReplicatedFiles(this.state, limit);
   }
 }

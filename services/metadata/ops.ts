@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './bytes';
+import { readReplicaMissing, writeReplicaMissing, type ReplicaMissingOp } from './replication';
 import type { Replica, TopicConfig } from './types';
 
 /**
@@ -39,7 +40,8 @@ export type Op =
   | { type: 'addPartitions'; name: string; partitions: number }
   | { type: 'alterConfig'; name: string; config: TopicConfig }
   /** `encodedBody`, when present, is writeCommitBody's output for `body`, kept to avoid encoding it twice. */
-  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array };
+  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array }
+  | ReplicaMissingOp;
 
 const T_FENCE = 1;
 const T_CREATE_TOPIC = 2;
@@ -47,6 +49,8 @@ const T_DELETE_TOPIC = 3;
 const T_ADD_PARTITIONS = 4;
 const T_ALTER_CONFIG = 5;
 const T_COMMIT_FILE = 6;
+/** Numbered apart from the log's operations (7 onwards), so that the two sets grow independently. */
+const T_REPLICA_MISSING = 16;
 
 export function writeConfig(w: ByteWriter, c: TopicConfig): void {
   w.int(c['retention.ms']);
@@ -164,6 +168,10 @@ export function writeOp(w: ByteWriter, op: Op): void {
       if (op.encodedBody) w.raw(op.encodedBody);
       else writeCommitBody(w, op.body);
       return;
+    case 'replicaMissing':
+      w.u8(T_REPLICA_MISSING);
+      writeReplicaMissing(w, op);
+      return;
   }
 }
 
@@ -185,6 +193,8 @@ export function readOp(r: ByteReader): Op {
       const fingerprint = r.str();
       return { type: 'commitFile', body: readCommitBody(r), fingerprint, at };
     }
+    case T_REPLICA_MISSING:
+      return readReplicaMissing(r);
     default:
       throw new Error(`unknown journal operation type ${type}`);
   }

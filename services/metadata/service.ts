@@ -3,6 +3,7 @@ import { buildContext, type MetadataServiceDeps } from './context';
 import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
+import type { ReplicaMissingInput, ReplicaMissingResult, ReplicationSummary } from './replication';
 import { encodeState } from './state-codec';
 import type {
   ClusterRef,
@@ -107,6 +108,20 @@ export function metadataService(deps: MetadataServiceDeps) {
     async listOffsets(cluster: ClusterRef, input: ListOffsetsInput): Promise<ListOffsetsResult> {
       const valid = validateListOffsets(input);
       return sequencerFor(cluster).read((core) => core.listOffsets(valid));
+    },
+
+    /** An agent could not read a listed replica of a file: recorded, the file is due for re-replication. */
+    async reportReplicaMissing(cluster: ClusterRef, fileId: string, input: ReplicaMissingInput): Promise<ReplicaMissingResult> {
+      return write({ kind: 'replicaMissing', cluster, fileId, input });
+    },
+
+    async replicationSummary(cluster: ClusterRef): Promise<ReplicationSummary> {
+      return sequencerFor(cluster).read((core) => core.replication());
+    },
+
+    /** Files with replicas reported missing, oldest first (what re-replication works through). */
+    async underReplicatedFiles(cluster: ClusterRef, limit = 100) {
+      return sequencerFor(cluster).read((core) => core.underReplicated(limit));
     },
 
     /** The cluster's state in its canonical encoding (diagnostics, tests). */

@@ -1,6 +1,7 @@
 import { ByteReader, ByteWriter } from './bytes';
 import { readConfig, writeConfig } from './ops';
 import type { ProducerWindow } from './producer-window';
+import { readMissingSection, writeMissingSection } from './replication';
 import { ClusterState, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic, type FileRecord } from './state';
 import type { Replica } from './types';
 
@@ -9,7 +10,8 @@ import type { Replica } from './types';
  * files in file-number order, topics sorted by name, producers by id, index columns as raw
  * little-endian arrays. Only what cannot be derived is written; the rest is rebuilt on decode.
  */
-const STATE_FORMAT = 1;
+/** 2 added the section of missing replicas after the topics; 1 is still read. */
+const STATE_FORMAT = 2;
 
 export function encodeState(state: ClusterState): Uint8Array {
   // Sized up front (36 bytes per batch, about 200 per file) so the buffer rarely grows.
@@ -22,6 +24,7 @@ export function encodeState(state: ClusterState): Uint8Array {
   const names = [...state.topics.keys()].sort();
   w.uint(names.length);
   for (const name of names) writeTopic(w, state.topics.get(name)!);
+  writeMissingSection(w, state);
   return w.finish();
 }
 
@@ -75,7 +78,7 @@ function writeTopic(w: ByteWriter, t: Topic): void {
 export function decodeState(bytes: Uint8Array): ClusterState {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== STATE_FORMAT) throw new Error(`unknown metadata state format ${format}`);
+  if (format !== STATE_FORMAT && format !== 1) throw new Error(`unknown metadata state format ${format}`);
   const state = new ClusterState();
   for (let n = r.uint(), i = 0; i < n; i++) {
     const f = readFile(r, state);
@@ -87,6 +90,7 @@ export function decodeState(bytes: Uint8Array): ClusterState {
     state.topics.set(t.name, t);
     state.totalPartitions += t.partitions.length;
   }
+  if (format >= 2) readMissingSection(r, state);
   if (!r.done) throw new Error('metadata state has trailing bytes');
   return state;
 }

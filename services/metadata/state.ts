@@ -102,6 +102,8 @@ export class ClusterState {
   readonly files: FileRecord[] = [];
   readonly fileNumbers = new Map<string, number>();
   totalPartitions = 0;
+  /** Replicas agents reported missing, by file number of live files (see replication.ts). */
+  readonly missingReplicas = new Map<number, string[]>();
   /** Region and bucket names repeat on every file: keep one copy of each. */
   private readonly interned = new Map<string, string>();
 

@@ -9,6 +9,8 @@ export interface ClusterRef {
   clusterId: string;
   /** One region, or three for a multi-region cluster. */
   regions: string[];
+  /** The bucket of each region (a replica must name its region's bucket). */
+  buckets: { region: string; url: string }[];
   /** Distinct regions a committed file must be stored in. */
   writeQuorum: number;
   autoCreateTopics: boolean;

@@ -65,6 +65,10 @@ function validateReplicas(input: unknown, cluster: ClusterRef): Replica[] {
         regions: cluster.regions,
       });
     }
+    const bucket = cluster.buckets.find((b) => b.region === r.region)?.url;
+    if (r.bucket !== bucket) {
+      throw unprocessable('unknown_replica_bucket', `The cluster's bucket in ${r.region} is ${bucket}; the replica names ${r.bucket}.`, { field, bucket });
+    }
     return { region: r.region, bucket: r.bucket, checksum: r.checksum };
   });
   if (seen.size < cluster.writeQuorum) {

@@ -30,6 +30,7 @@ const cluster = (clusterId: string): ClusterRef => ({
   tenantId: 'tnt_bench',
   clusterId,
   regions: ['us-east-1'],
+  buckets: [{ region: 'us-east-1', url: 'customer-bucket' }],
   writeQuorum: 1,
   autoCreateTopics: false,
   defaultPartitions: 1,

@@ -36,7 +36,7 @@ test('produce through the reference agent, then consume: fetch plans point at th
   assert.equal(created.status, 201, created.text);
   assert.equal(created.body.config['retention.ms'], 86_400_000);
   const agent = new ReferenceAgent({ baseUrl: url, agentKey, agentId: 'p-1' });
-  const bucket = new LocalBucket(path.join(bucketDir, 'produce'));
+  const bucket = new LocalBucket(path.join(bucketDir, 'produce'), 'us-east-1', 's3://acme-logs/data');
   const all = [];
   const t0 = 1_764_000_000_000;
   for (let f = 0; f < 6; f++) {
@@ -133,7 +133,7 @@ test('topics: create, list, add partitions, alter config, delete; tier limits an
 test('agent writes: read-only keys refused, auto-created topics, quorum on multi-region clusters, bad commits change nothing', async () => {
   const ro = await setup('pro', 'ReadOnly', singleRegionCluster('ro', { config: { autoCreateTopics: true, defaultPartitions: 3 } }), 'read-only');
   const roAgent = new ReferenceAgent({ baseUrl: url, agentKey: ro.agentKey, agentId: 'ro' });
-  const bucket = new LocalBucket(path.join(bucketDir, 'ro'));
+  const bucket = new LocalBucket(path.join(bucketDir, 'ro'), 'us-east-1', 's3://acme-ro/data');
   await assert.rejects(produceFile(roAgent, bucket, [{ topic: 't', partition: 0, records: 1 }]), (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === 'read_only_agent');
   assert.deepEqual((await roAgent.topics()).items, [], 'read-only agents read metadata; their refused write created nothing');
 
@@ -146,7 +146,7 @@ test('agent writes: read-only keys refused, auto-created topics, quorum on multi
 
   const mr = await setup('enterprise', 'Multi', multiRegionCluster('mr', { config: { autoCreateTopics: true } }));
   const mrAgent = new ReferenceAgent({ baseUrl: url, agentKey: mr.agentKey, agentId: 'mr' });
-  const one = new LocalBucket(path.join(bucketDir, 'mr1'), 'us-east-1', 'b1');
+  const one = new LocalBucket(path.join(bucketDir, 'mr1'), 'us-east-1', 's3://acme-mr-use1/data');
   const commit = (await produceFile(mrAgent, one, [{ topic: 'x', partition: 0, records: 1 }]).catch((e) => e)) as ApiError;
   assert.equal(commit.status, 422);
   assert.equal(commit.code, 'insufficient_replicas');
@@ -156,8 +156,8 @@ test('agent writes: read-only keys refused, auto-created topics, quorum on multi
     objectKey: 'segments/q',
     sizeBytes: written.sizeBytes,
     replicas: [
-      { region: 'us-east-1', bucket: 'b1', checksum: written.checksum },
-      { region: 'us-west-2', bucket: 'b2', checksum: written.checksum },
+      { region: 'us-east-1', bucket: 's3://acme-mr-use1/data', checksum: written.checksum },
+      { region: 'us-west-2', bucket: 's3://acme-mr-usw2/data', checksum: written.checksum },
     ],
     batches: [{ topic: 'x', partition: 0, byteOffset: 0, byteLength: 100, recordCount: 3, maxTimestamp: 1 }],
   });
@@ -165,7 +165,7 @@ test('agent writes: read-only keys refused, auto-created topics, quorum on multi
 
   // Bad commits: each a 4xx with its code; the log is unchanged afterwards.
   const before = await rw.fetchPlan({ partitions: [{ topic: 'auto', partition: 2, offset: 0, maxBytes: 1 << 20 }], maxBytes: 1 << 20 });
-  const good = { fileId: 'bad-1', objectKey: 'segments/bad-1', sizeBytes: 1000, replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c' }] };
+  const good = { fileId: 'bad-1', objectKey: 'segments/bad-1', sizeBytes: 1000, replicas: [{ region: 'us-east-1', bucket: 's3://acme-ro/data', checksum: 'c' }] };
   const batch = (o: Record<string, unknown> = {}) => ({ topic: 'auto', partition: 0, byteOffset: 0, byteLength: 100, recordCount: 1, maxTimestamp: 1, ...o });
   const cases: [string, unknown, number, string][] = [
     ['negative offset', { ...good, batches: [batch({ byteOffset: -1 })] }, 400, 'invalid_body'],
@@ -177,6 +177,7 @@ test('agent writes: read-only keys refused, auto-created topics, quorum on multi
     ['past end of file', { ...good, batches: [batch({ byteOffset: 950 })] }, 400, 'batch_outside_file'],
     ['10,000 batches', { ...good, sizeBytes: 10_000_000, batches: Array.from({ length: 10_000 }, (_, i) => batch({ byteOffset: i * 100, partition: i % 3 })) }, 400, 'too_many_batches'],
     ['foreign region', { ...good, replicas: [{ region: 'eu-west-1', bucket: 'b', checksum: 'c' }], batches: [batch()] }, 422, 'unknown_replica_region'],
+    ['unknown bucket', { ...good, replicas: [{ region: 'us-east-1', bucket: 's3://acme-other/data', checksum: 'c' }], batches: [batch()] }, 422, 'unknown_replica_bucket'],
     ['no batches', { ...good, batches: [] }, 400, 'invalid_body'],
     ['unknown field', { ...good, batches: [batch()], records: ['secret data'] }, 400, 'unknown_field'],
   ];

@@ -23,7 +23,7 @@ test('SIGKILL mid-stream: every acknowledged commit survives with its offsets; o
   await eventually(async () => (await http(`${s1.url}/v1/clusters/${cluster.id}`, 'GET', key)).body.status === 'ready', 15_000);
   assert.equal((await http(`${s1.url}/v1/clusters/${cluster.id}/topics`, 'POST', key, { name: 'events', partitions: PARTITIONS })).status, 201);
   const agentKey = (await http(`${s1.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', key, { name: 'k', access: 'read-write' })).body.secret as string;
-  const bucket = new LocalBucket(path.join(dataDir, 'bucket'));
+  const bucket = new LocalBucket(path.join(dataDir, 'bucket'), 'us-east-1', 's3://acme-kill/data');
 
   // Eight producers commit as fast as they can; the server is killed while they do.
   const acked: ProducedBatch[] = [];

@@ -4,11 +4,14 @@ import type { ClusterRef, CommitBatchInput, CommitFileInput } from '../../servic
 
 /** Shared builders for the metadata sequencer tests. */
 
+/** A cluster whose bucket in each region is `bucket-<region>` (what fileOf names). */
 export function clusterRef(over: Partial<ClusterRef> = {}): ClusterRef {
+  const regions = over.regions ?? ['us-east-1'];
   return {
     tenantId: 'tnt_test',
     clusterId: 'vci_test',
-    regions: ['us-east-1'],
+    regions,
+    buckets: regions.map((region) => ({ region, url: `bucket-${region}` })),
     writeQuorum: 1,
     autoCreateTopics: false,
     defaultPartitions: 2,

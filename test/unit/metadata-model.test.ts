@@ -72,7 +72,7 @@ function toFile(fileId: string, batches: BatchSpec[]): CommitFileInput {
     fileId,
     objectKey: `objects/${fileId}-${batches.length}`,
     sizeBytes: batches.reduce((n, b) => n + b.byteLength, 0),
-    replicas: [{ region: 'us-east-1', bucket: 'b', checksum: `c-${fileId}` }],
+    replicas: [{ region: 'us-east-1', bucket: 'bucket-us-east-1', checksum: `c-${fileId}` }],
     batches: batches.map((b) => {
       const out = { topic: b.topic, partition: b.partition, byteOffset: pos, byteLength: b.byteLength, recordCount: b.recordCount, maxTimestamp: b.maxTimestamp };
       pos += b.byteLength;

@@ -1,0 +1,128 @@
+import { isoTime } from '../../shared/clock';
+import { badRequest, notFound, unprocessable } from '../../shared/errors';
+import type { ByteReader, ByteWriter } from './bytes';
+import type { Op } from './ops';
+import type { Plan } from './plan';
+import { FILE_LIVE, type ClusterState } from './state';
+import type { ClusterRef } from './types';
+
+/**
+ * Replicas that agents found missing. A file written to every region's bucket and committed
+ * once a quorum held it can lose a copy with a region (or an operator's mistake); a reader that
+ * cannot find a listed replica reports it, the report goes through the journal like any write,
+ * and the file is due for re-replication (agents get that work from the jobs queue). A file
+ * leaves this list when it stops being live; reports of files already gone are answered, not kept.
+ */
+export interface ReplicaMissingInput {
+  region: string;
+  bucket: string;
+  reason?: 'not_found' | 'checksum_mismatch' | 'unreadable';
+}
+
+export interface ReplicaMissingResult {
+  fileId: string;
+  missingRegions: string[];
+  /** Listed replicas not reported missing. */
+  remainingReplicas: number;
+}
+
+export type ReplicaMissingOp = { type: 'replicaMissing'; fileId: string; region: string; at: number };
+
+export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fileId: string, input: ReplicaMissingInput, now: number): Plan<ReplicaMissingResult> {
+  if (!cluster.regions.includes(input.region)) {
+    throw unprocessable('unknown_replica_region', `Region ${input.region} is not one of this cluster's regions.`, { regions: cluster.regions });
+  }
+  const file = state.fileById(fileId);
+  if (!file) throw notFound('file_not_found', `File ${fileId} is not committed in this cluster.`);
+  const replica = file.replicas.find((r) => r.region === input.region);
+  if (!replica) throw unprocessable('replica_not_listed', `File ${fileId} has no replica in ${input.region}.`, { regions: file.replicas.map((r) => r.region) });
+  if (replica.bucket !== input.bucket) {
+    throw badRequest('unknown_replica_bucket', `File ${fileId}'s replica in ${input.region} is in bucket ${replica.bucket}, not ${input.bucket}.`);
+  }
+  const fileNumber = state.fileNumbers.get(fileId)!;
+  const known = state.missingReplicas.get(fileNumber) ?? [];
+  const answer = () => {
+    const missing = state.missingReplicas.get(fileNumber) ?? [];
+    return { fileId, missingRegions: [...missing], remainingReplicas: file.replicas.length - missing.length };
+  };
+  // A repeated report, or one about a file no longer live, changes nothing.
+  if (known.includes(input.region) || file.state !== FILE_LIVE) return { ops: [], answer };
+  return { ops: [{ type: 'replicaMissing', fileId, region: input.region, at: now }], answer };
+}
+
+export function applyReplicaMissing(state: ClusterState, op: ReplicaMissingOp): void {
+  const fileNumber = state.fileNumbers.get(op.fileId);
+  if (fileNumber === undefined) throw new Error(`replica report for unknown file ${op.fileId}`);
+  const known = state.missingReplicas.get(fileNumber) ?? [];
+  if (!known.includes(op.region)) state.missingReplicas.set(fileNumber, [...known, op.region].sort());
+}
+
+/** A file stopped being live: nothing to re-replicate any more. */
+export function forgetMissingReplicas(state: ClusterState, fileNumber: number): void {
+  state.missingReplicas.delete(fileNumber);
+}
+
+export function writeReplicaMissing(w: ByteWriter, op: ReplicaMissingOp): void {
+  w.str(op.fileId);
+  w.str(op.region);
+  w.uint(op.at);
+}
+
+export function readReplicaMissing(r: ByteReader): ReplicaMissingOp {
+  return { type: 'replicaMissing', fileId: r.str(), region: r.str(), at: r.uint() };
+}
+
+/** The state's section of missing replicas, by file number (ascending). */
+export function writeMissingSection(w: ByteWriter, state: ClusterState): void {
+  const files = [...state.missingReplicas.keys()].sort((a, b) => a - b);
+  w.uint(files.length);
+  for (const n of files) {
+    const regions = state.missingReplicas.get(n)!;
+    w.uint(n);
+    w.uint(regions.length);
+    for (const region of regions) w.str(region);
+  }
+}
+
+export function readMissingSection(r: ByteReader, state: ClusterState): void {
+  for (let n = r.uint(); n > 0; n--) {
+    const fileNumber = r.uint();
+    if (fileNumber >= state.files.length) throw new Error(`missing-replica section names file ${fileNumber} of ${state.files.length}`);
+    const regions: string[] = [];
+    for (let k = r.uint(); k > 0; k--) regions.push(state.intern(r.str()));
+    state.missingReplicas.set(fileNumber, regions);
+  }
+}
+
+export interface ReplicationSummary {
+  /** Live files with at least one replica reported missing. */
+  filesMissingReplicas: number;
+  /** Per region: how many of those files miss their copy there. */
+  missingByRegion: Record<string, number>;
+}
+
+export function replicationSummary(state: ClusterState): ReplicationSummary {
+  const missingByRegion: Record<string, number> = {};
+  for (const regions of state.missingReplicas.values()) for (const r of regions) missingByRegion[r] = (missingByRegion[r] ?? 0) + 1;
+  return { filesMissingReplicas: state.missingReplicas.size, missingByRegion };
+}
+
+/** Files due for re-replication, oldest commit first, with the replicas that remain. */
+export function underReplicatedFiles(state: ClusterState, limit: number) {
+  const out = [];
+  for (const n of [...state.missingReplicas.keys()].sort((a, b) => a - b).slice(0, limit)) {
+    const f = state.files[n];
+    const missing = state.missingReplicas.get(n)!;
+    out.push({
+      fileId: f.id,
+      objectKey: f.objectKey,
+      sizeBytes: f.sizeBytes,
+      committedAt: isoTime(f.committedAt),
+      missingRegions: [...missing],
+      replicas: f.replicas.filter((r) => !missing.includes(r.region)).map((r) => ({ ...r })),
+    });
+  }
+  return out;
+}
+
+export const isReplicaMissingOp = (op: Op): op is ReplicaMissingOp => op.type === 'replicaMissing';
