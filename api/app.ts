@@ -31,6 +31,8 @@ import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
+import { agentRegionRoutes } from './routes/agent/regions';
+import { adminRegionRoutes } from './routes/admin/regions';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -94,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminAuditRoutes(deps));
     await admin.register(adminQueueRoutes(deps));
     await admin.register(adminFleetRoutes(deps));
+    await admin.register(adminRegionRoutes(deps));
   });
 
   // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency
@@ -102,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));
+    await agent.register(agentRegionRoutes(deps));
   });
 
   return app;

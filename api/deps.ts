@@ -16,6 +16,8 @@ import type { FleetService } from '../services/agents/service';
 import type { FleetOverview } from '../services/agents/overview';
 import type { MetadataService } from '../services/metadata/service';
 import type { ClusterAccess } from '../services/metadata/cluster-access';
+import type { ControlPlaneView } from '../services/metadata/control-plane';
+import type { RegionsService } from '../services/regions/service';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -38,6 +40,8 @@ export interface AppDeps {
     metadata: MetadataService;
     clusterAccess: ClusterAccess;
     fleetOverview: FleetOverview;
+    regions: RegionsService;
+    controlPlane: ControlPlaneView;
   };
   /** Readiness probes: each resolves when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;

@@ -41,6 +41,11 @@ import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHomeStore } from '../services/metadata/home-store';
+import { controlPlaneView } from '../services/metadata/control-plane';
+import { leaseStore } from '../services/metadata/lease-store';
+import { regionsService } from '../services/regions/service';
+import { regionStore } from '../services/regions/store';
+import { StoreLatency } from '../shared/store-latency';
 import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
@@ -65,6 +70,9 @@ export async function compose(opts: ComposeOptions) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
+  // This node's view of its link to the store: published in the region registry.
+  const storeLatency = new StoreLatency();
+  storeLatency.attach(dynamo);
   if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
   const db = new Db(dynamo);
   const tables = tableNames(config.tablePrefix);
@@ -97,17 +105,29 @@ export async function compose(opts: ComposeOptions) {
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
+  const nodeId = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
   const metadata = metadataService({
     db,
     table: tables.metadata,
     clock,
-    nodeId: `${os.hostname()}-${process.pid}-${randomBase62(6)}`,
+    nodeId,
     advertisedAddress: config.sequencer.advertisedAddress,
     leaseMs: config.sequencer.leaseMs,
     snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
     logger: logger.child({ component: 'sequencer' }),
   });
+  const regions = regionsService({
+    store: regionStore(db, tables.control),
+    clock,
+    self: { nodeId, region: config.region.name, endpoint: config.region.endpoint, address: config.sequencer.advertisedAddress },
+    storeHealth: () => storeLatency.summary(),
+    latencyBudgetMs: config.region.storeLatencyBudgetMs,
+    beatEveryMs: config.region.beatEveryMs,
+    leading: () => metadata.status().filter((s) => s.phase === 'serving').length,
+    logger: logger.child({ component: 'regions' }),
+  });
+  await regions.start();
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
@@ -170,6 +190,8 @@ export async function compose(opts: ComposeOptions) {
     fleet,
     metadata,
     clusterAccess: clusterAccess(clusterContexts),
+    regions,
+    controlPlane: controlPlaneView({ leases: leaseStore(db, tables.metadata), regions, clock }),
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -229,6 +251,7 @@ export async function compose(opts: ComposeOptions) {
       await workers?.close();
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
+      await regions.stop();
       await queues.close();
       redis.disconnect();
       dynamo.destroy();

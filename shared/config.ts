@@ -37,7 +37,14 @@ export interface Config {
     revocationPollMs: number;
   };
   /** The region this node runs in, and how agents reach that region's control plane. */
-  region: { name: string; endpoint: string };
+  region: {
+    name: string;
+    endpoint: string;
+    /** How often the node beats into the region registry. */
+    beatEveryMs: number;
+    /** p99 of store round trips above which the node counts as unhealthy. */
+    storeLatencyBudgetMs: number;
+  };
   sequencer: {
     /** How other nodes tell a client where this node is (host:port or URL); default HM_PUBLIC_URL. */
     advertisedAddress: string;
@@ -151,6 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
     region: {
       name: regionName(env, 'HM_REGION', str(env, 'AWS_REGION', 'us-east-1')!),
       endpoint: url(env, 'HM_REGION_ENDPOINT', ['https:', 'http:'], publicUrl)!.replace(/\/$/, ''),
+      beatEveryMs: int(env, 'HM_REGION_BEAT_MS', 1000, 100, 60_000),
+      storeLatencyBudgetMs: int(env, 'HM_STORE_LATENCY_BUDGET_MS', 250, 10, 60_000),
     },
     sequencer: {
       advertisedAddress: str(env, 'HM_ADVERTISED_ADDRESS', publicUrl.replace(/\/$/, ''))!,

@@ -28,14 +28,15 @@ export class StoreLatency {
     this.count = Math.min(this.count + 1, this.capacity);
   }
 
-  /** Samples of the window and their p99 (0 without samples). */
-  summary(): { samples: number; p99Ms: number } {
+  /** Samples of the window and their p90 and p99 (0 without samples). */
+  summary(): { samples: number; p90Ms: number; p99Ms: number } {
     const since = this.now() - this.windowMs;
     const recent: number[] = [];
     for (let i = 0; i < this.count; i++) if (this.at[i] >= since) recent.push(this.ms[i]);
-    if (recent.length === 0) return { samples: 0, p99Ms: 0 };
+    if (recent.length === 0) return { samples: 0, p90Ms: 0, p99Ms: 0 };
     recent.sort((a, b) => a - b);
-    return { samples: recent.length, p99Ms: recent[Math.min(recent.length - 1, Math.floor(recent.length * 0.99))] };
+    const at = (p: number) => recent[Math.min(recent.length - 1, Math.floor(recent.length * p))];
+    return { samples: recent.length, p90Ms: at(0.9), p99Ms: at(0.99) };
   }
 
   /** Measures every call `client` sends from now on (retries included, as callers wait for them). */

@@ -45,7 +45,7 @@ export const CommitFileBody = Type.Object(
         fileId: 'f-7f9c-000142',
         objectKey: 'warpstream/_segments/2026/11/24/f-7f9c-000142',
         sizeBytes: 8192,
-        replicas: [{ region: 'us-east-1', bucket: 'acme-streaming-use1', checksum: 'crc32c:8f1d2a3b' }],
+        replicas: [{ region: 'us-east-1', bucket: 's3://acme-streaming/orders', checksum: 'crc32c:8f1d2a3b' }],
         batches: [{ topic: 'orders', partition: 0, byteOffset: 0, byteLength: 4096, recordCount: 100, maxTimestamp: 1764009000000 }],
       },
     ],

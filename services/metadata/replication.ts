@@ -1,5 +1,5 @@
 import { isoTime } from '../../shared/clock';
-import { badRequest, notFound, unprocessable } from '../../shared/errors';
+import { notFound, unprocessable } from '../../shared/errors';
 import type { ByteReader, ByteWriter } from './bytes';
 import type { Op } from './ops';
 import type { Plan } from './plan';
@@ -37,7 +37,7 @@ export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fil
   const replica = file.replicas.find((r) => r.region === input.region);
   if (!replica) throw unprocessable('replica_not_listed', `File ${fileId} has no replica in ${input.region}.`, { regions: file.replicas.map((r) => r.region) });
   if (replica.bucket !== input.bucket) {
-    throw badRequest('unknown_replica_bucket', `File ${fileId}'s replica in ${input.region} is in bucket ${replica.bucket}, not ${input.bucket}.`);
+    throw unprocessable('unknown_replica_bucket', `File ${fileId}'s replica in ${input.region} is in bucket ${replica.bucket}, not ${input.bucket}.`);
   }
   const fileNumber = state.fileNumbers.get(fileId)!;
   const known = state.missingReplicas.get(fileNumber) ?? [];

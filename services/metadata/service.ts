@@ -115,8 +115,11 @@ export function metadataService(deps: MetadataServiceDeps) {
       return write({ kind: 'replicaMissing', cluster, fileId, input });
     },
 
-    async replicationSummary(cluster: ClusterRef): Promise<ReplicationSummary> {
-      return sequencerFor(cluster).read((core) => core.replication());
+    /** Undefined unless this node leads the cluster now (a view must not make a node take the lease). */
+    async replicationSummary(cluster: ClusterRef): Promise<ReplicationSummary | undefined> {
+      const s = sequencers.get(clusterPk(cluster.tenantId, cluster.clusterId));
+      if (lifecycle !== 'open' || s?.status.phase !== 'serving') return undefined;
+      return s.read((core) => core.replication());
     },
 
     /** Files with replicas reported missing, oldest first (what re-replication works through). */

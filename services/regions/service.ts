@@ -33,8 +33,8 @@ export interface RegionsDeps {
   clock: Clock;
   self: NodeIdentity;
   /** The node's own store round trips (see shared/store-latency.ts). */
-  storeHealth: () => { samples: number; p99Ms: number };
-  /** A node whose store p99 is above this is unhealthy: leadership does not move to it. */
+  storeHealth: () => { samples: number; p90Ms: number };
+  /** A node whose store p90 is above this is unhealthy: leadership does not move to it. */
   latencyBudgetMs: number;
   beatEveryMs?: number;
   /** Clusters this node leads (a hook from the metadata domain, passed at composition). */
@@ -64,8 +64,8 @@ export function regionsService(deps: RegionsDeps) {
       ...self,
       startedAt,
       lastSeen: clock.now(),
-      storeP99Ms: Math.round(health.p99Ms),
-      healthy: health.p99Ms <= deps.latencyBudgetMs,
+      storeLatencyMs: Math.round(health.p90Ms),
+      healthy: health.p90Ms <= deps.latencyBudgetMs,
       leading: deps.leading?.() ?? 0,
     };
   }
@@ -131,7 +131,7 @@ export function regionsService(deps: RegionsDeps) {
           endpoint: n.endpoint,
           live: isLive(n, now),
           healthy: isLive(n, now) && n.healthy,
-          storeP99Ms: n.storeP99Ms,
+          storeLatencyMs: n.storeLatencyMs,
           leading: isLive(n, now) ? n.leading : 0,
           lastSeen: isoTime(n.lastSeen),
         }));

@@ -17,8 +17,8 @@ export interface NodeRecord {
   address: string;
   startedAt: number;
   lastSeen: number;
-  /** p99 of this node's store round trips over its recent window (ms); 0 without samples. */
-  storeP99Ms: number;
+  /** p90 of this node's store round trips over its recent window (ms); 0 without samples. */
+  storeLatencyMs: number;
   /** Store round trips within the latency budget. */
   healthy: boolean;
   /** Clusters this node leads. */
@@ -59,7 +59,7 @@ export function regionStore(db: Db, table: string) {
             address: String(it.address),
             startedAt: Number(it.startedAt),
             lastSeen: Number(it.lastSeen),
-            storeP99Ms: Number(it.storeP99Ms ?? 0),
+            storeLatencyMs: Number(it.storeLatencyMs ?? 0),
             healthy: it.healthy === true,
             leading: Number(it.leading ?? 0),
           });

@@ -57,7 +57,7 @@ test('bad reports are refused and change nothing', async () => {
   const entries = journal.length;
   await rejectsWith(() => report('nope', 'us-east-1'), 404, 'file_not_found');
   await rejectsWith(() => report('f1', 'ap-south-1'), 422, 'unknown_replica_region');
-  await rejectsWith(() => report('f1', 'us-east-1', 's3://elsewhere'), 400, 'unknown_replica_bucket');
+  await rejectsWith(() => report('f1', 'us-east-1', 's3://elsewhere'), 422, 'unknown_replica_bucket');
   const single = clusterRef();
   const core1 = new ClusterCore();
   core1.execute({ kind: 'createTopic', cluster: single, input: { name: 't', partitions: 1 } }, 1);
