@@ -1,19 +1,6 @@
-import { Agent, request } from 'undici';
+import { ApiError, httpJson as http, RegionalClient, type RegionalOptions, type Served } from './regional-client';
 
-/** One keep-alive connection pool for every simulated agent in this process. */
-const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
-
-/** A JSON call over HTTP; undici's request is several times cheaper than fetch per call. */
-async function http(method: string, url: string, headers: Record<string, string>, body?: unknown) {
-  const res = await request(url, {
-    method: method as 'GET',
-    dispatcher,
-    headers: body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, body: text ? JSON.parse(text) : undefined };
-}
+export { ApiError } from './regional-client';
 
 /**
  * The reference agent: what a BYOC agent does against Harbormaster, using only the public
@@ -32,16 +19,11 @@ export interface AgentOptions {
   roles?: ('proxy' | 'jobs')[];
   /** Share one token among simulated agents of one key (what a sidecar cache would do). */
   tokenSource?: TokenSource;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly body: unknown,
-  ) {
-    super(`${status} ${code}`);
-  }
+  /**
+   * Multi-region: every region's control-plane endpoint and the agent's own region. Metadata
+   * calls then go to the leader's region and fail over region by region (`baseUrl` is unused).
+   */
+  regions?: RegionalOptions;
 }
 
 export interface TokenInfo {
@@ -59,6 +41,8 @@ export class TokenSource {
   constructor(
     private readonly baseUrl: string,
     private readonly agentKey: string,
+    /** Multi-region: exchange through whichever region answers. */
+    private readonly regional?: RegionalClient,
   ) {}
 
   async get(forceRefresh = false): Promise<TokenInfo> {
@@ -68,9 +52,15 @@ export class TokenSource {
   }
 
   private async exchange(): Promise<TokenInfo> {
-    const res = await http('POST', `${this.baseUrl}/agent/v1/token`, { authorization: `Bearer ${this.agentKey}` });
-    const body = res.body as Record<string, string>;
-    if (!res.ok) throw new ApiError(res.status, body.code, body);
+    const auth = { authorization: `Bearer ${this.agentKey}` };
+    let body: Record<string, string>;
+    if (this.regional) {
+      body = (await this.regional.send('POST', '/agent/v1/token', async () => auth, undefined, false)).body;
+    } else {
+      const res = await http('POST', `${this.baseUrl}/agent/v1/token`, auth);
+      body = res.body as Record<string, string>;
+      if (!res.ok) throw new ApiError(res.status, body.code, body);
+    }
     this.current = { accessToken: body.accessToken, expiresAtMs: Date.parse(body.expiresAt), clusterId: body.clusterId, tenantId: body.tenantId, access: body.access };
     return this.current;
   }
@@ -81,6 +71,8 @@ const jittered = (intervalMs: number) => intervalMs * (0.9 + 0.2 * Math.random()
 
 export class ReferenceAgent {
   readonly tokens: TokenSource;
+  /** Multi-region agents only. */
+  readonly regional: RegionalClient | undefined;
   intervalMs = 5000;
   configVersion: number | undefined;
   directives: { type: string }[] = [];
@@ -91,16 +83,36 @@ export class ReferenceAgent {
   private registered = false;
 
   constructor(readonly opts: AgentOptions) {
-    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey);
+    this.regional = opts.regions ? new RegionalClient(opts.regions) : undefined;
+    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey, this.regional);
   }
 
   /** One API call with the agent token; a token the server no longer accepts is renewed once. */
-  async call(method: string, path: (clusterId: string) => string, body?: unknown): Promise<any> {
+  async call(method: string, path: (clusterId: string) => string, body?: unknown, leader = false): Promise<any> {
+    return (await this.callServed(method, path, body, leader)).body;
+  }
+
+  /**
+   * As `call`, saying which endpoint answered. Multi-region agents send `leader` calls (the log
+   * metadata) to the leader's region and the rest to their own region, failing over either way.
+   */
+  async callServed(method: string, path: (clusterId: string) => string, body?: unknown, leader = false): Promise<Served> {
+    if (this.regional) {
+      for (let attempt = 0; ; attempt++) {
+        const t = await this.tokens.get(attempt > 0);
+        try {
+          return await this.regional.send(method, path(t.clusterId), async () => ({ authorization: `Bearer ${t.accessToken}` }), body, leader);
+        } catch (e) {
+          if (attempt === 0 && e instanceof ApiError && e.status === 401 && ['token_expired', 'unknown_signing_key'].includes(e.code)) continue;
+          throw e;
+        }
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       const t = await this.tokens.get(attempt > 0);
       const res = await http(method, `${this.opts.baseUrl}${path(t.clusterId)}`, { authorization: `Bearer ${t.accessToken}` }, body);
       const parsed = res.body;
-      if (res.ok) return parsed;
+      if (res.ok) return { body: parsed, url: this.opts.baseUrl, attempts: attempt + 1 };
       const code = parsed?.code ?? 'unknown';
       if (attempt === 0 && res.status === 401 && ['token_expired', 'unknown_signing_key'].includes(code)) continue;
       throw new ApiError(res.status, code, parsed);
@@ -152,20 +164,37 @@ export class ReferenceAgent {
 
   /** Lists the cluster's topics. */
   topics() {
-    return this.call('GET', (c) => `/agent/v1/clusters/${c}/topics`);
+    return this.call('GET', (c) => `/agent/v1/clusters/${c}/topics`, undefined, true);
   }
 
   /** Commits the metadata of a file already written to the bucket. */
   commitFile(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true);
+  }
+
+  /** As commitFile, saying which endpoint acknowledged it. */
+  commitFileServed(body: unknown) {
+    return this.callServed('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true);
   }
 
   fetchPlan(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/fetch-plan`, body);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/fetch-plan`, body, true);
   }
 
   listOffsets(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body, true);
+  }
+
+  /** A listed replica of a file could not be read. */
+  reportReplicaMissing(fileId: string, body: { region: string; bucket: string; reason?: string }) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files/${encodeURIComponent(fileId)}/replica-missing`, body, true);
+  }
+
+  /** Region endpoints, the preferred and the leading region; a multi-region agent learns from it. */
+  async controlPlane() {
+    const cp = await this.call('GET', (c) => `/agent/v1/clusters/${c}/control-plane`);
+    this.regional?.applyControlPlane(cp);
+    return cp;
   }
 
   /**

@@ -4,7 +4,7 @@ import net from 'node:net';
  * A region's link to the store: a TCP proxy between one Harbormaster node and the one
  * embedded engine that stands for the multi-region (MRSC) table. It can add latency to every
  * request (a cross-region write costs 80–100 ms more), stall (bytes are held, connections stay
- * up: a brown-out or a pause), or cut (every connection is reset and new ones are refused:
+ * up: a brown-out or a pause), or cut (every connection is dropped and new ones are refused:
  * the region is partitioned from the table). `restore` ends a stall or a cut.
  */
 export type LinkMode = 'open' | 'stalled' | 'cut';
@@ -60,7 +60,11 @@ export class RegionLink {
     if (this.mode === 'open') this.mode = 'stalled';
   }
 
-  /** Resets every connection and refuses new ones until `restore`. */
+  /**
+   * Closes every connection and refuses new ones until `restore`. (Closed with `destroy`, not
+   * `resetAndDestroy`: on Node 20 a process that had reset sockets sometimes spun forever in its
+   * exit clean-up.)
+   */
   cut(): void {
     this.mode = 'cut';
     for (const p of this.pipes) this.drop(p);
@@ -83,7 +87,7 @@ export class RegionLink {
   private accept(client: net.Socket): void {
     if (this.mode === 'cut') {
       this.refused++;
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     client.setNoDelay(true);
@@ -132,7 +136,7 @@ export class RegionLink {
     if (!this.pipes.delete(pipe)) return;
     clearTimeout(pipe.timer);
     pipe.queues.clear();
-    pipe.client.resetAndDestroy();
+    pipe.client.destroy();
     pipe.upstream.destroy();
   }
 }
