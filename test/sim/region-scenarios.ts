@@ -49,6 +49,8 @@ export interface ScenarioOptions {
   softFailureMs?: number;
   /** How long the cluster may take to accept commits again before the run counts as failed. */
   recoveryDeadlineMs?: number;
+  /** Looks at the cluster after the read-back, before it is deleted (tests). */
+  inspect?: (cluster: RegionCluster) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -211,7 +213,11 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
   const committed = new Set(acks().map((a) => a.fileId));
   for (const id of committed) if (!journal.files.has(id)) violations.push(`acknowledged file ${id} is not in the journal`);
   for (const p of all()) for (const r of p.rejections) violations.push(`commit ${r.fileId} refused: ${r.code}`);
-  await retire(layout, cluster);
+  try {
+    await o.inspect?.(cluster);
+  } finally {
+    await retire(layout, cluster);
+  }
   return {
     scenario,
     latency: o.latency,
