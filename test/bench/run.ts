@@ -6,13 +6,15 @@ import path from 'node:path';
  * the same machine state. Each prints readable lines and one JSON line per figure. Each runs
  * in its own process (with this one's Node flags), so that one's heap and leftovers do not
  * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, commit-http).
+ * The region-outage bench (`regions`, a quarter of an hour) runs only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'commit-http', 'heartbeat'];
+const suites = ['sequencer', 'commit-http', 'heartbeat', 'regions'];
+const onlyWhenNamed = new Set(['regions']);
 let failed = 0;
 
 for (const name of suites) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  if (only.length > 0 ? !only.includes(name) : onlyWhenNamed.has(name)) continue;
   console.log(`\n== ${name} ==`);
   const started = performance.now();
   const r = spawnSync(process.execPath, [...process.execArgv, path.join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit' });
