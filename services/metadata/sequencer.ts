@@ -68,7 +68,7 @@ export class Sequencer {
       // Keep the lease while loading: a large snapshot can take longer than a lease period.
       this.scheduleRenewal();
       const led = await takeOver(this.ctx, this.pk, lead);
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       if (this.phase !== 'starting') return;
       this.core = led.core;
       this.nextSeq = led.nextSeq;
@@ -98,7 +98,7 @@ export class Sequencer {
 
   /** Runs `fn` against durable state only: now when idle, else between two groups. */
   async read<T>(fn: (core: ClusterCore) => T): Promise<T> {
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.phase === 'serving' && !this.busy) {
       if (!this.leaseValid()) throw this.lapse();
       return fn(this.core!);
@@ -123,7 +123,7 @@ export class Sequencer {
     this.busy = true;
     try {
       for (;;) {
-        await this.ctx.gate.pass();
+        if (this.ctx.hooks) await this.ctx.hooks.step();
         if (this.phase !== 'serving') return;
         if (!this.leaseValid()) return void this.lapse();
         // Between groups the state is exactly what the journal holds.
@@ -170,12 +170,12 @@ export class Sequencer {
     try {
       outcome = await appendEntry(this.ctx, this.pk, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
     } catch (e) {
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       // The entry may or may not have landed: reload from the store before serving again.
       this.stop(asRetryable(this.ctx, e, 'appending to the journal'), true);
       return false;
     }
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.phase !== 'serving') return false;
     if (outcome.kind === 'appended') {
       this.nextSeq = seq + 1;
@@ -206,17 +206,17 @@ export class Sequencer {
   }
 
   private async renew(): Promise<void> {
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.stopped) return;
     const sentAt = this.ctx.clock.now();
     let renewed: boolean;
     try {
       renewed = await this.ctx.leases.renew(this.pk, this.lead!.claim, sentAt + this.ctx.leaseMs);
     } catch (e) {
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       return this.stop(asRetryable(this.ctx, e, 'renewing the lease'), true);
     }
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.stopped) return;
     if (!renewed) return this.stop(notLeader(null), false);
     this.lead!.validUntil = localValidity(this.ctx, sentAt);

@@ -34,6 +34,15 @@ export function metadataService(deps: MetadataServiceDeps) {
   const sequencers = new Map<string, Sequencer>();
   let lifecycle: 'open' | 'closing' | 'closed' | 'halted' = 'open';
 
+  // Tests only: a crash stops everything at once and leaves the leases to expire.
+  deps.hooks?.attach({
+    crash() {
+      lifecycle = 'halted';
+      for (const s of sequencers.values()) s.halt();
+      sequencers.clear();
+    },
+  });
+
   const onStop: StopHandler = (stopped, leftovers, reason) => {
     if (sequencers.get(stopped.pk) === stopped) sequencers.delete(stopped.pk);
     if (leftovers.length === 0) return;
@@ -139,23 +148,6 @@ export function metadataService(deps: MetadataServiceDeps) {
       await Promise.all([...sequencers.values()].map((s) => s.close()));
       sequencers.clear();
       lifecycle = 'closed';
-    },
-
-    /** Crash simulation (tests): stops at once; leases stay held until they expire. */
-    stopAbruptly(): void {
-      lifecycle = 'halted';
-      for (const s of sequencers.values()) s.halt();
-      sequencers.clear();
-      ctx.gate.resume();
-    },
-
-    /** Stall simulation (tests): the node stops making progress, as a paused process does. */
-    pause(): void {
-      ctx.gate.pause();
-    },
-
-    resume(): void {
-      ctx.gate.resume();
     },
   };
 }
