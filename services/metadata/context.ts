@@ -103,5 +103,11 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
   };
 }
 
-export const notLeader = (leader: string | null) =>
-  unavailable('not_leader', 'This node does not lead the cluster right now; retry (against the leader, when one is named).', { leader });
+/**
+ * The retryable answer of a node that does not lead the cluster, naming the leader's address
+ * when it is known and is not this node's own: a client is never sent back to where it is.
+ */
+export function notLeader(ctx: Pick<SequencerContext, 'advertisedAddress'>, leader: string | null | undefined) {
+  const elsewhere = leader && leader !== ctx.advertisedAddress ? leader : null;
+  return unavailable('not_leader', 'This node does not lead the cluster right now; retry (against the leader, when one is named).', { leader: elsewhere });
+}

@@ -29,7 +29,13 @@ export interface Leadership {
 export async function acquireLease(ctx: SequencerContext, pk: string): Promise<Leadership> {
   const lease = await ctx.leases.read(pk);
   const now = ctx.clock.now();
-  if (lease?.holder && lease.holder !== ctx.nodeId && lease.expiresAt > now) throw notLeader(lease.holderAddress);
+  if (lease?.holder && lease.expiresAt > now) {
+    if (lease.holder !== ctx.nodeId) throw notLeader(ctx, lease.holderAddress);
+    // Our own node id: this node's previous run (a crash or restart), since two live processes
+    // never share an id. Take it at once with a higher epoch; the journal fence stops any
+    // append that previous run could still have in flight.
+    if (lease.incarnation !== ctx.incarnation) ctx.logger.info({ cluster: pk, epoch: lease.epoch }, 'taking over the lease of this node\'s previous run');
+  }
   const claim: LeaseClaim = {
     holder: ctx.nodeId,
     holderAddress: ctx.advertisedAddress,
@@ -38,7 +44,7 @@ export async function acquireLease(ctx: SequencerContext, pk: string): Promise<L
   };
   if (!(await ctx.leases.take(pk, lease, claim, now + ctx.leaseMs))) {
     const winner = await ctx.leases.read(pk);
-    throw notLeader(winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
+    throw notLeader(ctx, winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
   }
   return { claim, validUntil: localValidity(ctx, now) };
 }
@@ -121,12 +127,12 @@ export async function takeOver(ctx: SequencerContext, pk: string, lead: Leadersh
   const fence = buildEntry([encodeOps([{ type: 'fence', epoch: lead.claim.epoch, holder: ctx.nodeId, at: ctx.clock.now() }])]);
   let seq = lastSeq;
   for (;;) {
-    if (ctx.clock.now() >= lead.validUntil) throw notLeader(null);
+    if (ctx.clock.now() >= lead.validUntil) throw notLeader(ctx, null);
     const outcome = await appendEntry(ctx, pk, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
     if (outcome.kind === 'appended') {
       return { core, nextSeq: seq + 2, pointer, recovery: { snapshotSeq, replayed: seq - snapshotSeq, snapshotMs, totalMs: performance.now() - began } };
     }
-    if (outcome.kind === 'successor') throw notLeader(outcome.leader);
+    if (outcome.kind === 'successor') throw notLeader(ctx, outcome.leader);
     const before = seq;
     seq = await replayTail(ctx, pk, core, seq);
     if (seq === before) throw unavailable('store_unavailable', 'The journal reported a taken slot it does not list; retry.');

@@ -181,7 +181,7 @@ export class Sequencer {
       this.nextSeq = seq + 1;
       return true;
     }
-    if (outcome.kind === 'successor') this.stop(notLeader(outcome.leader || null), false);
+    if (outcome.kind === 'successor') this.stop(notLeader(this.ctx, outcome.leader), false);
     else this.stop(unavailable('store_unavailable', 'The journal moved on without this leader; it is reloading. Retry.'), true);
     return false;
   }
@@ -192,7 +192,7 @@ export class Sequencer {
 
   /** The lease ran out before it was renewed (a stall): stop, and let a fresh start re-acquire it. */
   private lapse(): AppError {
-    this.stop(notLeader(null), true);
+    this.stop(notLeader(this.ctx, null), true);
     return this.stopReason!;
   }
 
@@ -218,7 +218,7 @@ export class Sequencer {
     }
     if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.stopped) return;
-    if (!renewed) return this.stop(notLeader(null), false);
+    if (!renewed) return this.stop(notLeader(this.ctx, null), false);
     this.lead!.validUntil = localValidity(this.ctx, sentAt);
     // Time-based snapshots of a quiet cluster happen here; busy ones snapshot between groups.
     if (this.phase === 'serving' && !this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);

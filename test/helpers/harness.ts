@@ -44,6 +44,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
     HM_DATA_DIR: dataDir,
     HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
     LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
+    // Harnesses sharing a data directory are distinct nodes.
+    HM_NODE_ID: `test-${randomBase62(10)}`,
     ...opts.env,
   });
   const runtime: Runtime = await compose({
