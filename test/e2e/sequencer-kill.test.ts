@@ -52,7 +52,7 @@ test('SIGKILL mid-stream: every acknowledged commit survives with its offsets; o
   const s2 = await startServerProcess(env);
   try {
     const reader = new ReferenceAgent({ baseUrl: s2.url, agentKey, agentId: 'reader' });
-    // The dead node's lease must expire before the new one leads (HM_LEASE_MS).
+    // Same data directory, same node id: the restarted node takes its lease over at once.
     const plan = await eventually(async () => {
       try {
         return await reader.fetchPlan({ partitions: Array.from({ length: PARTITIONS }, (_, p) => ({ topic: 'events', partition: p, offset: 0, maxBytes: 1 << 30 })), maxBytes: 2 ** 31 - 1 });
