@@ -14,11 +14,21 @@ import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store'
  */
 
 /**
- * A leader trusts its lease for this fraction of its length, counted from when the take or
- * renewal was sent; the rest is margin for clock drift between nodes. (Safety does not
- * depend on it: a deposed leader's append collides in the journal regardless.)
+ * A leader trusts its lease for this fraction of its length, counted on its own clock from
+ * when the take or renewal was sent; other nodes compare the stored expiry (sent + lease, on
+ * the leader's clock) with their own clocks. Hence the clock-skew bound: the nodes' clocks
+ * must agree within the rest, (1 − LOCAL_VALIDITY) × lease (2 s at the default 10 s lease;
+ * rate drift over one lease is negligible next to it). Within the bound a successor takes over
+ * only after the old leader has stopped serving by its own account. Beyond it (or during a
+ * stall) safety still holds where it matters: a deposed leader's append collides in the
+ * journal, and reads that must be current (latest offsets, fetches at the tail) pass the read
+ * barrier (read-barrier.ts). What a deposed leader could still answer is history that never
+ * changes (committed batches) and, for the excess, topic listings and descriptions.
  */
 const LOCAL_VALIDITY = 0.8;
+
+/** The largest clock difference between nodes that the lease timing tolerates (see above). */
+export const maxClockSkewMs = (leaseMs: number) => Math.ceil(leaseMs * (1 - LOCAL_VALIDITY));
 
 export interface Leadership {
   claim: LeaseClaim;

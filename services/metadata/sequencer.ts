@@ -4,6 +4,7 @@ import type { ClusterCore, WriteRequest } from './core';
 import { formEntries, type FormedEntry, type Pending } from './group-commit';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
 import { buildEntry } from './ops';
+import { ReadBarrier } from './read-barrier';
 import { Snapshotter } from './snapshotter';
 
 /**
@@ -37,6 +38,7 @@ export class Sequencer {
   private snapshotter: Snapshotter | undefined;
   private stopReason: AppError | undefined;
   private readonly started: Promise<void>;
+  private readonly barrier = new ReadBarrier(() => this.confirmLeading());
 
   constructor(
     private readonly ctx: SequencerContext,
@@ -116,6 +118,38 @@ export class Sequencer {
         fail: reject,
       });
     });
+  }
+
+  /**
+   * A read that a deposed leader must not answer (see read-barrier.ts): computed like `read`,
+   * then confirmed against the journal when `needsBarrier` says the answer depends on being
+   * current (the latest offset, nothing new at the tail).
+   */
+  async readFresh<T>(fn: (core: ClusterCore) => T, needsBarrier: (answer: T) => boolean = () => true): Promise<T> {
+    const answer = await this.read(fn);
+    if (needsBarrier(answer)) await this.barrier.pass();
+    return answer;
+  }
+
+  /** The barrier's store read: the slot after this leader's last entry holds nothing of a successor. */
+  private async confirmLeading(): Promise<void> {
+    if (this.phase !== 'serving') throw this.stopReason ?? notLeader(this.ctx, null);
+    const seq = this.nextSeq;
+    const epoch = this.lead!.claim.epoch;
+    let there;
+    try {
+      there = await this.ctx.journal.get(this.pk, seq);
+    } catch (e) {
+      throw asRetryable(this.ctx, e, 'confirming leadership for a read');
+    }
+    if (this.ctx.hooks) await this.ctx.hooks.step();
+    // Empty, or this leader's own entry in flight: no successor had written when we answered.
+    if (!there || there.epoch === epoch) return;
+    if (there.epoch > epoch) {
+      this.stop(notLeader(this.ctx, there.leader), false);
+      throw this.stopReason!;
+    }
+    throw unavailable('store_unavailable', 'The journal holds an entry this leader did not expect; retry.');
   }
 
   private async pump(): Promise<void> {

@@ -110,12 +110,17 @@ export function metadataService(deps: MetadataServiceDeps) {
 
     async fetchPlan(cluster: ClusterRef, input: FetchPlanInput): Promise<FetchPlanResult> {
       const valid = validateFetchPlan(input);
-      return sequencerFor(cluster).read((core) => core.fetchPlan(valid));
+      // Batches below the high watermark never change; an answer with nothing to read (at the
+      // tail, out of range, unknown) is only true if this node still leads: confirm it.
+      return sequencerFor(cluster).readFresh(
+        (core) => core.fetchPlan(valid),
+        (plan) => plan.partitions.some((p) => p.batches.length === 0),
+      );
     },
 
     async listOffsets(cluster: ClusterRef, input: ListOffsetsInput): Promise<ListOffsetsResult> {
       const valid = validateListOffsets(input);
-      return sequencerFor(cluster).read((core) => core.listOffsets(valid));
+      return sequencerFor(cluster).readFresh((core) => core.listOffsets(valid));
     },
 
     /** The cluster's state in its canonical encoding (diagnostics, tests). */
