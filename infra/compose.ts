@@ -39,7 +39,7 @@ import { liveStore } from '../services/agents/live-store';
 import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
-import { metadataHomeStore } from '../services/metadata/home-store';
+import { metadataHome } from '../services/metadata/retirement';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 export interface ComposeOptions {
@@ -136,14 +136,13 @@ export async function compose(opts: ComposeOptions) {
     recommendedVersion: config.agents.recommendedVersion,
   });
   const lifecycle = clusterLifecycle({
-    metadataHome: metadataHomeStore(db, tables.metadata),
+    home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
     tenants: stores.tenants,
     audit,
     clock,
     logger,
     onDeleted: [
-      (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId),
       (tenantId, clusterId) => fleet.forgetCluster(tenantId, clusterId),
       (_tenantId, clusterId) => revocations.revoke('cluster', clusterId),
     ],

@@ -1,4 +1,4 @@
-import { unavailable } from '../../shared/errors';
+import { conflict, unavailable } from '../../shared/errors';
 import { notLeader, type SequencerContext } from './context';
 import { ClusterCore } from './core';
 import type { LeaseClaim } from './lease-store';
@@ -38,6 +38,8 @@ export interface Leadership {
 
 export async function acquireLease(ctx: SequencerContext, pk: string): Promise<Leadership> {
   const lease = await ctx.leases.read(pk);
+  // A tombstone: the cluster is being deleted, and no node may lead it again (retirement.ts).
+  if (lease?.retired) throw conflict('cluster_deleting', 'The cluster is being deleted.');
   const now = ctx.clock.now();
   if (lease?.holder && lease.expiresAt > now) {
     if (lease.holder !== ctx.nodeId) throw notLeader(ctx, lease.holderAddress);
