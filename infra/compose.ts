@@ -209,7 +209,7 @@ export async function compose(opts: ComposeOptions) {
         clock,
         clusterLifecycle: lifecycle,
         clusterStore: stores.clusters,
-        clusterJobs: jobs,
+        lifecycleJobs: jobs,
         tenants,
         fleet,
         signingKeys,

@@ -124,6 +124,7 @@ test('ops: healthz, readyz, metrics, OpenAPI covers every route with schemas', a
   const metrics = await h.request('GET', '/metrics');
   assert.equal(metrics.status, 200);
   assert.match(metrics.text, /http_request_duration_seconds/);
+  assert.match(metrics.text, /hm_jobs_exhausted_total\{queue="lifecycle",name="cluster.destroy"\} 0/, 'exhausted jobs are counted from 0');
   const queues = await h.request('GET', '/admin/v1/queues', { token: await h.adminToken(['viewer']) });
   assert.equal(queues.status, 200);
   assert.ok(queues.body.queues.some((q: { name: string }) => q.name === 'lifecycle'));
