@@ -210,6 +210,7 @@ export async function compose(opts: ComposeOptions) {
         clusterLifecycle: lifecycle,
         clusterStore: stores.clusters,
         lifecycleJobs: jobs,
+        reclaimLeakedCreates: () => clusters.reclaimLeakedCreates(),
         tenants,
         fleet,
         signingKeys,

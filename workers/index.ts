@@ -22,6 +22,7 @@ export interface WorkerDeps {
   clusterLifecycle: ClusterLifecycle;
   clusterStore: ClusterStore;
   lifecycleJobs: LifecycleJobs;
+  reclaimLeakedCreates: () => Promise<{ released: number; confirmed: number }>;
   tenants: TenantsService;
   fleet: FleetService;
   signingKeys: SigningKeys;
@@ -41,7 +42,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     concurrency: 4,
   });
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
-    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, clock: deps.clock, logger: log }) },
+    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
   };

@@ -7,14 +7,23 @@ import type { LifecycleJobs } from '../queues';
 export const STUCK_AFTER_MS = 30_000;
 
 /**
- * The safety net behind "write first, queue second": any cluster whose provisioning or
+ * The safety net behind "write first, queue second" (and behind creates that died half way:
+ * see services/clusters/creation.ts): any cluster whose provisioning or
  * deletion has not moved for a while gets its job queued again, for real: a job still
  * waiting or running is left alone, one that was lost is added, and one that failed on its
  * last attempt (kept as failed under the same id) is replaced by a fresh one, with an error
  * in the log since that work has been failing for a while.
  */
-export function reconcileProcessor(deps: { clusters: ClusterStore; jobs: Pick<LifecycleJobs, 'requeue'>; clock: Clock; logger: Logger }) {
+export function reconcileProcessor(deps: {
+  clusters: ClusterStore;
+  jobs: Pick<LifecycleJobs, 'requeue'>;
+  /** Takes back the names and plan slots of cluster creates that never finished. */
+  reclaimLeakedCreates: () => Promise<{ released: number; confirmed: number }>;
+  clock: Clock;
+  logger: Logger;
+}) {
   return async () => {
+    const creates = await deps.reclaimLeakedCreates();
     const counts = { pending: 0, added: 0, readded: 0 };
     const cutoff = new Date(deps.clock.now() - STUCK_AFTER_MS).toISOString();
     for await (const item of deps.clusters.allWithStatus(['provisioning', 'deleting'])) {
@@ -31,6 +40,6 @@ export function reconcileProcessor(deps: { clusters: ClusterStore; jobs: Pick<Li
     }
     const requeued = counts.added + counts.readded;
     if (requeued > 0) deps.logger.warn({ ...counts }, 'reconciler re-queued stuck cluster jobs');
-    return { requeued, ...counts };
+    return { requeued, ...counts, leakedCreates: creates };
   };
 }
