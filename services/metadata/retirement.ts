@@ -8,6 +8,7 @@ import { clusterPk } from './keys';
 import { maxClockSkewMs } from './leadership';
 import { leaseStore, type Lease, type Retirement } from './lease-store';
 import { buildEntry, encodeOps } from './ops';
+import { snapshotStore } from './snapshot-store';
 
 /** How long the lease tombstone outlives the purge: far beyond any lease (cluster ids are never reused). */
 const TOMBSTONE_TTL_S = 30 * 24 * 3600;
@@ -49,6 +50,7 @@ export function metadataHome(deps: {
   const { clock } = deps;
   const leases = leaseStore(deps.db, deps.table);
   const journal = journalStore(deps.db, deps.table);
+  const snapshots = snapshotStore(deps.db, deps.table);
   const home = metadataHomeStore(deps.db, deps.table);
   const purgeAfter = (r: Retirement) => r.finalExpiresAt + maxClockSkewMs(deps.leaseMs);
 
@@ -63,18 +65,26 @@ export function metadataHome(deps: {
     return lease.retired;
   }
 
+  /**
+   * The first free slot, as a new leader would find it: after the last entry, and never at or
+   * below the latest snapshot (entries it covers may have been trimmed).
+   */
+  async function nextFree(pk: string): Promise<number> {
+    const [last, pointer] = await Promise.all([journal.lastSeq(pk), snapshots.readPointer(pk)]);
+    return Math.max(last, pointer?.seq ?? 0) + 1;
+  }
+
   /** Appends the closing fence at the next free slot; returns its slot. */
   async function closingFence(pk: string, retired: Retirement): Promise<number> {
-    let seq = await journal.lastSeq(pk);
+    const last = await journal.lastSeq(pk);
     // An earlier attempt's fence (its reply lost, or the process died before recording it).
-    if (seq > 0 && (await journal.get(pk, seq))?.epoch === retired.epoch) return seq;
+    if (last > 0 && (await journal.get(pk, last))?.epoch === retired.epoch) return last;
     const data = buildEntry([encodeOps([{ type: 'fence', epoch: retired.epoch, holder: 'cluster-deletion', at: retired.at }])]);
-    seq++;
-    for (let attempt = 0; attempt < 1000; attempt++) {
+    for (let attempt = 0, seq = await nextFree(pk); attempt < 1000; attempt++) {
       if (await journal.append(pk, { seq, data, epoch: retired.epoch, writer: `retire:${retired.at}`, leader: '' })) return seq;
       if ((await journal.get(pk, seq))?.epoch === retired.epoch) return seq;
       // The leader, still inside its lease, appended there first: try the new tail.
-      seq = (await journal.lastSeq(pk)) + 1;
+      seq = await nextFree(pk);
     }
     throw unavailable('store_unavailable', `The journal of ${pk} kept growing while it was being fenced; retry.`);
   }
