@@ -8,7 +8,7 @@
  *   T#<tenant>            TENANT, CLUSTER#<id>, NAME#…, KEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
  *   T#<tenant>#AUDIT      the tenant's audit events
  * metadata table
- *   T#<tenant>#C#<cluster> LEASE, META, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
+ *   T#<tenant>#C#<cluster> LEASE, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
 
 /** The partition key of a tenant's own control items. */
