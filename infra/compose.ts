@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AppDeps } from '../api/deps';
 import { systemClock, type Clock } from '../shared/clock';
-import type { Config } from '../shared/config';
+import { NODE_ID, type Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
 import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
@@ -40,13 +40,12 @@ import { liveStore } from '../services/agents/live-store';
 import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
-import { metadataHomeStore } from '../services/metadata/home-store';
+import { metadataHome } from '../services/metadata/retirement';
 import { controlPlaneView } from '../services/metadata/control-plane';
 import { leaseStore } from '../services/metadata/lease-store';
 import { regionsService } from '../services/regions/service';
 import { regionStore } from '../services/regions/store';
 import { StoreLatency } from '../shared/store-latency';
-import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 export interface ComposeOptions {
@@ -59,6 +58,20 @@ export interface ComposeOptions {
   pepper?: string;
   reconcileEveryMs?: number;
   livenessEveryMs?: number;
+}
+
+/**
+ * This node's identity in the sequencer leases: HM_NODE_ID, else the data directory's own id
+ * (created once, kept in `<data>/node-id`). It outlives the process, so a restarted node takes
+ * its previous life's leases over at once instead of waiting them out; two live processes must
+ * never share one (they would take each other's leases in turn: safe, but not available).
+ */
+function nodeIdOf(config: Config): string {
+  if (config.sequencer.nodeId) return config.sequencer.nodeId;
+  const file = path.join(config.dataDir, 'node-id');
+  const id = readOrCreateSecretFile(file, () => `node-${randomBase62(12)}`).trim();
+  if (!NODE_ID.test(id)) throw new Error(`${file} does not hold a node id (letters, digits, ".", "_", ":", "-"; 1..128); fix it or set HM_NODE_ID`);
+  return id;
 }
 
 /**
@@ -105,7 +118,7 @@ export async function compose(opts: ComposeOptions) {
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
-  const nodeId = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
+  const nodeId = nodeIdOf(config);
   const metadata = metadataService({
     db,
     table: tables.metadata,
@@ -157,14 +170,13 @@ export async function compose(opts: ComposeOptions) {
     recommendedVersion: config.agents.recommendedVersion,
   });
   const lifecycle = clusterLifecycle({
-    metadataHome: metadataHomeStore(db, tables.metadata),
+    home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
     tenants: stores.tenants,
     audit,
     clock,
     logger,
     onDeleted: [
-      (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId),
       (tenantId, clusterId) => fleet.forgetCluster(tenantId, clusterId),
       (_tenantId, clusterId) => revocations.revoke('cluster', clusterId),
     ],
@@ -233,7 +245,8 @@ export async function compose(opts: ComposeOptions) {
         clock,
         clusterLifecycle: lifecycle,
         clusterStore: stores.clusters,
-        clusterJobs: jobs,
+        lifecycleJobs: jobs,
+        reclaimLeakedCreates: () => clusters.reclaimLeakedCreates(),
         tenants,
         fleet,
         signingKeys,

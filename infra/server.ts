@@ -36,12 +36,10 @@ async function main() {
   }
   const runtime: Runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, redisUrl: engines.redisUrl, logger });
 
-  let app: FastifyInstance | undefined;
+  // The app first: building it resets the metrics registry, where the workers then register theirs.
+  const app: FastifyInstance | undefined = config.role !== 'workers' ? await buildApp(runtime.appDeps) : undefined;
   if (config.role !== 'api') await runtime.startWorkers();
-  if (config.role !== 'workers') {
-    app = await buildApp(runtime.appDeps);
-    await app.listen({ port: config.port, host: config.host });
-  }
+  if (app) await app.listen({ port: config.port, host: config.host });
   logger.info(
     { role: config.role, dataDir: config.dataDir, embeddedDynamo: !config.dynamodbEndpoint, embeddedRedis: !config.redisUrl },
     'harbormaster started',

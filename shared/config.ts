@@ -46,6 +46,8 @@ export interface Config {
     storeLatencyBudgetMs: number;
   };
   sequencer: {
+    /** Stable identity of this node's leases; unset: the data directory's own id. */
+    nodeId?: string;
     /** How other nodes tell a client where this node is (host:port or URL); default HM_PUBLIC_URL. */
     advertisedAddress: string;
     leaseMs: number;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
       storeLatencyBudgetMs: int(env, 'HM_STORE_LATENCY_BUDGET_MS', 250, 10, 60_000),
     },
     sequencer: {
+      nodeId: nodeIdOf(env),
       advertisedAddress: str(env, 'HM_ADVERTISED_ADDRESS', publicUrl.replace(/\/$/, ''))!,
       leaseMs: int(env, 'HM_LEASE_MS', 10_000, 1000, 600_000),
       snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
@@ -182,6 +185,15 @@ function semver(env: Env, name: string): string | undefined {
   if (raw !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(raw)) throw new ConfigError(`${name}=${raw} is not a version like 1.4.2`);
   return raw;
 }
+
+function nodeIdOf(env: Env): string | undefined {
+  const raw = str(env, 'HM_NODE_ID');
+  if (raw !== undefined && !NODE_ID.test(raw)) throw new ConfigError(`HM_NODE_ID=${raw} may hold only letters, digits, ".", "_", ":" and "-" (1..128)`);
+  return raw;
+}
+
+/** The shape of a node id (HM_NODE_ID or the data directory's `node-id` file). */
+export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function fail(message: string): never {
   throw new ConfigError(message);

@@ -9,7 +9,7 @@
  *   T#<tenant>#AUDIT      the tenant's audit events
  *   REGIONS               NODE#<nodeId> (node registry), REGION#<name> (drain switches)
  * metadata table
- *   T#<tenant>#C#<cluster> LEASE, META, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
+ *   T#<tenant>#C#<cluster> LEASE, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
 
 /** The partition key of a tenant's own control items. */

@@ -2,12 +2,12 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import type { ClusterLifecycle } from '../services/clusters/lifecycle';
-import type { ClusterJobs } from '../services/clusters/service';
 import type { ClusterStore } from '../services/clusters/store';
 import type { TenantsService } from '../services/tenants/service';
 import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
-import { QUEUE, type Queues } from './queues';
+import { alertOnExhausted, jobsExhausted } from './job-alerts';
+import { LIFECYCLE_JOB_NAMES, QUEUE, type LifecycleJobs, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
 import { agentLivenessProcessor } from './processors/agent-liveness';
@@ -21,7 +21,8 @@ export interface WorkerDeps {
   clock: Clock;
   clusterLifecycle: ClusterLifecycle;
   clusterStore: ClusterStore;
-  clusterJobs: ClusterJobs;
+  lifecycleJobs: LifecycleJobs;
+  reclaimLeakedCreates: () => Promise<{ released: number; confirmed: number }>;
   tenants: TenantsService;
   fleet: FleetService;
   signingKeys: SigningKeys;
@@ -41,7 +42,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     concurrency: 4,
   });
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
-    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.clusterJobs, clock: deps.clock, logger: log }) },
+    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
   };
@@ -54,9 +55,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
   );
+  jobsExhausted(LIFECYCLE_JOB_NAMES.map((name) => ({ queue: QUEUE.lifecycle, name })));
   for (const w of [lifecycle, maintenance]) {
     w.on('failed', (job, err) => log.warn({ queue: w.name, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
     w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
+    alertOnExhausted(w, log);
   }
   // Job schedulers are idempotent: every process may upsert them, Redis keeps one of each.
   for (const [name, p] of Object.entries(periodic)) {

@@ -14,6 +14,8 @@ export type LifecycleJob =
   | { name: 'cluster.destroy'; data: { tenantId: string; clusterId: string } }
   | { name: 'tenant.purge'; data: { tenantId: string } };
 
+export const LIFECYCLE_JOB_NAMES: LifecycleJob['name'][] = ['cluster.provision', 'cluster.destroy', 'tenant.purge'];
+
 export type MaintenanceJob = { name: 'reconcile'; data: Record<string, never> };
 
 /** Bounded retries with exponential backoff; finished jobs are kept a while for the console. */
@@ -42,18 +44,64 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Queue
   };
 }
 
+/** What queuing a job did: added anew, already waiting or running, or added again after it had finished. */
+export type Queued = 'added' | 'pending' | 'readded';
+
+/** A finished job found under the id, reported when it is replaced. */
+export interface Replaced {
+  state: 'completed' | 'failed';
+  attemptsMade: number;
+  failedReason?: string;
+}
+
+const PENDING_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Adds a job under its deterministic id, for real. BullMQ ignores `add` for an id it still
+ * holds in any state, and keeps finished jobs a while (failed ones 7 days): a job that is
+ * waiting, delayed or running is left alone; a finished one is removed first and added again.
+ * The outcome is checked, not assumed: the job now under the id must be the one just added
+ * (its timestamp), or a pending one someone else added meanwhile.
+ */
+export async function ensureJob(queue: Queue, job: LifecycleJob, id: string): Promise<{ outcome: Queued; replaced?: Replaced }> {
+  const existing = await queue.getJob(id);
+  let replaced: Replaced | undefined;
+  if (existing) {
+    const state = await existing.getState();
+    if (PENDING_STATES.has(state)) return { outcome: 'pending' };
+    if (state === 'completed' || state === 'failed') {
+      replaced = { state, attemptsMade: existing.attemptsMade, failedReason: existing.failedReason };
+      await existing.remove();
+    }
+  }
+  const added = await queue.add(job.name, job.data, { jobId: id });
+  const now = await queue.getJob(id);
+  if (now?.timestamp === added.timestamp) return { outcome: replaced ? 'readded' : 'added', replaced };
+  if (now && PENDING_STATES.has(await now.getState())) return { outcome: 'pending' };
+  throw new Error(`queue ${queue.name} did not take job ${id}`);
+}
+
+export interface LifecycleJobs extends ClusterJobs, TenantJobs {
+  /** Queues the job again unless it is pending; for the reconciler, which reports what it did. */
+  requeue(kind: 'provision' | 'destroy', tenantId: string, clusterId: string): Promise<{ outcome: Queued; replaced?: Replaced }>;
+  requeuePurge(tenantId: string): Promise<{ outcome: Queued; replaced?: Replaced }>;
+}
+
 /**
  * The producer side that services call. Job ids are derived from the target, so queuing the
- * same work twice (a retried request, the reconciler) adds it once.
+ * same work twice (a retried request, the reconciler) adds it once while it is pending, and
+ * again once it has finished (a failed job is retried by queuing it anew).
  */
-export function lifecycleProducer(queues: Queues): ClusterJobs & TenantJobs {
-  const add = async (job: LifecycleJob, id: string) => {
-    await queues.lifecycle.add(job.name, job.data, { jobId: id });
-  };
+export function lifecycleProducer(queues: Queues): LifecycleJobs {
+  const clusterJob = (kind: 'provision' | 'destroy', tenantId: string, clusterId: string) =>
+    ensureJob(queues.lifecycle, { name: `cluster.${kind}`, data: { tenantId, clusterId } }, `cluster-${kind}-${clusterId}`);
+  const purgeJob = (tenantId: string) => ensureJob(queues.lifecycle, { name: 'tenant.purge', data: { tenantId } }, `tenant-purge-${tenantId}`);
   return {
-    provision: (tenantId, clusterId) => add({ name: 'cluster.provision', data: { tenantId, clusterId } }, `cluster-provision-${clusterId}`),
-    destroy: (tenantId, clusterId) => add({ name: 'cluster.destroy', data: { tenantId, clusterId } }, `cluster-destroy-${clusterId}`),
-    purge: (tenantId) => add({ name: 'tenant.purge', data: { tenantId } }, `tenant-purge-${tenantId}`),
+    provision: async (tenantId, clusterId) => void (await clusterJob('provision', tenantId, clusterId)),
+    destroy: async (tenantId, clusterId) => void (await clusterJob('destroy', tenantId, clusterId)),
+    purge: async (tenantId) => void (await purgeJob(tenantId)),
+    requeue: clusterJob,
+    requeuePurge: purgeJob,
   };
 }
 

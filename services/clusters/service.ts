@@ -9,6 +9,7 @@ import type { TierName } from '../tiers/catalogue';
 import { effectiveLimits } from '../tiers/limits';
 import type { Tenant, TenantStore } from '../tenants/store';
 import { DEFAULT_CLUSTER_CONFIG, type Cluster, type ClusterConfig, type ClusterStorage } from './model';
+import { clusterCreation } from './creation';
 import { checkConfig, checkTierAllowed, checkTopology } from './rules';
 import type { ClusterStore } from './store';
 
@@ -42,6 +43,7 @@ export function clustersService(deps: {
   logger: Logger;
 }) {
   const { clusters, tenants, jobs, clock, cursors, logger } = deps;
+  const creation = clusterCreation({ clusters, tenants, clock, logger });
 
   async function activeTenant(tenantId: string): Promise<Tenant> {
     const t = await tenants.get(tenantId);
@@ -80,18 +82,6 @@ export function clustersService(deps: {
 
       const now = clock.now();
       const id = newId('cluster', now);
-      if (!(await clusters.reserveName(tenantId, input.name, id))) {
-        throw conflict('cluster_name_taken', `A cluster named "${input.name}" already exists.`);
-      }
-      const tenantLimits = effectiveLimits(tenant.tier, tenant.limitOverrides);
-      const counted = await tenants.addCluster(tenantId, id, tenant.tier, tenantLimits.clustersPerTenant, isoTime(now));
-      if (!counted) {
-        await clusters.releaseName(tenantId, input.name, id);
-        const fresh = await tenants.get(tenantId);
-        if (fresh && fresh.status !== 'active') throw forbidden(`tenant_${fresh.status}`, `The tenant is ${fresh.status}.`);
-        if (fresh && fresh.tier !== tenant.tier) throw conflict('concurrent_modification', 'The tenant\'s plan changed meanwhile; retry.');
-        throw conflict('cluster_limit_reached', `The "${tenant.tier}" plan allows ${tenantLimits.clustersPerTenant} cluster(s).`, { limit: tenantLimits.clustersPerTenant });
-      }
       const cluster: Cluster = {
         id,
         tenantId,
@@ -106,7 +96,7 @@ export function clustersService(deps: {
         updatedAt: isoTime(now),
         version: 1,
       };
-      await clusters.create(cluster);
+      await creation.write(tenant, cluster, effectiveLimits(tenant.tier, tenant.limitOverrides).clustersPerTenant);
       await queue('provision', cluster);
       return cluster;
     },
@@ -165,6 +155,9 @@ export function clustersService(deps: {
       await queue('destroy', updated);
       return updated;
     },
+
+    /** For the reconciler: takes back the names and plan slots of creates that never finished. */
+    reclaimLeakedCreates: () => creation.reclaimLeaked(),
 
     /** The limits that apply to one cluster: its tier, with its tenant's overrides. */
     async limitsFor(cluster: Cluster) {

@@ -4,6 +4,8 @@ import type { Cluster, ClusterStatus } from './model';
 
 const sk = (id: string) => `CLUSTER#${id}`;
 const nameSk = (name: string) => `CLUSTERNAME#${name}`;
+/** The sparse `gsi1` partition of name reservations whose create has not finished (or never will). */
+const PENDING_NAMES = 'CLUSTERNAMES_PENDING';
 const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Item) => rest as unknown as Cluster;
 
 /**
@@ -14,13 +16,32 @@ const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Ite
 export function clusterStore(db: Db, table: string) {
   const key = (tenantId: string, id: string) => ({ pk: tenantPk(tenantId), sk: sk(id) });
   return {
-    /** Reserves `name` for `clusterId`; true also when it is already reserved for that id. */
-    async reserveName(tenantId: string, name: string, clusterId: string): Promise<boolean> {
+    /**
+     * Reserves `name` for `clusterId`, marked pending (listed in `gsi1` under PENDING_NAMES by
+     * time) until `confirmName`; true also when it is already reserved for that id.
+     */
+    async reserveName(tenantId: string, name: string, clusterId: string, reservedAt: string): Promise<boolean> {
       return db.put(
         table,
-        { pk: tenantPk(tenantId), sk: nameSk(name), clusterId },
+        { pk: tenantPk(tenantId), sk: nameSk(name), clusterId, reservedAt, gsi1pk: PENDING_NAMES, gsi1sk: `${reservedAt}#${clusterId}` },
         { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } },
       );
+    },
+    /** The cluster item exists: the reservation leaves the pending list. */
+    async confirmName(tenantId: string, name: string, clusterId: string) {
+      await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: nameSk(name) },
+        update: 'REMOVE gsi1pk, gsi1sk',
+        condition: 'clusterId = :c',
+        values: { ':c': clusterId },
+      });
+    },
+    /** Reservations still pending that were made before `before` (ISO time), oldest first. */
+    async *pendingNames(before: string): AsyncGenerator<{ tenantId: string; name: string; clusterId: string; reservedAt: string }> {
+      for await (const it of db.queryAll<Item>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p AND gsi1sk < :b', values: { ':p': PENDING_NAMES, ':b': before } })) {
+        yield { tenantId: String(it.pk).slice(2), name: String(it.sk).slice(nameSk('').length), clusterId: String(it.clusterId), reservedAt: String(it.reservedAt) };
+      }
     },
     async releaseName(tenantId: string, name: string, clusterId: string) {
       await db.delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
 import type { Db } from '../../shared/dynamo';
 import { unavailable } from '../../shared/errors';
-import { Gate } from './gate';
 import { journalStore, type JournalStore } from './journal-store';
 import { leaseStore, type LeaseStore } from './lease-store';
 import { snapshotStore, type SnapshotStore } from './snapshot-store';
@@ -35,6 +34,19 @@ export interface MetadataServiceDeps {
   snapshotEveryMs?: number;
   logger?: MetadataLogger;
   tuning?: Partial<Tuning>;
+  /** Fault injection for tests only; production passes none and pays nothing for it. */
+  hooks?: MetadataTestHooks;
+}
+
+/**
+ * What a test needs to stall or crash a node the way a real process stalls (GC pause,
+ * SIGSTOP) or dies (SIGKILL). Kept out of the service's own API.
+ */
+export interface MetadataTestHooks {
+  /** Awaited at every step of every sequencer of the node; a test holds it to stall the node. */
+  step(): Promise<void>;
+  /** Receives the node's crash switch: stop every sequencer at once, release nothing. */
+  attach(controls: { crash(): void }): void;
 }
 
 export interface Tuning {
@@ -61,7 +73,7 @@ export interface SequencerContext {
   journal: JournalStore;
   snapshots: SnapshotStore;
   logger: MetadataLogger;
-  gate: Gate;
+  hooks?: MetadataTestHooks;
   /** A journal writer id unique to this append attempt in this process. */
   nextWriter(): string;
 }
@@ -86,10 +98,16 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     journal: journalStore(deps.db, deps.table),
     snapshots: snapshotStore(deps.db, deps.table),
     logger: deps.logger ?? quiet,
-    gate: new Gate(),
+    hooks: deps.hooks,
     nextWriter: () => `${incarnation}:${++appends}`,
   };
 }
 
-export const notLeader = (leader: string | null) =>
-  unavailable('not_leader', 'This node does not lead the cluster right now; retry (against the leader, when one is named).', { leader });
+/**
+ * The retryable answer of a node that does not lead the cluster, naming the leader's address
+ * when it is known and is not this node's own: a client is never sent back to where it is.
+ */
+export function notLeader(ctx: Pick<SequencerContext, 'advertisedAddress'>, leader: string | null | undefined) {
+  const elsewhere = leader && leader !== ctx.advertisedAddress ? leader : null;
+  return unavailable('not_leader', 'This node does not lead the cluster right now; retry (against the leader, when one is named).', { leader: elsewhere });
+}

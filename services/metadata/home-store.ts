@@ -3,22 +3,31 @@ import { LEASE_SK, clusterPk } from './keys';
 
 /**
  * A cluster's metadata home: its partition of the metadata table. Provisioning allocates it
- * (header and an unheld lease), deletion empties it. Both are idempotent.
+ * with one conditional write (the unheld lease item, which also carries the home's header), so
+ * a home whose lease was retired by a deletion can never be allocated again; the purge removes
+ * every item but that lease tombstone.
  */
 export function metadataHomeStore(db: Db, table: string) {
   return {
-    async allocate(tenantId: string, clusterId: string, nowIso: string): Promise<string> {
+    /** True when allocated now or before; false when the home was retired (the cluster is being deleted). */
+    async allocate(tenantId: string, clusterId: string, nowIso: string): Promise<boolean> {
       const pk = clusterPk(tenantId, clusterId);
-      await db.put(table, { pk, sk: 'META', tenantId, clusterId, createdAt: nowIso, formatVersion: 1 }, { expr: 'attribute_not_exists(pk)' });
-      await db.put(table, { pk, sk: LEASE_SK, holder: null, holderAddress: null, epoch: 0, expiresAt: 0 }, { expr: 'attribute_not_exists(pk)' });
-      return pk;
+      const header = { tenantId, clusterId, createdAt: nowIso, formatVersion: 1 };
+      if (await db.put(table, { pk, sk: LEASE_SK, holder: null, holderAddress: null, epoch: 0, expiresAt: 0, ...header }, { expr: 'attribute_not_exists(pk)' })) {
+        return true;
+      }
+      const lease = await db.get(table, { pk, sk: LEASE_SK });
+      return lease?.retiredAt === undefined;
     },
-    async purge(tenantId: string, clusterId: string): Promise<void> {
+
+    /** Deletes every item of the home except the lease tombstone. */
+    async purgeAllButLease(pk: string): Promise<number> {
       const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({ table, keyCondition: 'pk = :pk', values: { ':pk': clusterPk(tenantId, clusterId) } })) {
-        keys.push({ pk: it.pk, sk: it.sk });
+      for await (const it of db.queryAll<{ pk: string; sk: string }>({ table, keyCondition: 'pk = :pk', values: { ':pk': pk } })) {
+        if (it.sk !== LEASE_SK) keys.push({ pk: it.pk, sk: it.sk });
       }
       await db.deleteMany(table, keys);
+      return keys.length;
     },
   };
 }

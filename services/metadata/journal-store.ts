@@ -41,6 +41,18 @@ export function journalStore(db: Db, table: string) {
       return item ? toEntry(item) : undefined;
     },
 
+    /** The sequence number of the last entry (0 for an empty journal). */
+    async lastSeq(pk: string): Promise<number> {
+      const page = await db.query<{ sk: string }>({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': journalSk(0), ':to': JOURNAL_END_SK },
+        forward: false,
+        limit: 1,
+      });
+      return page.items[0] ? seqOfJournalSk(page.items[0].sk) : 0;
+    },
+
     /** Entries from `fromSeq` on, in order. */
     async *readFrom(pk: string, fromSeq: number): AsyncGenerator<JournalEntry> {
       const items = db.queryAll({

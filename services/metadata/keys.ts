@@ -2,8 +2,9 @@
  * Keys of a cluster's items in the metadata table. Everything of one cluster shares the
  * partition key `T#<tenant>#C#<cluster>`; sort keys are zero-padded so they sort by number.
  *
- *   LEASE                 who leads the cluster (holder, holderAddress, epoch, expiresAt)
- *   META                  written at provisioning (not used by the sequencer)
+ *   LEASE                 who leads the cluster (holder, holderAddress, epoch, expiresAt); written
+ *                         at provisioning with the home's header; a tombstone once the cluster
+ *                         is deleted (retiredAt, retireEpoch, finalExpiresAt, fencedSeq, purgedAt, ttl)
  *   J#<seq:12>            journal entry `seq` (1, 2, ...)
  *   SNAP                  pointer to the latest complete snapshot
  *   S#<seq:12>#<chunk:6>  snapshot chunks of the state after entry `seq`

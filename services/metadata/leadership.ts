@@ -1,4 +1,4 @@
-import { unavailable } from '../../shared/errors';
+import { conflict, unavailable } from '../../shared/errors';
 import { notLeader, type SequencerContext } from './context';
 import { ClusterCore } from './core';
 import type { LeaseClaim } from './lease-store';
@@ -14,11 +14,21 @@ import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store'
  */
 
 /**
- * A leader trusts its lease for this fraction of its length, counted from when the take or
- * renewal was sent; the rest is margin for clock drift between nodes. (Safety does not
- * depend on it: a deposed leader's append collides in the journal regardless.)
+ * A leader trusts its lease for this fraction of its length, counted on its own clock from
+ * when the take or renewal was sent; other nodes compare the stored expiry (sent + lease, on
+ * the leader's clock) with their own clocks. Hence the clock-skew bound: the nodes' clocks
+ * must agree within the rest, (1 − LOCAL_VALIDITY) × lease (2 s at the default 10 s lease;
+ * rate drift over one lease is negligible next to it). Within the bound a successor takes over
+ * only after the old leader has stopped serving by its own account. Beyond it (or during a
+ * stall) safety still holds where it matters: a deposed leader's append collides in the
+ * journal, and reads that must be current (latest offsets, fetches at the tail) pass the read
+ * barrier (read-barrier.ts). What a deposed leader could still answer is history that never
+ * changes (committed batches) and, for the excess, topic listings and descriptions.
  */
 const LOCAL_VALIDITY = 0.8;
+
+/** The largest clock difference between nodes that the lease timing tolerates (see above). */
+export const maxClockSkewMs = (leaseMs: number) => Math.ceil(leaseMs * (1 - LOCAL_VALIDITY));
 
 export interface Leadership {
   claim: LeaseClaim;
@@ -28,8 +38,16 @@ export interface Leadership {
 
 export async function acquireLease(ctx: SequencerContext, pk: string): Promise<Leadership> {
   const lease = await ctx.leases.read(pk);
+  // A tombstone: the cluster is being deleted, and no node may lead it again (retirement.ts).
+  if (lease?.retired) throw conflict('cluster_deleting', 'The cluster is being deleted.');
   const now = ctx.clock.now();
-  if (lease?.holder && lease.holder !== ctx.nodeId && lease.expiresAt > now) throw notLeader(lease.holderAddress);
+  if (lease?.holder && lease.expiresAt > now) {
+    if (lease.holder !== ctx.nodeId) throw notLeader(ctx, lease.holderAddress);
+    // Our own node id: this node's previous run (a crash or restart), since two live processes
+    // never share an id. Take it at once with a higher epoch; the journal fence stops any
+    // append that previous run could still have in flight.
+    if (lease.incarnation !== ctx.incarnation) ctx.logger.info({ cluster: pk, epoch: lease.epoch }, 'taking over the lease of this node\'s previous run');
+  }
   const claim: LeaseClaim = {
     holder: ctx.nodeId,
     holderAddress: ctx.advertisedAddress,
@@ -38,7 +56,7 @@ export async function acquireLease(ctx: SequencerContext, pk: string): Promise<L
   };
   if (!(await ctx.leases.take(pk, lease, claim, now + ctx.leaseMs))) {
     const winner = await ctx.leases.read(pk);
-    throw notLeader(winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
+    throw notLeader(ctx, winner?.holder === ctx.nodeId ? null : (winner?.holderAddress ?? null));
   }
   return { claim, validUntil: localValidity(ctx, now) };
 }
@@ -121,12 +139,12 @@ export async function takeOver(ctx: SequencerContext, pk: string, lead: Leadersh
   const fence = buildEntry([encodeOps([{ type: 'fence', epoch: lead.claim.epoch, holder: ctx.nodeId, at: ctx.clock.now() }])]);
   let seq = lastSeq;
   for (;;) {
-    if (ctx.clock.now() >= lead.validUntil) throw notLeader(null);
+    if (ctx.clock.now() >= lead.validUntil) throw notLeader(ctx, null);
     const outcome = await appendEntry(ctx, pk, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
     if (outcome.kind === 'appended') {
       return { core, nextSeq: seq + 2, pointer, recovery: { snapshotSeq, replayed: seq - snapshotSeq, snapshotMs, totalMs: performance.now() - began } };
     }
-    if (outcome.kind === 'successor') throw notLeader(outcome.leader);
+    if (outcome.kind === 'successor') throw notLeader(ctx, outcome.leader);
     const before = seq;
     seq = await replayTail(ctx, pk, core, seq);
     if (seq === before) throw unavailable('store_unavailable', 'The journal reported a taken slot it does not list; retry.');

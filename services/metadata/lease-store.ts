@@ -4,7 +4,8 @@ import { LEASE_SK } from './keys';
 /**
  * The cluster's lease item. Every change is a single conditional write: taking it compares
  * the epoch and expiry that were read (so a renewal in between defeats the take), renewing
- * and releasing require the holder's own node, incarnation and epoch.
+ * and releasing require the holder's own node, incarnation and epoch. Retiring it (the cluster
+ * is being deleted) turns it into a tombstone that no take or renewal gets past, ever.
  */
 export interface Lease {
   holder: string | null;
@@ -13,6 +14,21 @@ export interface Lease {
   incarnation: string | null;
   epoch: number;
   expiresAt: number;
+  retired?: Retirement;
+}
+
+/** The tombstone's fields: set once when the cluster's deletion fences it. */
+export interface Retirement {
+  /** When the tombstone was written (the deleting node's clock). */
+  at: number;
+  /** The closing fence's epoch: above every epoch a leader ever held. */
+  epoch: number;
+  /** The lease's expiry when it was retired: the last moment any leader could still serve. */
+  finalExpiresAt: number;
+  /** The journal slot of the closing fence, once it is written. */
+  fencedSeq?: number;
+  /** When the cluster's other items were purged. */
+  purgedAt?: number;
 }
 
 export interface LeaseClaim {
@@ -22,32 +38,44 @@ export interface LeaseClaim {
   epoch: number;
 }
 
+const NOT_RETIRED = 'attribute_not_exists(retiredAt)';
+
 export function leaseStore(db: Db, table: string) {
   const key = (pk: string) => ({ pk, sk: LEASE_SK });
   const mine = (claim: LeaseClaim) => ({
-    condition: 'holder = :h AND incarnation = :i AND epoch = :e',
+    condition: `holder = :h AND incarnation = :i AND epoch = :e AND ${NOT_RETIRED}`,
     values: { ':h': claim.holder, ':i': claim.incarnation, ':e': claim.epoch },
   });
 
   return {
     async read(pk: string): Promise<Lease | undefined> {
-      const item = await db.get<Partial<Lease>>(table, key(pk));
+      const item = await db.get<Record<string, unknown>>(table, key(pk));
       if (!item) return undefined;
-      return {
-        holder: item.holder ?? null,
-        holderAddress: item.holderAddress ?? null,
-        incarnation: item.incarnation ?? null,
+      const lease: Lease = {
+        holder: (item.holder as string | null) ?? null,
+        holderAddress: (item.holderAddress as string | null) ?? null,
+        incarnation: (item.incarnation as string | null) ?? null,
         epoch: Number(item.epoch ?? 0),
         expiresAt: Number(item.expiresAt ?? 0),
       };
+      if (item.retiredAt !== undefined) {
+        lease.retired = {
+          at: Number(item.retiredAt),
+          epoch: Number(item.retireEpoch),
+          finalExpiresAt: Number(item.finalExpiresAt),
+          fencedSeq: item.fencedSeq === undefined ? undefined : Number(item.fencedSeq),
+          purgedAt: item.purgedAt === undefined ? undefined : Number(item.purgedAt),
+        };
+      }
+      return lease;
     },
 
-    /** Writes `claim` if the lease is still as `seen` (or still absent). */
+    /** Writes `claim` if the lease is still as `seen` (or still absent), and not retired. */
     async take(pk: string, seen: Lease | undefined, claim: LeaseClaim, expiresAt: number): Promise<boolean> {
       const item = { ...key(pk), ...claim, expiresAt };
       if (!seen) return db.put(table, item, { expr: 'attribute_not_exists(sk)' });
       return db.put(table, item, {
-        expr: 'epoch = :e AND expiresAt = :x',
+        expr: `epoch = :e AND expiresAt = :x AND ${NOT_RETIRED}`,
         values: { ':e': seen.epoch, ':x': seen.expiresAt },
       });
     },
@@ -69,6 +97,39 @@ export function leaseStore(db: Db, table: string) {
         values: { ...values, ':null': null, ':zero': 0 },
       });
       return out !== undefined;
+    },
+
+    /**
+     * Writes the tombstone if the lease is still as `seen` (so the expiry it records is final:
+     * no renewal can land after it). False when the lease moved meanwhile: read and try again.
+     */
+    async retire(pk: string, seen: Lease | undefined, at: number): Promise<boolean> {
+      const epoch = (seen?.epoch ?? 0) + 1;
+      const out = await db.update({
+        table,
+        key: key(pk),
+        update: 'SET retiredAt = :at, retireEpoch = :re, finalExpiresAt = :x, epoch = if_not_exists(epoch, :zero), expiresAt = if_not_exists(expiresAt, :zero)',
+        condition: seen ? `epoch = :e AND expiresAt = :x AND ${NOT_RETIRED}` : 'attribute_not_exists(sk)',
+        values: { ':at': at, ':re': epoch, ':x': seen?.expiresAt ?? 0, ':zero': 0, ...(seen ? { ':e': seen.epoch } : {}) },
+      });
+      return out !== undefined;
+    },
+
+    /** Records the slot of the closing fence on the tombstone. */
+    async markFenced(pk: string, seq: number): Promise<void> {
+      await db.update({ table, key: key(pk), update: 'SET fencedSeq = :f', condition: 'attribute_exists(retiredAt)', values: { ':f': seq } });
+    },
+
+    /** Records the purge; the tombstone itself stays until `ttlEpochSeconds` (DynamoDB TTL). */
+    async markPurged(pk: string, at: number, ttlEpochSeconds: number): Promise<void> {
+      await db.update({
+        table,
+        key: key(pk),
+        update: 'SET purgedAt = :p, #ttl = :ttl',
+        condition: 'attribute_exists(retiredAt)',
+        names: { '#ttl': 'ttl' },
+        values: { ':p': at, ':ttl': ttlEpochSeconds },
+      });
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ClusterCore, WriteRequest } from './core';
 import { formEntries, type FormedEntry, type Pending } from './group-commit';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
 import { buildEntry } from './ops';
+import { ReadBarrier } from './read-barrier';
 import { Snapshotter } from './snapshotter';
 
 /**
@@ -37,6 +38,7 @@ export class Sequencer {
   private snapshotter: Snapshotter | undefined;
   private stopReason: AppError | undefined;
   private readonly started: Promise<void>;
+  private readonly barrier = new ReadBarrier(() => this.confirmLeading());
 
   constructor(
     private readonly ctx: SequencerContext,
@@ -68,7 +70,7 @@ export class Sequencer {
       // Keep the lease while loading: a large snapshot can take longer than a lease period.
       this.scheduleRenewal();
       const led = await takeOver(this.ctx, this.pk, lead);
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       if (this.phase !== 'starting') return;
       this.core = led.core;
       this.nextSeq = led.nextSeq;
@@ -98,7 +100,7 @@ export class Sequencer {
 
   /** Runs `fn` against durable state only: now when idle, else between two groups. */
   async read<T>(fn: (core: ClusterCore) => T): Promise<T> {
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.phase === 'serving' && !this.busy) {
       if (!this.leaseValid()) throw this.lapse();
       return fn(this.core!);
@@ -118,12 +120,44 @@ export class Sequencer {
     });
   }
 
+  /**
+   * A read that a deposed leader must not answer (see read-barrier.ts): computed like `read`,
+   * then confirmed against the journal when `needsBarrier` says the answer depends on being
+   * current (the latest offset, nothing new at the tail).
+   */
+  async readFresh<T>(fn: (core: ClusterCore) => T, needsBarrier: (answer: T) => boolean = () => true): Promise<T> {
+    const answer = await this.read(fn);
+    if (needsBarrier(answer)) await this.barrier.pass();
+    return answer;
+  }
+
+  /** The barrier's store read: the slot after this leader's last entry holds nothing of a successor. */
+  private async confirmLeading(): Promise<void> {
+    if (this.phase !== 'serving') throw this.stopReason ?? notLeader(this.ctx, null);
+    const seq = this.nextSeq;
+    const epoch = this.lead!.claim.epoch;
+    let there;
+    try {
+      there = await this.ctx.journal.get(this.pk, seq);
+    } catch (e) {
+      throw asRetryable(this.ctx, e, 'confirming leadership for a read');
+    }
+    if (this.ctx.hooks) await this.ctx.hooks.step();
+    // Empty, or this leader's own entry in flight: no successor had written when we answered.
+    if (!there || there.epoch === epoch) return;
+    if (there.epoch > epoch) {
+      this.stop(notLeader(this.ctx, there.leader), false);
+      throw this.stopReason!;
+    }
+    throw unavailable('store_unavailable', 'The journal holds an entry this leader did not expect; retry.');
+  }
+
   private async pump(): Promise<void> {
     if (this.busy || this.phase !== 'serving') return;
     this.busy = true;
     try {
       for (;;) {
-        await this.ctx.gate.pass();
+        if (this.ctx.hooks) await this.ctx.hooks.step();
         if (this.phase !== 'serving') return;
         if (!this.leaseValid()) return void this.lapse();
         // Between groups the state is exactly what the journal holds.
@@ -170,18 +204,18 @@ export class Sequencer {
     try {
       outcome = await appendEntry(this.ctx, this.pk, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
     } catch (e) {
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       // The entry may or may not have landed: reload from the store before serving again.
       this.stop(asRetryable(this.ctx, e, 'appending to the journal'), true);
       return false;
     }
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.phase !== 'serving') return false;
     if (outcome.kind === 'appended') {
       this.nextSeq = seq + 1;
       return true;
     }
-    if (outcome.kind === 'successor') this.stop(notLeader(outcome.leader || null), false);
+    if (outcome.kind === 'successor') this.stop(notLeader(this.ctx, outcome.leader), false);
     else this.stop(unavailable('store_unavailable', 'The journal moved on without this leader; it is reloading. Retry.'), true);
     return false;
   }
@@ -192,7 +226,7 @@ export class Sequencer {
 
   /** The lease ran out before it was renewed (a stall): stop, and let a fresh start re-acquire it. */
   private lapse(): AppError {
-    this.stop(notLeader(null), true);
+    this.stop(notLeader(this.ctx, null), true);
     return this.stopReason!;
   }
 
@@ -206,19 +240,19 @@ export class Sequencer {
   }
 
   private async renew(): Promise<void> {
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.stopped) return;
     const sentAt = this.ctx.clock.now();
     let renewed: boolean;
     try {
       renewed = await this.ctx.leases.renew(this.pk, this.lead!.claim, sentAt + this.ctx.leaseMs);
     } catch (e) {
-      await this.ctx.gate.pass();
+      if (this.ctx.hooks) await this.ctx.hooks.step();
       return this.stop(asRetryable(this.ctx, e, 'renewing the lease'), true);
     }
-    await this.ctx.gate.pass();
+    if (this.ctx.hooks) await this.ctx.hooks.step();
     if (this.stopped) return;
-    if (!renewed) return this.stop(notLeader(null), false);
+    if (!renewed) return this.stop(notLeader(this.ctx, null), false);
     this.lead!.validUntil = localValidity(this.ctx, sentAt);
     // Time-based snapshots of a quiet cluster happen here; busy ones snapshot between groups.
     if (this.phase === 'serving' && !this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);

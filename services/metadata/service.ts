@@ -35,6 +35,15 @@ export function metadataService(deps: MetadataServiceDeps) {
   const sequencers = new Map<string, Sequencer>();
   let lifecycle: 'open' | 'closing' | 'closed' | 'halted' = 'open';
 
+  // Tests only: a crash stops everything at once and leaves the leases to expire.
+  deps.hooks?.attach({
+    crash() {
+      lifecycle = 'halted';
+      for (const s of sequencers.values()) s.halt();
+      sequencers.clear();
+    },
+  });
+
   const onStop: StopHandler = (stopped, leftovers, reason) => {
     if (sequencers.get(stopped.pk) === stopped) sequencers.delete(stopped.pk);
     if (leftovers.length === 0) return;
@@ -102,12 +111,17 @@ export function metadataService(deps: MetadataServiceDeps) {
 
     async fetchPlan(cluster: ClusterRef, input: FetchPlanInput): Promise<FetchPlanResult> {
       const valid = validateFetchPlan(input);
-      return sequencerFor(cluster).read((core) => core.fetchPlan(valid));
+      // Batches below the high watermark never change; an answer with nothing to read (at the
+      // tail, out of range, unknown) is only true if this node still leads: confirm it.
+      return sequencerFor(cluster).readFresh(
+        (core) => core.fetchPlan(valid),
+        (plan) => plan.partitions.some((p) => p.batches.length === 0),
+      );
     },
 
     async listOffsets(cluster: ClusterRef, input: ListOffsetsInput): Promise<ListOffsetsResult> {
       const valid = validateListOffsets(input);
-      return sequencerFor(cluster).read((core) => core.listOffsets(valid));
+      return sequencerFor(cluster).readFresh((core) => core.listOffsets(valid));
     },
 
     /** An agent could not read a listed replica of a file: recorded, the file is due for re-replication. */
@@ -157,23 +171,6 @@ export function metadataService(deps: MetadataServiceDeps) {
       await Promise.all([...sequencers.values()].map((s) => s.close()));
       sequencers.clear();
       lifecycle = 'closed';
-    },
-
-    /** Crash simulation (tests): stops at once; leases stay held until they expire. */
-    stopAbruptly(): void {
-      lifecycle = 'halted';
-      for (const s of sequencers.values()) s.halt();
-      sequencers.clear();
-      ctx.gate.resume();
-    },
-
-    /** Stall simulation (tests): the node stops making progress, as a paused process does. */
-    pause(): void {
-      ctx.gate.pause();
-    },
-
-    resume(): void {
-      ctx.gate.resume();
     },
   };
 }

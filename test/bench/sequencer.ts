@@ -17,6 +17,7 @@ import type { ClusterRef, CommitFileInput } from '../../services/metadata/types'
 import { validateCommit } from '../../services/metadata/validate-commit';
 import { validateFetchPlan } from '../../services/metadata/validate-reads';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
+import { faultHooks } from '../helpers/gate';
 import { runIfMain } from './setup';
 
 type Figure = Record<string, string | number>;
@@ -64,6 +65,12 @@ const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
 function node(d: TestDynamo, nodeId: string, over: Partial<Parameters<typeof metadataService>[0]> = {}): MetadataService {
   return metadataService({ db: d.db, table: d.tables.metadata, clock: systemClock, nodeId, advertisedAddress: `${nodeId}:9443`, leaseMs: 30_000, ...over });
+}
+
+/** A node whose crash switch the benchmark holds (the recovery figure starts from a crash). */
+function crashableNode(d: TestDynamo, nodeId: string, over: Partial<Parameters<typeof metadataService>[0]> = {}) {
+  const faults = faultHooks();
+  return { node: node(d, nodeId, { ...over, hooks: faults.hooks }), crash: faults.stopAbruptly };
 }
 
 async function createTopics(svc: MetadataService, ref: ClusterRef): Promise<void> {
@@ -219,7 +226,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
 
     // 5. Recovery: 1,000,000 batches committed through a leader, a snapshot, a 1,000-entry tail, a crash.
     const ref = cluster('vci_recovery');
-    const first = node(d, 'bench-a', { snapshotEveryEntries: 1_000_000, snapshotEveryMs: 3_600_000 });
+    const { node: first, crash } = crashableNode(d, 'bench-a', { snapshotEveryEntries: 1_000_000, snapshotEveryMs: 3_600_000 });
     await createTopics(first, ref);
     const loadStart = performance.now();
     let committed = 0;
@@ -234,7 +241,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
     const snapSeq = await first.snapshotNow(ref);
     const snapMs = performance.now() - snapStart;
     for (let i = 0; i < 1000; i++) await first.commitFile(ref, benchFile());
-    first.stopAbruptly();
+    crash();
     let recovery: Record<string, number> = {};
     const logger = { debug() {}, warn() {}, error() {}, info: (o: object, msg?: string) => void (msg === 'leading cluster' && (recovery = o as Record<string, number>)) };
     const second = node(d, 'bench-b', { clock: manualClock(Date.now() + 60_000), snapshotEveryEntries: 1_000_000, snapshotEveryMs: 3_600_000, logger });

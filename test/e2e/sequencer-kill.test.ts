@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { adminTokenCli, http, startServerProcess } from '../helpers/server-process';
 import { eventually, singleRegionCluster } from '../helpers/harness';
-import { ReferenceAgent } from '../sim/agent';
+import { freePort } from '../../infra/local/free-port';
+import { ApiError, ReferenceAgent } from '../sim/agent';
 import { LocalBucket } from '../sim/bucket';
 import { produceFile, type ProducedBatch } from '../sim/producer';
 
@@ -51,7 +52,7 @@ test('SIGKILL mid-stream: every acknowledged commit survives with its offsets; o
   const s2 = await startServerProcess(env);
   try {
     const reader = new ReferenceAgent({ baseUrl: s2.url, agentKey, agentId: 'reader' });
-    // The dead node's lease must expire before the new one leads (HM_LEASE_MS).
+    // Same data directory, same node id: the restarted node takes its lease over at once.
     const plan = await eventually(async () => {
       try {
         return await reader.fetchPlan({ partitions: Array.from({ length: PARTITIONS }, (_, p) => ({ topic: 'events', partition: p, offset: 0, maxBytes: 1 << 30 })), maxBytes: 2 ** 31 - 1 });
@@ -77,6 +78,44 @@ test('SIGKILL mid-stream: every acknowledged commit survives with its offsets; o
     const retry = await reader.commitFile(ackedBodies[0].body);
     assert.equal(retry.duplicate, true);
     assert.deepEqual(retry.results, ackedBodies[0].results);
+  } finally {
+    assert.equal(await s2.stop('SIGTERM'), 0);
+  }
+});
+
+test('kill -9 and restart on the same data directory: the node leads again at once and never sends a client to itself', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-restart-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // A long lease: waiting out the previous run's lease would take 30 s. Same port, so the
+  // restarted node advertises the address its previous run held the lease under.
+  const env = { HM_DATA_DIR: dataDir, HM_LEASE_MS: '30000', LOG_LEVEL: 'warn', PORT: String(await freePort()) };
+  const s1 = await startServerProcess(env);
+  const admin = adminTokenCli(env).token;
+  const key = (await http(`${s1.url}/admin/v1/tenants`, 'POST', admin, { name: 'Restart', tier: 'pro' })).body.apiKey.secret as string;
+  const cluster = (await http(`${s1.url}/v1/clusters`, 'POST', key, singleRegionCluster('restart'))).body;
+  await eventually(async () => (await http(`${s1.url}/v1/clusters/${cluster.id}`, 'GET', key)).body.status === 'ready', 15_000);
+  assert.equal((await http(`${s1.url}/v1/clusters/${cluster.id}/topics`, 'POST', key, { name: 'events', partitions: 2 })).status, 201);
+  const agentKey = (await http(`${s1.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', key, { name: 'k', access: 'read-write' })).body.secret as string;
+  const bucket = new LocalBucket(path.join(dataDir, 'bucket'));
+  const before = await produceFile(new ReferenceAgent({ baseUrl: s1.url, agentKey, agentId: 'w' }), bucket, [{ topic: 'events', partition: 0, records: 3 }]);
+  assert.equal(await s1.stop('SIGKILL'), 'SIGKILL');
+
+  const s2 = await startServerProcess(env);
+  try {
+    assert.equal(s2.url, s1.url);
+    const agent = new ReferenceAgent({ baseUrl: s2.url, agentKey, agentId: 'w' });
+    const refusals: { status: number; code: string; leader?: string | null }[] = [];
+    const after = await eventually(async () => {
+      try {
+        return await produceFile(agent, bucket, [{ topic: 'events', partition: 0, records: 2 }]);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        refusals.push({ status: e.status, code: e.code, leader: (e.body as { leader?: string | null })?.leader });
+        return undefined;
+      }
+    }, 60_000, 100);
+    assert.deepEqual(refusals, [], 'the restarted node led at once: no refusal, and never not_leader naming itself');
+    assert.equal(after.produced[0].baseOffset, before.produced[0].lastOffset + 1, 'offsets continue after the restart');
   } finally {
     assert.equal(await s2.stop('SIGTERM'), 0);
   }

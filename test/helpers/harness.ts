@@ -44,6 +44,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
     HM_DATA_DIR: dataDir,
     HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
     LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
+    // Harnesses sharing a data directory are distinct nodes.
+    HM_NODE_ID: `test-${randomBase62(10)}`,
     ...opts.env,
   });
   const runtime: Runtime = await compose({
@@ -55,8 +57,9 @@ export async function startHarness(opts: HarnessOptions = {}) {
     pepper: 'test-pepper-'.padEnd(40, 'x'),
     reconcileEveryMs: opts.reconcileEveryMs,
   });
-  if (opts.workers !== false) await runtime.startWorkers();
+  // As infra/server.ts does: the app (which resets the metrics registry) before the workers.
   const app: FastifyInstance = await buildApp(runtime.appDeps);
+  if (opts.workers !== false) await runtime.startWorkers();
   await app.ready();
 
   async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {

@@ -3,10 +3,15 @@ import { metadataService, type MetadataServiceDeps } from '../../services/metada
 import { clusterPk } from '../../shared/keys';
 import type { ClusterRef } from '../../services/metadata/types';
 import type { TestDynamo } from './dynamo';
+import { faultHooks } from './gate';
 
-/** A metadata service node on a test dynalite, with settings that suit tests. */
+/**
+ * A metadata service node on a test dynalite, with settings that suit tests, and the test
+ * controls its hooks give: `pause`/`resume` (a stalled process) and `stopAbruptly` (a crash).
+ */
 export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<MetadataServiceDeps> = {}) {
-  return metadataService({
+  const faults = faultHooks();
+  const service = metadataService({
     db: d.db,
     table: d.tables.metadata,
     clock: over.clock ?? manualClock(1_800_000_000_000),
@@ -16,9 +21,12 @@ export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<Metada
     renewEveryMs: 1_000,
     snapshotEveryEntries: 10_000,
     snapshotEveryMs: 3_600_000,
+    hooks: faults.hooks,
     ...over,
   });
+  return Object.assign(service, { pause: faults.pause, resume: faults.resume, stopAbruptly: faults.stopAbruptly });
 }
+export type TestMetadataNode = ReturnType<typeof metadataNode>;
 
 /** The cluster's journal as stored: sequence numbers with the writing leader's epoch. */
 export async function journalOf(d: TestDynamo, cluster: ClusterRef): Promise<{ seq: number; epoch: number; data: Uint8Array }[]> {

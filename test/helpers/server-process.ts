@@ -14,9 +14,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `infra/server.ts` as `npm start` would, as a real child process. */
+/** Runs `infra/server.ts` as `npm start` would, as a real child process (on `env.PORT`, else a free port). */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   let out = '';
   // Node itself (not the tsx wrapper), so that a signal reaches the server and nothing else.
   const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'infra/server.ts'], {

@@ -53,7 +53,10 @@ test('tenant → API key → cluster → ready → delete → deleted, through t
   assert.equal(del.status, 202);
   assert.equal(del.body.status, 'deleting');
   await eventually(async () => (await h.request('GET', `/v1/clusters/${id}`, { token: ciKey })).body.status === 'deleted');
-  assert.equal(await h.runtime.db.get(h.runtime.tables.metadata, { pk: `T#${tenant.id}#C#${id}`, sk: 'LEASE' }), undefined, 'metadata home removed');
+  const left = [];
+  for await (const it of h.runtime.db.queryAll<{ sk: string; retiredAt?: number; purgedAt?: number; ttl?: number }>({ table: h.runtime.tables.metadata, keyCondition: 'pk = :pk', values: { ':pk': `T#${tenant.id}#C#${id}` } })) left.push(it);
+  assert.deepEqual(left.map((it) => it.sk), ['LEASE'], 'metadata home removed, but for the lease tombstone');
+  assert.ok(left[0].retiredAt && left[0].purgedAt && left[0].ttl, 'the tombstone records the purge and expires by TTL');
   const visible = await h.request('GET', '/v1/clusters', { token: ciKey });
   assert.equal(visible.body.items.length, 0, 'deleted clusters leave the default list');
   const withDeleted = await h.request('GET', '/v1/clusters?includeDeleted=true', { token: ciKey });
@@ -121,6 +124,7 @@ test('ops: healthz, readyz, metrics, OpenAPI covers every route with schemas', a
   const metrics = await h.request('GET', '/metrics');
   assert.equal(metrics.status, 200);
   assert.match(metrics.text, /http_request_duration_seconds/);
+  assert.match(metrics.text, /hm_jobs_exhausted_total\{queue="lifecycle",name="cluster.destroy"\} 0/, 'exhausted jobs are counted from 0');
   const queues = await h.request('GET', '/admin/v1/queues', { token: await h.adminToken(['viewer']) });
   assert.equal(queues.status, 200);
   assert.ok(queues.body.queues.some((q: { name: string }) => q.name === 'lifecycle'));

@@ -169,8 +169,7 @@ test('a cluster provisioned with an unheld lease item (epoch 0) is taken at epoc
   const d = await withDynamo(t);
   const cluster = clusterRef();
   const pk = clusterPk(cluster.tenantId, cluster.clusterId);
-  await d.db.put(d.tables.metadata, { pk, sk: 'META', tenantId: cluster.tenantId, clusterId: cluster.clusterId, createdAt: '2027-01-01T00:00:00.000Z', formatVersion: 1 });
-  await d.db.put(d.tables.metadata, { pk, sk: 'LEASE', holder: null, holderAddress: null, epoch: 0, expiresAt: 0 });
+  await d.db.put(d.tables.metadata, { pk, sk: 'LEASE', holder: null, holderAddress: null, epoch: 0, expiresAt: 0, tenantId: cluster.tenantId, clusterId: cluster.clusterId, createdAt: '2027-01-01T00:00:00.000Z', formatVersion: 1 });
   const node = metadataNode(d, 'node-a');
   t.after(() => node.close());
   assert.deepEqual(await node.listTopics(cluster), []);

@@ -198,3 +198,28 @@ test('on the system clock a leader keeps its lease by renewing in the background
   assert.deepEqual((await b.listTopics(cluster)).map((x) => x.name), ['load']);
   assert.equal((await b.describeTopic(cluster, 'load')).partitionDetails.reduce((n, p) => n + p.highWatermark, 0) > 0, true);
 });
+
+test('a restarted node (same node id, new run) takes its own live lease at once; a node never names itself as the leader', async (t) => {
+  const d = await startTestDynamo();
+  t.after(() => d.close());
+  const clock = manualClock(T0);
+  const a = metadataNode(d, 'node-a', { clock });
+  const cluster = clusterRef();
+  await a.createTopic(cluster, { name: 'load', partitions: PARTITIONS });
+  await a.commitFile(cluster, randomFile('a'));
+  a.stopAbruptly();
+
+  // Its lease is live for 5 s more by the clock; the new run does not wait for it.
+  const again = metadataNode(d, 'node-a', { clock });
+  t.after(() => again.close());
+  const next = await again.commitFile(cluster, randomFile('a'));
+  assert.ok(next.results.every((r) => !('error' in r)));
+  assert.equal(again.status()[0].epoch, 2);
+
+  // Another node id advertising the same address (a misconfiguration, or a run from before
+  // node ids were stable) is refused, but never told that it is the leader itself.
+  const twin = metadataNode(d, 'node-a-twin', { clock, advertisedAddress: 'node-a.internal:9443' });
+  t.after(() => twin.close());
+  const refused = await rejectsWith(twin.listTopics(cluster), 503, 'not_leader');
+  assert.equal(refused.extra.leader, null);
+});

@@ -131,6 +131,8 @@ export class RegionLayout {
       LOG_LEVEL: 'warn',
       PORT: String(n.port),
       HM_REGION: region,
+      // The nodes share a data directory (the operators' keys), so each names itself; a restarted node keeps its name.
+      HM_NODE_ID: `node-${region}`,
       // One deployment, one public identity (the agent-token issuer); each region its own endpoint.
       HM_PUBLIC_URL: PUBLIC_URL,
       HM_REGION_ENDPOINT: n.url,

@@ -1,27 +1,45 @@
 import type { ClusterStore } from '../../services/clusters/store';
-import type { ClusterJobs } from '../../services/clusters/service';
 import type { Logger } from '../../shared/logger';
 import type { Clock } from '../../shared/clock';
+import type { LifecycleJobs } from '../queues';
 
 /** How long a cluster may sit in a transitional state before its job is queued again. */
 export const STUCK_AFTER_MS = 30_000;
 
 /**
- * The safety net behind "write first, queue second": any cluster whose provisioning or
- * deletion has not moved for a while gets its job queued again (deduplicated by job id).
+ * The safety net behind "write first, queue second" (and behind creates that died half way:
+ * see services/clusters/creation.ts): any cluster whose provisioning or
+ * deletion has not moved for a while gets its job queued again, for real: a job still
+ * waiting or running is left alone, one that was lost is added, and one that failed on its
+ * last attempt (kept as failed under the same id) is replaced by a fresh one, with an error
+ * in the log since that work has been failing for a while.
  */
-export function reconcileProcessor(deps: { clusters: ClusterStore; jobs: ClusterJobs; clock: Clock; logger: Logger }) {
+export function reconcileProcessor(deps: {
+  clusters: ClusterStore;
+  jobs: Pick<LifecycleJobs, 'requeue'>;
+  /** Takes back the names and plan slots of cluster creates that never finished. */
+  reclaimLeakedCreates: () => Promise<{ released: number; confirmed: number }>;
+  clock: Clock;
+  logger: Logger;
+}) {
   return async () => {
-    let requeued = 0;
+    const creates = await deps.reclaimLeakedCreates();
+    const counts = { pending: 0, added: 0, readded: 0 };
     const cutoff = new Date(deps.clock.now() - STUCK_AFTER_MS).toISOString();
     for await (const item of deps.clusters.allWithStatus(['provisioning', 'deleting'])) {
       const c = item as { id: string; tenantId: string; status: string; updatedAt: string };
       if (c.updatedAt > cutoff) continue;
-      if (c.status === 'provisioning') await deps.jobs.provision(c.tenantId, c.id);
-      else await deps.jobs.destroy(c.tenantId, c.id);
-      requeued++;
+      const kind = c.status === 'provisioning' ? 'provision' : 'destroy';
+      const { outcome, replaced } = await deps.jobs.requeue(kind, c.tenantId, c.id);
+      counts[outcome]++;
+      if (outcome === 'readded' && replaced?.state === 'failed') {
+        deps.logger.error({ clusterId: c.id, job: `cluster.${kind}`, attempts: replaced.attemptsMade, reason: replaced.failedReason }, 'cluster job had failed on its last attempt; queued it again');
+      } else if (outcome !== 'pending') {
+        deps.logger.warn({ clusterId: c.id, job: `cluster.${kind}`, outcome }, 'cluster stuck without a pending job; queued it again');
+      }
     }
-    if (requeued > 0) deps.logger.warn({ requeued }, 'reconciler re-queued stuck cluster jobs');
-    return { requeued };
+    const requeued = counts.added + counts.readded;
+    if (requeued > 0) deps.logger.warn({ ...counts }, 'reconciler re-queued stuck cluster jobs');
+    return { requeued, ...counts, leakedCreates: creates };
   };
 }
