@@ -119,17 +119,8 @@ export async function compose(opts: ComposeOptions) {
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   const nodeId = nodeIdOf(config);
-  const metadata = metadataService({
-    db,
-    table: tables.metadata,
-    clock,
-    nodeId,
-    advertisedAddress: config.sequencer.advertisedAddress,
-    leaseMs: config.sequencer.leaseMs,
-    snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
-    snapshotEveryMs: config.sequencer.snapshotEveryMs,
-    logger: logger.child({ component: 'sequencer' }),
-  });
+  // The region registry and the metadata sequencers need each other: the registry reports how
+  // many clusters this node leads, the sequencers place multi-region clusters by the registry.
   const regions = regionsService({
     store: regionStore(db, tables.control),
     clock,
@@ -139,6 +130,25 @@ export async function compose(opts: ComposeOptions) {
     beatEveryMs: config.region.beatEveryMs,
     leading: () => metadata.status().filter((s) => s.phase === 'serving').length,
     logger: logger.child({ component: 'regions' }),
+  });
+  const metadata = metadataService({
+    db,
+    table: tables.metadata,
+    clock,
+    nodeId,
+    advertisedAddress: config.sequencer.advertisedAddress,
+    region: config.region.name,
+    placement: {
+      directory: regions,
+      leaseMs: config.region.leaseMs,
+      renewEveryMs: Math.floor(config.region.leaseMs / 4),
+      latencyBudgetMs: config.region.leaderLatencyBudgetMs,
+      returnAfterMs: config.region.returnAfterMs,
+    },
+    leaseMs: config.sequencer.leaseMs,
+    snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
+    snapshotEveryMs: config.sequencer.snapshotEveryMs,
+    logger: logger.child({ component: 'sequencer' }),
   });
   await regions.start();
   const jobs = lifecycleProducer(queues);

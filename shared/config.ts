@@ -42,8 +42,14 @@ export interface Config {
     endpoint: string;
     /** How often the node beats into the region registry. */
     beatEveryMs: number;
-    /** p99 of store round trips above which the node counts as unhealthy. */
+    /** p90 of store round trips above which the node counts as unhealthy. */
     storeLatencyBudgetMs: number;
+    /** Lease length of multi-region clusters (renewed every quarter of it). */
+    leaseMs: number;
+    /** A multi-region leader whose last 20 journal appends and lease renewals have a p90 above this steps down. */
+    leaderLatencyBudgetMs: number;
+    /** How long a better-ranked region must be healthy before leadership returns to it. */
+    returnAfterMs: number;
   };
   sequencer: {
     /** Stable identity of this node's leases; unset: the data directory's own id. */
@@ -162,6 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
       endpoint: url(env, 'HM_REGION_ENDPOINT', ['https:', 'http:'], publicUrl)!.replace(/\/$/, ''),
       beatEveryMs: int(env, 'HM_REGION_BEAT_MS', 1000, 100, 60_000),
       storeLatencyBudgetMs: int(env, 'HM_STORE_LATENCY_BUDGET_MS', 250, 10, 60_000),
+      leaseMs: int(env, 'HM_MULTI_REGION_LEASE_MS', 2000, 1000, 60_000),
+      leaderLatencyBudgetMs: int(env, 'HM_LEADER_LATENCY_BUDGET_MS', 400, 10, 60_000),
+      returnAfterMs: int(env, 'HM_LEADER_RETURN_AFTER_MS', 5000, 0, 600_000),
     },
     sequencer: {
       nodeId: nodeIdOf(env),

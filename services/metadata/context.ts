@@ -4,6 +4,7 @@ import type { Db } from '../../shared/dynamo';
 import { unavailable } from '../../shared/errors';
 import { journalStore, type JournalStore } from './journal-store';
 import { leaseStore, type LeaseStore } from './lease-store';
+import type { Placement } from './region-policy';
 import { snapshotStore, type SnapshotStore } from './snapshot-store';
 
 /** What every sequencer of one service shares: stores, identity, timings and limits. */
@@ -24,6 +25,13 @@ export interface MetadataServiceDeps {
   nodeId: string;
   /** Where other nodes send a client that reached them instead of the leader (host:port or URL). */
   advertisedAddress: string;
+  /** The region this node runs in (recorded on the leases it holds). */
+  region?: string;
+  /**
+   * Multi-region clusters: the region registry and the timings and budgets of their leadership
+   * (region-policy.ts). Without it every node may lead every cluster, as on one region.
+   */
+  placement?: Omit<Placement, 'region' | 'nodeId'>;
   /** Lease length (default 10 s). */
   leaseMs?: number;
   /** Renewal period (default leaseMs / 3). */
@@ -63,6 +71,8 @@ export interface SequencerContext {
   clock: Clock;
   nodeId: string;
   advertisedAddress: string;
+  region: string;
+  placement?: Placement;
   incarnation: string;
   leaseMs: number;
   renewEveryMs: number;
@@ -88,6 +98,8 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     clock: deps.clock,
     nodeId: deps.nodeId,
     advertisedAddress: deps.advertisedAddress,
+    region: deps.region ?? 'local',
+    placement: deps.placement && { ...deps.placement, region: deps.region ?? 'local', nodeId: deps.nodeId },
     incarnation,
     leaseMs,
     renewEveryMs: deps.renewEveryMs ?? Math.floor(leaseMs / 3),

@@ -26,12 +26,12 @@ export function controlPlaneView(deps: { leases: Pick<LeaseStore, 'read'>; regio
     const [lease, view] = await Promise.all([deps.leases.read(clusterPk(cluster.tenantId, cluster.clusterId)), deps.regions.view()]);
     const now = deps.clock.now();
     const leader = lease?.holder && lease.expiresAt > now ? lease.holderAddress : null;
-    const leaderNode = leader ? view.nodes.find((n) => n.address === leader) : undefined;
+    const leaderRegion = !leader ? null : (lease!.holderRegion ?? view.nodes.find((n) => n.address === leader)?.region ?? null);
     return {
       clusterId: cluster.clusterId,
       writeQuorum: cluster.writeQuorum,
       preferredRegion: preferredRegion(cluster.regions, view),
-      leaderRegion: leaderNode?.region ?? null,
+      leaderRegion,
       leader,
       regions: cluster.regions.map((region) => {
         const live = deps.regions.liveNodes(view, region);

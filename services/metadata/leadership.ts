@@ -2,6 +2,7 @@ import { conflict, unavailable } from '../../shared/errors';
 import { notLeader, type SequencerContext } from './context';
 import { ClusterCore } from './core';
 import type { LeaseClaim } from './lease-store';
+import { mayTake } from './region-policy';
 import { buildEntry, encodeOps } from './ops';
 import { decodeState } from './state-codec';
 import { ClusterState } from './state';
@@ -36,7 +37,11 @@ export interface Leadership {
   validUntil: number;
 }
 
-export async function acquireLease(ctx: SequencerContext, pk: string): Promise<Leadership> {
+/**
+ * `regions`: a multi-region cluster's regions, in its order of preference; a free or expired
+ * lease is then taken only by a node of the best region that has a healthy node (region-policy.ts).
+ */
+export async function acquireLease(ctx: SequencerContext, pk: string, regions?: readonly string[]): Promise<Leadership> {
   const lease = await ctx.leases.read(pk);
   // A tombstone: the cluster is being deleted, and no node may lead it again (retirement.ts).
   if (lease?.retired) throw conflict('cluster_deleting', 'The cluster is being deleted.');
@@ -44,13 +49,19 @@ export async function acquireLease(ctx: SequencerContext, pk: string): Promise<L
   if (lease?.holder && lease.expiresAt > now) {
     if (lease.holder !== ctx.nodeId) throw notLeader(ctx, lease.holderAddress);
     // Our own node id: this node's previous run (a crash or restart), since two live processes
-    // never share an id. Take it at once with a higher epoch; the journal fence stops any
-    // append that previous run could still have in flight.
-    if (lease.incarnation !== ctx.incarnation) ctx.logger.info({ cluster: pk, epoch: lease.epoch }, 'taking over the lease of this node\'s previous run');
+    // never share an id, or a leader handing the cluster over to this node. Take it at once
+    // with a higher epoch; the journal fence stops any append the previous holder could still
+    // have in flight.
+    if (lease.incarnation?.startsWith('handover:')) ctx.logger.info({ cluster: pk, epoch: lease.epoch }, 'taking over a cluster handed to this node');
+    else if (lease.incarnation !== ctx.incarnation) ctx.logger.info({ cluster: pk, epoch: lease.epoch }, 'taking over the lease of this node\'s previous run');
+  } else if (ctx.placement && regions && regions.length > 1) {
+    const decision = mayTake(ctx.placement, regions, lease, await ctx.placement.directory.view(), now);
+    if (!decision.take) throw notLeader(ctx, decision.leader);
   }
   const claim: LeaseClaim = {
     holder: ctx.nodeId,
     holderAddress: ctx.advertisedAddress,
+    holderRegion: ctx.region,
     incarnation: ctx.incarnation,
     epoch: (lease?.epoch ?? 0) + 1,
   };

@@ -10,6 +10,8 @@ import { LEASE_SK } from './keys';
 export interface Lease {
   holder: string | null;
   holderAddress: string | null;
+  /** The holder's region (multi-region clusters prefer some regions to others). */
+  holderRegion: string | null;
   /** Random per process start: tells a restarted node from its previous life. */
   incarnation: string | null;
   epoch: number;
@@ -34,6 +36,7 @@ export interface Retirement {
 export interface LeaseClaim {
   holder: string;
   holderAddress: string;
+  holderRegion: string;
   incarnation: string;
   epoch: number;
 }
@@ -54,6 +57,7 @@ export function leaseStore(db: Db, table: string) {
       const lease: Lease = {
         holder: (item.holder as string | null) ?? null,
         holderAddress: (item.holderAddress as string | null) ?? null,
+        holderRegion: (item.holderRegion as string | null) ?? null,
         incarnation: (item.incarnation as string | null) ?? null,
         epoch: Number(item.epoch ?? 0),
         expiresAt: Number(item.expiresAt ?? 0),
@@ -86,13 +90,32 @@ export function leaseStore(db: Db, table: string) {
       return out !== undefined;
     },
 
+    /**
+     * Hands the lease to a named successor (a planned move: drain, step-down, return to the
+     * preferred region): the lease names the successor as holder, with no incarnation, so that
+     * only the successor takes it at once (as a node retakes its own lease) and every other node
+     * sends clients there. The epoch stays; the successor's take raises it, and its fence entry
+     * stops anything this leader could still append. False when this leader no longer held it.
+     */
+    async handOver(pk: string, claim: LeaseClaim, successor: { nodeId: string; address: string; region: string }, expiresAt: number): Promise<boolean> {
+      const { condition, values } = mine(claim);
+      const out = await db.update({
+        table,
+        key: key(pk),
+        update: 'SET holder = :sh, holderAddress = :sa, holderRegion = :sr, incarnation = :si, expiresAt = :x, handedOverBy = :h',
+        condition,
+        values: { ...values, ':sh': successor.nodeId, ':sa': successor.address, ':sr': successor.region, ':si': `handover:${claim.incarnation}`, ':x': expiresAt },
+      });
+      return out !== undefined;
+    },
+
     /** Gives the lease up at once, so another node need not wait for it to expire. */
     async release(pk: string, claim: LeaseClaim): Promise<boolean> {
       const { condition, values } = mine(claim);
       const out = await db.update({
         table,
         key: key(pk),
-        update: 'SET holder = :null, holderAddress = :null, incarnation = :null, expiresAt = :zero',
+        update: 'SET holder = :null, holderAddress = :null, holderRegion = :null, incarnation = :null, expiresAt = :zero',
         condition,
         values: { ...values, ':null': null, ':zero': 0 },
       });

@@ -5,7 +5,9 @@ import { formEntries, type FormedEntry, type Pending } from './group-commit';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
 import { buildEntry } from './ops';
 import { ReadBarrier } from './read-barrier';
+import { LeaderWatch, type Move } from './region-policy';
 import { Snapshotter } from './snapshotter';
+import { StoreLatency } from '../../shared/store-latency';
 
 /**
  * The leader of one cluster. Writes queue up; while one journal append is in flight the
@@ -39,12 +41,25 @@ export class Sequencer {
   private stopReason: AppError | undefined;
   private readonly started: Promise<void>;
   private readonly barrier = new ReadBarrier(() => this.confirmLeading());
+  private readonly ctx: SequencerContext;
+  /** Multi-region clusters only: where the cluster belongs, and how this leader's store round trips fare. */
+  private readonly watch: LeaderWatch | undefined;
+  /** The last 20 journal appends and lease renewals (at most 5 s old): a sick link shows within a second or two. */
+  private readonly roundTrips = new StoreLatency(5000, 20);
+  /** Set while this leader hands the cluster to a successor: no new group starts. */
+  private handingOver: Promise<void> | undefined;
 
   constructor(
-    private readonly ctx: SequencerContext,
+    ctx: SequencerContext,
     readonly pk: string,
     private readonly onStop: StopHandler,
+    /** The cluster's regions, in its order of preference. */
+    readonly regions: readonly string[] = [],
   ) {
+    const p = ctx.placement;
+    // Multi-region clusters run on a short lease, so that losing the leader's region costs seconds.
+    this.ctx = p && regions.length > 1 ? { ...ctx, leaseMs: p.leaseMs, renewEveryMs: p.renewEveryMs } : ctx;
+    this.watch = p && regions.length > 1 ? new LeaderWatch(p, regions) : undefined;
     this.started = this.start();
   }
 
@@ -64,7 +79,7 @@ export class Sequencer {
 
   private async start(): Promise<void> {
     try {
-      const lead = await acquireLease(this.ctx, this.pk);
+      const lead = await acquireLease(this.ctx, this.pk, this.watch?.regions);
       if (this.phase !== 'starting') return;
       this.lead = lead;
       // Keep the lease while loading: a large snapshot can take longer than a lease period.
@@ -165,7 +180,7 @@ export class Sequencer {
         this.readers = [];
         for (const r of readers) r.run(this.core!);
         this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
-        if (this.queue.length === 0) return;
+        if (this.handingOver || this.queue.length === 0) return;
         const entries = this.form(this.queue.splice(0, this.ctx.tuning.maxGroupRequests));
         if (!entries) return;
         for (const entry of entries) {
@@ -201,8 +216,10 @@ export class Sequencer {
     }
     const seq = this.nextSeq;
     let outcome;
+    const began = performance.now();
     try {
       outcome = await appendEntry(this.ctx, this.pk, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
+      this.roundTrips.record(performance.now() - began);
     } catch (e) {
       if (this.ctx.hooks) await this.ctx.hooks.step();
       // The entry may or may not have landed: reload from the store before serving again.
@@ -241,11 +258,14 @@ export class Sequencer {
 
   private async renew(): Promise<void> {
     if (this.ctx.hooks) await this.ctx.hooks.step();
-    if (this.stopped) return;
+    // A hand-over in progress ends this leadership either way.
+    if (this.stopped || this.handingOver) return;
     const sentAt = this.ctx.clock.now();
+    const began = performance.now();
     let renewed: boolean;
     try {
       renewed = await this.ctx.leases.renew(this.pk, this.lead!.claim, sentAt + this.ctx.leaseMs);
+      this.roundTrips.record(performance.now() - began);
     } catch (e) {
       if (this.ctx.hooks) await this.ctx.hooks.step();
       return this.stop(asRetryable(this.ctx, e, 'renewing the lease'), true);
@@ -257,6 +277,45 @@ export class Sequencer {
     // Time-based snapshots of a quiet cluster happen here; busy ones snapshot between groups.
     if (this.phase === 'serving' && !this.busy) this.snapshotter!.maybeStart(this.core!.state, this.nextSeq - 1);
     this.scheduleRenewal();
+    if (this.watch && this.phase === 'serving' && !this.handingOver) await this.checkPlacement();
+  }
+
+  /** Multi-region: hands the cluster over when it belongs elsewhere (drained, degraded, or a better region is back). */
+  private async checkPlacement(): Promise<void> {
+    const p = this.ctx.placement!;
+    let move: Move | undefined;
+    try {
+      // p90, not p99: on a busy machine single round trips spike; a sick link slows most of them.
+      // At least 8 samples: a quiet cluster (renewals only) does not move for a few slow ones.
+      const { samples, p90Ms } = this.roundTrips.summary();
+      move = this.watch!.check(await p.directory.view(), this.ctx.clock.now(), samples >= 8 && p90Ms > p.latencyBudgetMs);
+    } catch (e) {
+      this.ctx.logger.warn({ err: e, cluster: this.pk }, 'could not read the region registry; leadership stays');
+      return;
+    }
+    if (move && this.phase === 'serving' && !this.handingOver) {
+      this.handingOver = this.handOver(move);
+      await this.handingOver;
+    }
+  }
+
+  /**
+   * A planned move: no new group starts, the one in flight is answered, then the lease names
+   * the successor (who takes it at once) and the queued requests are told where it went.
+   */
+  private async handOver({ to, reason }: Move): Promise<void> {
+    if (this.busy) await this.read(() => undefined).catch(() => undefined);
+    if (this.phase !== 'serving') return;
+    let handed: boolean;
+    try {
+      handed = await this.ctx.leases.handOver(this.pk, this.lead!.claim, { nodeId: to.nodeId, address: to.address, region: to.region }, this.ctx.clock.now() + this.ctx.leaseMs);
+    } catch (e) {
+      return this.stop(asRetryable(this.ctx, e, 'handing the lease over'), true);
+    }
+    if (!handed) return this.stop(notLeader(this.ctx, null), false);
+    const { p90Ms } = this.roundTrips.summary();
+    this.ctx.logger.info({ cluster: this.pk, to: to.nodeId, region: to.region, reason, roundTripP90Ms: Math.round(p90Ms) }, 'handed the cluster over');
+    this.stop(notLeader(this.ctx, to.address), false);
   }
 
   /** Writes a snapshot of the durable state now; resolves with its sequence number. */
@@ -292,6 +351,7 @@ export class Sequencer {
   /** Graceful: answer what is queued, finish a snapshot in progress, release the lease. */
   async close(): Promise<void> {
     await this.started;
+    await this.handingOver;
     while (this.phase === 'serving' && (this.queue.length > 0 || this.busy)) await this.read(() => undefined).catch(() => undefined);
     if (this.phase !== 'serving') return;
     this.stop(unavailable('shutting_down', 'The metadata node is shutting down; retry.'), false);

@@ -64,6 +64,8 @@ function summary(rs: ScenarioResult[]) {
     lost: rs.reduce((n, r) => n + r.lostRecords, 0),
     duplicates: rs.reduce((n, r) => n + r.duplicateRecords, 0),
     failed: rs.reduce((n, r) => n + r.failedCommits, 0),
+    p50BeforeFault: percentile(sorted(rs.map((r) => r.commitP50BeforeMs).filter((x): x is number => x !== null)), 50),
+    p50AfterRecovery: percentile(sorted(rs.map((r) => r.commitP50AfterMs).filter((x): x is number => x !== null)), 50),
     recoveryP50: percentile(recoveries, 50),
     recoveryMax: recoveries.at(-1),
     withP50: percentile(withL, 50),
@@ -75,7 +77,10 @@ function summary(rs: ScenarioResult[]) {
 
 function report(scenario: ScenarioName, rs: ScenarioResult[]) {
   const s = summary(rs);
-  console.log(`${scenario}: ${s.acked} records acknowledged, ${s.lost} lost, ${s.duplicates} duplicates, recovery p50 ${fmt(s.recoveryP50)} max ${fmt(s.recoveryMax)}, ${s.failed} failed commits`);
+  console.log(
+    `${scenario}: ${s.acked} records acknowledged, ${s.lost} lost, ${s.duplicates} duplicates, recovery p50 ${fmt(s.recoveryP50)} max ${fmt(s.recoveryMax)}, ${s.failed} failed commits; ` +
+      `commit p50 before the fault ${fmt(s.p50BeforeFault)}, after recovery ${fmt(s.p50AfterRecovery)} (medians over runs)`,
+  );
   console.log(JSON.stringify({ bench: `regions.${scenario}`, runs: rs.length, ...s, violations: rs.reduce((n, r) => n + r.violations.length, 0) }));
 }
 

@@ -14,7 +14,7 @@ import { runScenario, type ScenarioName, type ScenarioResult } from '../sim/regi
  */
 let layout: RegionLayout;
 before(async () => {
-  layout = await RegionLayout.start({ env: { HM_LEASE_MS: '2000' } });
+  layout = await RegionLayout.start();
 });
 after(async () => {
   await layout?.close();
@@ -55,4 +55,11 @@ test('scenario 3: the leader is partitioned from the store; it stops acknowledgi
   const admin = await layout.adminToken();
   const regions = await callAny(layout, 'GET', '/admin/v1/regions', admin);
   assert.equal(regions.items.length, 3);
+});
+
+test('scenario 6: the leader region is drained under load; leadership moves by hand-over with no failed commit, and returns on undrain', async (t) => {
+  const r = await scenario(t, 'drain');
+  assert.notEqual(r.leaderBefore, null);
+  assert.equal(r.failedCommits, 0, 'no commit failed');
+  assert.equal(r.failedAttempts, 0, 'no attempt met a timeout or an error: only not_leader redirects');
 });

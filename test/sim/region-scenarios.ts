@@ -31,6 +31,9 @@ export interface ScenarioResult {
   recoveryMs: number | null;
   /** Every acknowledged commit's latency as its producer saw it (fail-overs included). */
   commitLatenciesMs: number[];
+  /** Median commit latency in the 3 s before the fault, and from 1 s after recovery to the end. */
+  commitP50BeforeMs: number | null;
+  commitP50AfterMs: number | null;
   /** Commits an agent gave up on (after its own fail-over) before a retry got them in. */
   failedCommits: number;
   /** Attempts that met a timeout, a refused connection or a 5xx other than a `not_leader` redirect. */
@@ -118,12 +121,12 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
   const violations: string[] = [];
   const observer = agentIn(cluster.regions[0], 'observer');
 
-  // Steady state: someone leads and commits flow.
+  // Steady state: commits flow, and the cluster is led from its preferred region.
   await until('first commits', () => acks().length >= 20, 60_000).catch((e) => {
     const p = all()[0];
     throw new Error(`${(e as Error).message}; first producer: failures ${JSON.stringify(p.failures.slice(-3))}, refused ${JSON.stringify(p.rejections.slice(-3))}`);
   });
-  const leaderBefore = await until('a leader region', async () => (await leaderRegion(observer)) ?? undefined, 30_000);
+  const leaderBefore = await until('leadership in the preferred region', async () => ((await leaderRegion(observer)) === cluster.regions[0] ? cluster.regions[0] : undefined), 60_000);
   await sleep(300 + Math.random() * 1200);
   const others = cluster.regions.filter((r) => r !== leaderBefore);
   const faultRegion = scenario === 'follower-loss' ? others[Math.floor(Math.random() * others.length)] : leaderBefore;
@@ -133,8 +136,8 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
   log(`${scenario}: fault in ${faultRegion} (leader ${leaderBefore}, preferred ${cluster.regions[0]})`);
 
   let recoveryMs: number | null = null;
-  const firstAckAfter = async (t: number, from?: (url: string) => boolean) => {
-    const hit = await until('commits accepted again', () => acks().find((a) => a.ackAt > t && (!from || from(a.servedBy))), recoveryDeadlineMs, 20).catch(() => undefined);
+  const firstAckAfter = async (t: number, from?: (url: string) => boolean, deadlineMs = recoveryDeadlineMs) => {
+    const hit = await until('commits accepted again', () => acks().find((a) => a.ackAt > t && (!from || from(a.servedBy))), deadlineMs, 20).catch(() => undefined);
     return hit ? hit.ackAt - t : null;
   };
   const servedBy = (region: string) => (url: string) => layout.regionOfUrl(url) === region;
@@ -176,7 +179,7 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
       await layout.startNode(faultRegion);
       const backAt = Date.now();
       const failedBefore = failedCommits(all());
-      const returned = await firstAckAfter(backAt, servedBy(faultRegion));
+      const returned = await firstAckAfter(backAt, servedBy(faultRegion), 60_000);
       if (returned === null) violations.push(`leadership did not return to ${faultRegion} after it came back`);
       await sleep(1000);
       if (failedCommits(all()) > failedBefore) violations.push(`${failedCommits(all()) - failedBefore} commits failed while leadership returned`);
@@ -189,12 +192,15 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
       await sleep(1500);
       const undrainAt = Date.now();
       await callAny(layout, 'POST', `/admin/v1/regions/${faultRegion}/undrain`, admin);
-      if ((await firstAckAfter(undrainAt, servedBy(cluster.regions[0]))) === null) violations.push('leadership did not return to the preferred region after undrain');
+      if ((await firstAckAfter(undrainAt, servedBy(cluster.regions[0]), 60_000)) === null) violations.push('leadership did not return to the preferred region after undrain');
       await sleep(1000);
       break;
     }
   }
   const leaderAfter = await leaderRegion(observer).catch(() => null);
+  const settledAt = faultAt + (recoveryMs ?? 0) + 1000;
+  const commitP50AfterMs = median(acks().filter((a) => a.sentAt >= settledAt).map((a) => a.latencyMs));
+  const commitP50BeforeMs = median(acks().filter((a) => a.ackAt < faultAt && a.ackAt >= faultAt - 3000).map((a) => a.latencyMs));
   for (const p of all()) stoppedProducers.push(p.stop());
   await Promise.all(stoppedProducers);
   const failedAttempts = totalFailedAttempts(agents) - failedAttemptsBefore;
@@ -229,11 +235,19 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
     duplicateRecords: verdict.duplicateRecords,
     recoveryMs,
     commitLatenciesMs: acks().map((a) => a.latencyMs),
+    commitP50BeforeMs,
+    commitP50AfterMs,
     failedCommits: failedCommits(all()),
     failedAttempts,
     violations: [...violations, ...verdict.violations, ...journal.problems],
     replicasReported: verdict.replicasReported,
   };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function failedCommits(ps: RegionProducer[]): number {

@@ -129,13 +129,14 @@ export class RegionalClient {
       if (Date.now() + backoffMs >= deadline) {
         throw answer ? new ApiError(answer.status, answer.body?.code ?? 'unknown', answer.body) : new ApiError(0, 'unreachable', { url });
       }
-      // Next region, after a jittered pause (0.5x..1.5x, doubling up to 1 s).
+      // Next region, after a jittered pause (0.5x..1.5x, doubling up to 400 ms: a lost leader's
+      // lease runs out within seconds, and the first attempt after that should not wait long).
       this.stats.fallbacks++;
       if (leader && this.leaderUrl === url) this.leaderUrl = undefined;
       at++;
       if (at % order.length === 0) order = this.order(leader ? this.leaderUrl : undefined);
       await sleep(backoffMs * (0.5 + Math.random()));
-      backoffMs = Math.min(1000, backoffMs * 2);
+      backoffMs = Math.min(400, backoffMs * 2);
     }
   }
 
