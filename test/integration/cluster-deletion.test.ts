@@ -26,7 +26,8 @@ test('deleting a cluster fences its leader on another process before the purge; 
   const metadata = b.runtime.services.metadata;
   await metadata.createTopic(ref, { name: 'orders', partitions: 2 });
   let n = 0;
-  const commit = () => metadata.commitFile(ref, fileOf(`f-${n++}`, [{ topic: 'orders', partition: n % 2 }]));
+  // Replicas name the cluster's own bucket.
+  const commit = () => metadata.commitFile(ref, { ...fileOf(`f-${n++}`, [{ topic: 'orders', partition: n % 2 }]), replicas: [{ region: 'us-east-1', bucket: 's3://acme-split/data', checksum: 'c' }] });
   await commit();
   assert.equal(metadata.status().length, 1);
 

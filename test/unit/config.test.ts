@@ -11,6 +11,8 @@ test('config: defaults need no environment', () => {
   assert.equal(c.redisUrl, undefined);
   assert.equal(c.admin.issuer, 'harbormaster-local');
   assert.equal(c.createTables, true);
+  assert.deepEqual([c.region.name, c.region.endpoint, c.region.leaseMs], ['us-east-1', 'http://127.0.0.1:8080', 2000]);
+  assert.equal(loadConfig({ AWS_REGION: 'eu-west-1' }).region.name, 'eu-west-1', 'a node runs in its store client\'s region unless told');
 });
 
 test('config: bad values stop start-up with a message naming the variable', () => {
@@ -25,6 +27,9 @@ test('config: bad values stop start-up with a message naming the variable', () =
     [{ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40) }, /REDIS_URL is required/],
     [{ HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json' }, /HM_ADMIN_ISSUER is required/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud/],
+    [{ HM_REGION: 'US East' }, /HM_REGION=US East is not a region name/],
+    [{ HM_REGION_ENDPOINT: 'ftp://x' }, /HM_REGION_ENDPOINT must use/],
+    [{ HM_MULTI_REGION_LEASE_MS: '100' }, /HM_MULTI_REGION_LEASE_MS=100 is out of range/],
   ];
   for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message));
 });
