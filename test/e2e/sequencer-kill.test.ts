@@ -96,7 +96,7 @@ test('kill -9 and restart on the same data directory: the node leads again at on
   await eventually(async () => (await http(`${s1.url}/v1/clusters/${cluster.id}`, 'GET', key)).body.status === 'ready', 15_000);
   assert.equal((await http(`${s1.url}/v1/clusters/${cluster.id}/topics`, 'POST', key, { name: 'events', partitions: 2 })).status, 201);
   const agentKey = (await http(`${s1.url}/v1/clusters/${cluster.id}/agent-keys`, 'POST', key, { name: 'k', access: 'read-write' })).body.secret as string;
-  const bucket = new LocalBucket(path.join(dataDir, 'bucket'));
+  const bucket = new LocalBucket(path.join(dataDir, 'bucket'), 'us-east-1', 's3://acme-restart/data');
   const before = await produceFile(new ReferenceAgent({ baseUrl: s1.url, agentKey, agentId: 'w' }), bucket, [{ topic: 'events', partition: 0, records: 3 }]);
   assert.equal(await s1.stop('SIGKILL'), 'SIGKILL');
 
