@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from '../helpers/harness';
 import { callAny } from '../sim/region-cluster';
 import { RegionLayout } from '../sim/region-layout';
 import { runScenario, type ScenarioName, type ScenarioResult } from '../sim/region-scenarios';
@@ -14,7 +15,9 @@ import { runScenario, type ScenarioName, type ScenarioResult } from '../sim/regi
  */
 let layout: RegionLayout;
 before(async () => {
-  layout = await RegionLayout.start();
+  // These scenarios do not test soft failures: a generous health budget keeps a busy machine's
+  // latency spikes from making healthy regions look sick (the bench runs the defaults).
+  layout = await RegionLayout.start({ env: { HM_STORE_LATENCY_BUDGET_MS: '1000', HM_LEADER_LATENCY_BUDGET_MS: '2000' } });
 });
 after(async () => {
   await layout?.close();
@@ -49,12 +52,13 @@ test('scenario 1: the leader region is lost mid-stream (node killed, link cut, b
 
 test('scenario 3: the leader is partitioned from the store; it stops acknowledging at once and another region leads', async (t) => {
   const r = await scenario(t, 'partition');
+  // runScenario also checks that no commit sent after the cut was acknowledged by the cut-off
+  // node, and that the journal's epochs never go down (no two leaders appended).
   assert.notEqual(r.leaderAfter, null);
-  // runScenario checks that no commit sent after the cut was acknowledged by the cut-off node,
-  // and that the journal's epochs never go down (no two leaders appended).
+  assert.notEqual(r.leaderAfter, r.faultRegion, 'leadership left the partitioned region');
+  // Its link restored, the partitioned node is a live member of its region again.
   const admin = await layout.adminToken();
-  const regions = await callAny(layout, 'GET', '/admin/v1/regions', admin);
-  assert.equal(regions.items.length, 3);
+  await eventually(async () => (await callAny(layout, 'GET', '/admin/v1/regions', admin)).items.find((x: { region: string }) => x.region === r.faultRegion)?.liveNodes === 1, 30_000);
 });
 
 test('scenario 6: the leader region is drained under load; leadership moves by hand-over with no failed commit, and returns on undrain', async (t) => {
