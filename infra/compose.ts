@@ -150,7 +150,8 @@ export async function compose(opts: ComposeOptions) {
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
     logger: logger.child({ component: 'sequencer' }),
   });
-  await regions.start();
+  // Only nodes that serve the API join the registry: agents are sent to them, leadership handed to them.
+  if (config.role !== 'workers') await regions.start();
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });

@@ -160,6 +160,7 @@ export function regionsService(deps: RegionsDeps) {
 
     /** Stops beating and leaves the registry at once (others need not wait for silence). */
     async stop(): Promise<void> {
+      if (!running) return;
       running = false;
       clearTimeout(timer);
       await beating;
