@@ -42,12 +42,12 @@ export async function run(): Promise<boolean> {
   } finally {
     await layout.close();
   }
-  console.log('\n| scenario | acked records | lost | duplicates | recovery p50 / max | commit p50 / p99 (80–100 ms) | commit p50 / p99 (none) | failed commits |');
+  console.log('\n| scenario | acked records | lost | duplicates | recovery p50 / max | commit p50 / p99 (80–100 ms) | commit p50 / p99 (none) | failed commits (attempts) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [scenario, rs] of results) {
     const s = summary(rs);
     console.log(
-      `| ${scenario} | ${s.acked} | ${s.lost} | ${s.duplicates} | ${fmt(s.recoveryP50)} / ${fmt(s.recoveryMax)} | ${fmt(s.withP50)} / ${fmt(s.withP99)} | ${fmt(s.withoutP50)} / ${fmt(s.withoutP99)} | ${s.failed} |`,
+      `| ${scenario} | ${s.acked} | ${s.lost} | ${s.duplicates} | ${fmt(s.recoveryP50)} / ${fmt(s.recoveryMax)} | ${fmt(s.withP50)} / ${fmt(s.withP99)} | ${fmt(s.withoutP50)} / ${fmt(s.withoutP99)} | ${s.failed} (${s.failedAttempts}) |`,
     );
   }
   if (!clean) console.log('\nSOME RUNS BROKE AN INVARIANT (see VIOLATIONS above)');
@@ -64,6 +64,7 @@ function summary(rs: ScenarioResult[]) {
     lost: rs.reduce((n, r) => n + r.lostRecords, 0),
     duplicates: rs.reduce((n, r) => n + r.duplicateRecords, 0),
     failed: rs.reduce((n, r) => n + r.failedCommits, 0),
+    failedAttempts: rs.reduce((n, r) => n + r.failedAttempts, 0),
     p50BeforeFault: percentile(sorted(rs.map((r) => r.commitP50BeforeMs).filter((x): x is number => x !== null)), 50),
     p50AfterRecovery: percentile(sorted(rs.map((r) => r.commitP50AfterMs).filter((x): x is number => x !== null)), 50),
     recoveryP50: percentile(recoveries, 50),

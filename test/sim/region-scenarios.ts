@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ReferenceAgent } from './agent';
 import { auditJournal } from './journal-audit';
@@ -94,7 +95,8 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
   const name = `r${o.run ?? 0}-${scenario}-${randomBytes(3).toString('hex')}`;
   const cluster = await setupRegionCluster(layout, { name, regions: shuffled(layout.regions), partitions: 6 });
   const canary = `CANARY-${randomBytes(4).toString('hex')}`;
-  const buckets = new RegionBuckets(path.join(layout.dir, 'buckets', cluster.clusterId), cluster.buckets);
+  const bucketDir = path.join(layout.dir, 'buckets', cluster.clusterId);
+  const buckets = new RegionBuckets(bucketDir, cluster.buckets);
   const agentIn = (region: string, id = `agent-${region}`) =>
     new ReferenceAgent({
       baseUrl: layout.url(region),
@@ -223,6 +225,8 @@ export async function runScenario(layout: RegionLayout, scenario: ScenarioName, 
     await o.inspect?.(cluster);
   } finally {
     await retire(layout, cluster);
+    // Thousands of small objects per run: gone now, not all at once when the layout closes.
+    await rm(bucketDir, { recursive: true, force: true });
   }
   return {
     scenario,
