@@ -14,14 +14,16 @@ import { runScenario, type ScenarioName, type ScenarioResult } from '../sim/regi
  * busy machine; the recovery budget itself is measured by `npm run bench -- regions`).
  */
 let layout: RegionLayout;
+// A layout of four processes and a scenario of half a minute: far beyond the default on a busy machine.
+const TIMEOUT = { timeout: 600_000 };
 before(async () => {
   // These scenarios do not test soft failures: a generous health budget keeps a busy machine's
   // latency spikes from making healthy regions look sick (the bench runs the defaults).
   layout = await RegionLayout.start({ env: { HM_STORE_LATENCY_BUDGET_MS: '1000', HM_LEADER_LATENCY_BUDGET_MS: '2000' } });
-});
+}, TIMEOUT);
 after(async () => {
   await layout?.close();
-});
+}, TIMEOUT);
 
 async function scenario(t: { diagnostic(msg: string): void }, name: ScenarioName, inspect?: Parameters<typeof runScenario>[2]['inspect']): Promise<ScenarioResult> {
   const r = await runScenario(layout, name, { latency: true, recoveryDeadlineMs: 60_000, log: (l) => t.diagnostic(l), inspect });
@@ -34,7 +36,7 @@ async function scenario(t: { diagnostic(msg: string): void }, name: ScenarioName
   return r;
 }
 
-test('scenario 1: the leader region is lost mid-stream (node killed, link cut, bucket gone)', async (t) => {
+test('scenario 1: the leader region is lost mid-stream (node killed, link cut, bucket gone)', TIMEOUT, async (t) => {
   let replication: { filesMissingReplicas: number; missingByRegion: Record<string, number> } | undefined;
   const r = await scenario(t, 'leader-loss', async (cluster) => {
     // The read-back found the lost region's copies gone and reported them: the leading node's cluster view shows them.
@@ -50,7 +52,7 @@ test('scenario 1: the leader region is lost mid-stream (node killed, link cut, b
   assert.deepEqual(Object.keys(replication.missingByRegion), [r.faultRegion], 'only the lost region\'s copies are missing');
 });
 
-test('scenario 3: the leader is partitioned from the store; it stops acknowledging at once and another region leads', async (t) => {
+test('scenario 3: the leader is partitioned from the store; it stops acknowledging at once and another region leads', TIMEOUT, async (t) => {
   const r = await scenario(t, 'partition');
   // runScenario also checks that no commit sent after the cut was acknowledged by the cut-off
   // node, and that the journal's epochs never go down (no two leaders appended).
@@ -61,7 +63,7 @@ test('scenario 3: the leader is partitioned from the store; it stops acknowledgi
   await eventually(async () => (await callAny(layout, 'GET', '/admin/v1/regions', admin)).items.find((x: { region: string }) => x.region === r.faultRegion)?.liveNodes === 1, 30_000);
 });
 
-test('scenario 6: the leader region is drained under load; leadership moves by hand-over with no failed commit, and returns on undrain', async (t) => {
+test('scenario 6: the leader region is drained under load; leadership moves by hand-over with no failed commit, and returns on undrain', TIMEOUT, async (t) => {
   const r = await scenario(t, 'drain');
   assert.notEqual(r.leaderBefore, null);
   assert.equal(r.failedCommits, 0, 'no commit failed');
