@@ -114,7 +114,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
     throw new ConfigError('HM_QUEUE_PREFIX may hold only letters, digits, "_" and "-" (1..64)');
   }
-  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', ['https:', 'http:']);
+  // In production admin tokens come from the vendor IdP only, and its keys only over TLS: a
+  // local file issuer or a JWKS fetched in the clear would let anyone on the path mint admins.
+  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', nodeEnv === 'production' ? ['https:'] : ['https:', 'http:']);
+  if (nodeEnv === 'production' && jwksUrl === undefined) {
+    throw new ConfigError('HM_ADMIN_JWKS_URL is required when NODE_ENV=production (the local admin issuer is for development only)');
+  }
   const publicUrl = url(env, 'HM_PUBLIC_URL', ['https:', 'http:'], `http://${host}:${port}`)!;
   return {
     env: nodeEnv,

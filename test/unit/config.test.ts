@@ -13,6 +13,15 @@ test('config: defaults need no environment', () => {
   assert.equal(c.createTables, true);
 });
 
+/** Everything production requires, so that each case below breaks exactly one thing. */
+const production = {
+  NODE_ENV: 'production',
+  HM_API_KEY_PEPPER: 'x'.repeat(40),
+  REDIS_URL: 'redis://r:6379',
+  HM_ADMIN_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+  HM_ADMIN_ISSUER: 'https://idp.example.com/',
+};
+
 test('config: bad values stop start-up with a message naming the variable', () => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ PORT: 'eighty' }, /PORT=eighty is not a whole number/],
@@ -21,15 +30,25 @@ test('config: bad values stop start-up with a message naming the variable', () =
     [{ REDIS_URL: 'http://x' }, /REDIS_URL must use redis: or rediss:/],
     [{ DYNAMODB_ENDPOINT: 'not a url' }, /DYNAMODB_ENDPOINT is not a valid URL/],
     [{ HM_API_KEY_PEPPER: 'short' }, /HM_API_KEY_PEPPER must be at least 32/],
-    [{ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' }, /HM_API_KEY_PEPPER is required/],
-    [{ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40) }, /REDIS_URL is required/],
+    [{ ...production, HM_API_KEY_PEPPER: '' }, /HM_API_KEY_PEPPER is required/],
+    [{ ...production, REDIS_URL: '' }, /REDIS_URL is required/],
     [{ HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json' }, /HM_ADMIN_ISSUER is required/],
+    [{ ...production, HM_ADMIN_JWKS_URL: '' }, /HM_ADMIN_JWKS_URL is required when NODE_ENV=production/],
+    [{ ...production, HM_ADMIN_JWKS_URL: 'http://idp.example.com/jwks.json', HM_ADMIN_ISSUER: 'https://idp.example.com/' }, /HM_ADMIN_JWKS_URL must use https:/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud/],
   ];
-  for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message));
+  for (const [env, message] of bad) {
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message), `${JSON.stringify(env)} → ${message}`);
+  }
 });
 
 test('config: production defaults do not create tables', () => {
-  const c = loadConfig({ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40), REDIS_URL: 'redis://r:6379' });
+  const c = loadConfig(production);
   assert.equal(c.createTables, false);
+  assert.equal(c.admin.jwksUrl, production.HM_ADMIN_JWKS_URL);
+});
+
+test('config: outside production a plain-http JWKS (a local IdP) and the local issuer are allowed', () => {
+  assert.equal(loadConfig({ HM_ADMIN_JWKS_URL: 'http://127.0.0.1:9000/jwks.json', HM_ADMIN_ISSUER: 'dev-idp' }).admin.jwksUrl, 'http://127.0.0.1:9000/jwks.json');
+  assert.equal(loadConfig({ NODE_ENV: 'test' }).admin.jwksUrl, undefined);
 });
