@@ -64,7 +64,9 @@ export async function compose(opts: ComposeOptions) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
-  if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
+  if (config.createTables && (await ensureTables(dynamo, config.tablePrefix)).ttl === 'unsupported') {
+    logger.info('the store has no TTL (embedded engine): expired items stay and are filtered when read');
+  }
   const db = new Db(dynamo);
   const tables = tableNames(config.tablePrefix);
   const redis: Redis = createRedis(opts.redisUrl, 'command');
@@ -81,7 +83,7 @@ export async function compose(opts: ComposeOptions) {
   const stores = {
     tenants: tenantStore(db, tables.control),
     apiKeys: apiKeyStore(db, tables.control),
-    clusters: clusterStore(db, tables.control),
+    clusters: clusterStore(db, tables.control, clock),
     audit: auditStore(db, tables.control),
     idempotency: idempotencyStore(db, tables.control),
     agentKeys: agentKeyStore(db, tables.control),
