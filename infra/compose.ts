@@ -93,7 +93,14 @@ export async function compose(opts: ComposeOptions) {
     live: liveStore(redis, config.queuePrefix),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
-  const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
+  const revocations = revocationLog({
+    store: stores.revocations,
+    clock,
+    logger,
+    maxTokenLifetimeMs,
+    pollMs: config.agents.revocationPollMs,
+    maxStalenessMs: config.agents.revocationMaxStalenessMs,
+  });
   await revocations.start();
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });

@@ -11,6 +11,8 @@ test('config: defaults need no environment', () => {
   assert.equal(c.redisUrl, undefined);
   assert.equal(c.admin.issuer, 'harbormaster-local');
   assert.equal(c.createTables, true);
+  assert.equal(c.agents.revocationMaxStalenessMs, 5000, 'five poll intervals');
+  assert.equal(loadConfig({ HM_REVOCATION_POLL_MS: '200' }).agents.revocationMaxStalenessMs, 1000);
 });
 
 /** Everything production requires, so that each case below breaks exactly one thing. */
@@ -36,6 +38,7 @@ test('config: bad values stop start-up with a message naming the variable', () =
     [{ ...production, HM_ADMIN_JWKS_URL: '' }, /HM_ADMIN_JWKS_URL is required when NODE_ENV=production/],
     [{ ...production, HM_ADMIN_JWKS_URL: 'http://idp.example.com/jwks.json', HM_ADMIN_ISSUER: 'https://idp.example.com/' }, /HM_ADMIN_JWKS_URL must use https:/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud/],
+    [{ HM_REVOCATION_POLL_MS: '1000', HM_REVOCATION_MAX_STALENESS_MS: '1500' }, /HM_REVOCATION_MAX_STALENESS_MS=1500 must be at least twice HM_REVOCATION_POLL_MS/],
   ];
   for (const [env, message] of bad) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message), `${JSON.stringify(env)} → ${message}`);
