@@ -213,7 +213,7 @@ export async function compose(opts: ComposeOptions) {
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
-          signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
+          signingKeyCheckEveryMs: Math.min(60_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
         },
       });
