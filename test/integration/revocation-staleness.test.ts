@@ -65,7 +65,7 @@ test('agent requests answer 503 revocation_state_stale while the store is cut of
   const link = await startTcpLink({ host: target.hostname, port: Number(target.port) });
   const h = await startHarness({
     store: { endpoint: link.url, prefix: engine.prefix },
-    env: { HM_REVOCATION_POLL_MS: '100', HM_REVOCATION_MAX_STALENESS_MS: '500' },
+    env: { HM_REVOCATION_POLL_MS: '100', HM_REVOCATION_MAX_STALENESS_MS: '1000' },
   });
   t.after(async () => {
     link.restore();
@@ -80,8 +80,9 @@ test('agent requests answer 503 revocation_state_stale while the store is cut of
   const token = (await h.request('POST', '/agent/v1/token', { token: ak })).body.accessToken as string;
   const discovery = () => h.request('GET', `/agent/v1/clusters/${cluster}/discovery`, { token });
   const staleness = async () => Number(/^hm_revocation_staleness_seconds (\S+)$/m.exec((await h.request('GET', '/metrics')).text)?.[1]);
-  assert.equal((await discovery()).status, 200);
-  assert.ok((await staleness()) < 0.5);
+  // Polls every 100 ms; on a busy machine one may take a while, so only "eventually" is asserted.
+  await eventually(async () => (await discovery()).status === 200);
+  await eventually(async () => (await staleness()) < 1);
 
   link.cut();
   const refused = await eventually(async () => {
@@ -90,9 +91,9 @@ test('agent requests answer 503 revocation_state_stale while the store is cut of
   });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers['retry-after']) >= 1);
-  assert.ok((await staleness()) > 0.5);
+  assert.ok((await staleness()) > 1);
 
   link.restore();
-  await eventually(async () => (await discovery()).status === 200);
-  assert.ok((await staleness()) < 0.5);
+  await eventually(async () => (await discovery()).status === 200, 30_000);
+  await eventually(async () => (await staleness()) < 1);
 });
