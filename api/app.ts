@@ -7,7 +7,7 @@ import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
 import { registerValidation } from './plugins/validation';
 import { lazyRequestLogger } from './plugins/request-logger';
-import { registerMetrics } from './plugins/metrics';
+import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
 import { agentAuth, customerAuth, adminAuth } from './plugins/auth';
@@ -64,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerValidation(app);
   registerProblemHandlers(app);
   const metrics = await registerMetrics(app);
+  revocationStalenessGauge(services.revocations.stalenessMs);
   await registerOpenApi(app, config.publicUrl);
   registerAudit(app, services.audit, metrics.auditWriteFailures);
 

@@ -78,7 +78,9 @@ export async function compose(opts: ComposeOptions) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
-  if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
+  if (config.createTables && (await ensureTables(dynamo, config.tablePrefix)).ttl === 'unsupported') {
+    logger.info('the store has no TTL (embedded engine): expired items stay and are filtered when read');
+  }
   const db = new Db(dynamo);
   const tables = tableNames(config.tablePrefix);
   const redis: Redis = createRedis(opts.redisUrl, 'command');
@@ -95,7 +97,7 @@ export async function compose(opts: ComposeOptions) {
   const stores = {
     tenants: tenantStore(db, tables.control),
     apiKeys: apiKeyStore(db, tables.control),
-    clusters: clusterStore(db, tables.control),
+    clusters: clusterStore(db, tables.control, clock),
     audit: auditStore(db, tables.control),
     idempotency: idempotencyStore(db, tables.control),
     agentKeys: agentKeyStore(db, tables.control),
@@ -105,7 +107,14 @@ export async function compose(opts: ComposeOptions) {
     live: liveStore(redis, config.queuePrefix),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
-  const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
+  const revocations = revocationLog({
+    store: stores.revocations,
+    clock,
+    logger,
+    maxTokenLifetimeMs,
+    pollMs: config.agents.revocationPollMs,
+    maxStalenessMs: config.agents.revocationMaxStalenessMs,
+  });
   await revocations.start();
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
@@ -231,7 +240,7 @@ export async function compose(opts: ComposeOptions) {
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
-          signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
+          signingKeyCheckEveryMs: Math.min(60_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
         },
       });

@@ -35,6 +35,8 @@ export interface Config {
     /** Agents older than this get `upgrade-available`; unset: the newest version seen. */
     recommendedVersion?: string;
     revocationPollMs: number;
+    /** Older than this, the revocation view may miss one: agent requests get 503. */
+    revocationMaxStalenessMs: number;
   };
   sequencer: {
     /** Stable identity of this node's leases; unset: the data directory's own id. */
@@ -116,7 +118,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
     throw new ConfigError('HM_QUEUE_PREFIX may hold only letters, digits, "_" and "-" (1..64)');
   }
-  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', ['https:', 'http:']);
+  // In production admin tokens come from the vendor IdP only, and its keys only over TLS: a
+  // local file issuer or a JWKS fetched in the clear would let anyone on the path mint admins.
+  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', nodeEnv === 'production' ? ['https:'] : ['https:', 'http:']);
+  if (nodeEnv === 'production' && jwksUrl === undefined) {
+    throw new ConfigError('HM_ADMIN_JWKS_URL is required when NODE_ENV=production (the local admin issuer is for development only)');
+  }
+  const revocationPollMs = int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000);
+  const revocationMaxStalenessMs = int(env, 'HM_REVOCATION_MAX_STALENESS_MS', 5 * revocationPollMs, 200, 600_000);
+  if (revocationMaxStalenessMs < 2 * revocationPollMs) {
+    throw new ConfigError(`HM_REVOCATION_MAX_STALENESS_MS=${revocationMaxStalenessMs} must be at least twice HM_REVOCATION_POLL_MS (${revocationPollMs})`);
+  }
   const publicUrl = url(env, 'HM_PUBLIC_URL', ['https:', 'http:'], `http://${host}:${port}`)!;
   return {
     env: nodeEnv,
@@ -146,7 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatIntervalMs: int(env, 'HM_HEARTBEAT_INTERVAL_MS', 5000, 100, 300_000),
       signingKeyRotateEverySeconds: int(env, 'HM_SIGNING_KEY_ROTATE_EVERY_S', 86_400, 60, 90 * 86_400),
       recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
-      revocationPollMs: int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000),
+      revocationPollMs,
+      revocationMaxStalenessMs,
     },
     sequencer: {
       nodeId: nodeIdOf(env),

@@ -23,3 +23,15 @@ export async function registerMetrics(app: FastifyInstance): Promise<AppMetrics>
     agentHeartbeats: new client.Counter({ name: 'hm_agent_heartbeats_total', help: 'Agent heartbeats by result', labelNames: ['result'] }),
   };
 }
+
+/** How old this process's view of the revocation log is; agent requests fail past the bound. */
+export function revocationStalenessGauge(staleness: () => number) {
+  return new client.Gauge({
+    name: 'hm_revocation_staleness_seconds',
+    help: 'Seconds since this process last read the revocation log (agent requests get 503 past HM_REVOCATION_MAX_STALENESS_MS)',
+    collect() {
+      const ms = staleness();
+      this.set(Number.isFinite(ms) ? ms / 1000 : -1);
+    },
+  });
+}

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../shared/clock';
 import type { Db, Item } from '../../shared/dynamo';
 import { clusterChildPrefix, tenantPk } from '../../shared/keys';
 import type { Cluster, ClusterStatus } from './model';
@@ -7,13 +8,16 @@ const nameSk = (name: string) => `CLUSTERNAME#${name}`;
 /** The sparse `gsi1` partition of name reservations whose create has not finished (or never will). */
 const PENDING_NAMES = 'CLUSTERNAMES_PENDING';
 const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Item) => rest as unknown as Cluster;
+/** A deleted cluster's record is gone once its TTL passed, whether or not the store removed it yet. */
+const expired = (item: Item, now: number) => typeof item.ttl === 'number' && item.ttl * 1000 <= now;
 
 /**
  * Cluster items (`T#<tenant>` / `CLUSTER#<id>`), their name reservations
  * (`CLUSTERNAME#<name>`, which make names unique per tenant without a transaction), and the
  * vendor-wide list in `gsi1` (`CLUSTERS`).
  */
-export function clusterStore(db: Db, table: string) {
+export function clusterStore(db: Db, table: string, clock: Clock = systemClock) {
+  const live = (items: Item[]) => items.filter((i) => !expired(i, clock.now())).map(strip);
   const key = (tenantId: string, id: string) => ({ pk: tenantPk(tenantId), sk: sk(id) });
   return {
     /**
@@ -51,7 +55,7 @@ export function clusterStore(db: Db, table: string) {
     },
     async get(tenantId: string, id: string) {
       const item = await db.get(table, key(tenantId, id));
-      return item ? strip(item) : undefined;
+      return item && !expired(item, clock.now()) ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
       const page = await db.query({
@@ -61,7 +65,7 @@ export function clusterStore(db: Db, table: string) {
         limit,
         startKey,
       });
-      return { items: page.items.map(strip), lastKey: page.lastKey };
+      return { items: live(page.items), lastKey: page.lastKey };
     },
     async listAll(limit: number, startKey?: Item, status?: ClusterStatus) {
       const page = await db.query({
@@ -74,7 +78,7 @@ export function clusterStore(db: Db, table: string) {
         limit,
         startKey,
       });
-      return { items: page.items.map(strip), lastKey: page.lastKey };
+      return { items: live(page.items), lastKey: page.lastKey };
     },
     async *allWithStatus(statuses: ClusterStatus[]) {
       const values: Item = { ':p': 'CLUSTERS' };

@@ -184,25 +184,29 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
   assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
 });
 
-test('signing-key rotation: old tokens keep working, new ones use the new key, JWKS serves both', async () => {
+test('signing-key rotation: the next key is published before it signs, old tokens keep working, JWKS serves both', async () => {
   const { key } = await h.createTenant('pro', 'Rotate Co');
   const clusterId = await readyCluster(key, 'rot');
   const ak = await agentKey(key, clusterId);
   const a = agent(ak.secret, 'rot-1');
   await a.register();
-  const before = await a.tokens.get();
-  const kidBefore = JSON.parse(Buffer.from(before.accessToken.split('.')[0], 'base64url').toString()).kid;
+  const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+  const kidBefore = kidOf((await a.tokens.get()).accessToken);
+  const started = Date.now();
   const rotated = await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken() });
   assert.equal(rotated.status, 200);
   assert.equal(rotated.body.previousKid, kidBefore);
+  assert.equal(rotated.body.status, 'pending');
+  assert.notEqual(rotated.body.kid, kidBefore);
+  assert.ok(Date.parse(rotated.body.activatesAt) >= started + 110_000, 'the new key signs only after every cache has seen it');
+  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
+  assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [kidBefore, rotated.body.kid].sort(), 'published at once');
+  assert.ok(jwks.keys.every((k) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');
   await a.heartbeat();
-  const after = await a.tokens.get(true);
-  assert.equal(JSON.parse(Buffer.from(after.accessToken.split('.')[0], 'base64url').toString()).kid, rotated.body.kid);
+  assert.equal(kidOf((await a.tokens.get(true)).accessToken), kidBefore, 'nobody signs with it before it activates');
   await a.heartbeat();
-  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-  const kids = jwks.keys.map((k: { kid: string }) => k.kid);
-  assert.ok(kids.includes(kidBefore) && kids.includes(rotated.body.kid));
-  assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');
+  const again = await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken() });
+  assert.deepEqual(again.body, rotated.body, 'rotating again meanwhile reports the same pending key');
   assert.equal((await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken(['viewer']) })).status, 403);
 });
 

@@ -8,13 +8,15 @@ import { loadConfig } from '../../shared/config';
 import { randomBase62 } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import type { Clock } from '../../shared/clock';
-import { startDynalite } from '../../infra/local/dynalite';
+import { startTestEngine } from './dynamo';
 import { startTestRedis } from './redis';
 
 export interface HarnessOptions {
   workers?: boolean;
   /** Run a second control-plane process on the same store and Redis as this one. */
-  shareWith?: { config: { dataDir: string; queuePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
+  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
+  /** Use this store endpoint (e.g. a link the test can cut) with the given table prefix. */
+  store?: { endpoint: string; prefix: string };
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
@@ -30,19 +32,25 @@ export interface Reply {
 }
 
 /**
- * The whole control plane in this process on real engines: an in-memory dynalite and a
- * real redis-server (or REDIS_URL, isolated by a random queue prefix). Requests go through
- * Fastify's inject, so every plugin, schema and hook runs as in production.
+ * The whole control plane in this process on real engines: an in-memory dynalite (or the
+ * DYNAMODB_ENDPOINT engine, see startTestEngine) and a real redis-server (or REDIS_URL,
+ * isolated by a random queue prefix). Requests go through Fastify's inject, so every plugin,
+ * schema and hook runs as in production.
  */
 export async function startHarness(opts: HarnessOptions = {}) {
   const dataDir = opts.shareWith?.config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
   const shared = opts.shareWith;
-  const dynamo = shared ? { endpoint: shared.engines.dynamoEndpoint, close: async () => {} } : await startDynalite();
+  const dynamo = shared
+    ? { endpoint: shared.engines.dynamoEndpoint, prefix: shared.config.tablePrefix, close: async () => {} }
+    : opts.store
+      ? { ...opts.store, close: async () => {} }
+      : await startTestEngine();
   const redis = shared ? { url: shared.engines.redisUrl, close: async () => {} } : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
     HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
+    HM_TABLE_PREFIX: dynamo.prefix,
     LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
     // Harnesses sharing a data directory are distinct nodes.
     HM_NODE_ID: `test-${randomBase62(10)}`,

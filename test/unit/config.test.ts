@@ -11,7 +11,18 @@ test('config: defaults need no environment', () => {
   assert.equal(c.redisUrl, undefined);
   assert.equal(c.admin.issuer, 'harbormaster-local');
   assert.equal(c.createTables, true);
+  assert.equal(c.agents.revocationMaxStalenessMs, 5000, 'five poll intervals');
+  assert.equal(loadConfig({ HM_REVOCATION_POLL_MS: '200' }).agents.revocationMaxStalenessMs, 1000);
 });
+
+/** Everything production requires, so that each case below breaks exactly one thing. */
+const production = {
+  NODE_ENV: 'production',
+  HM_API_KEY_PEPPER: 'x'.repeat(40),
+  REDIS_URL: 'redis://r:6379',
+  HM_ADMIN_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+  HM_ADMIN_ISSUER: 'https://idp.example.com/',
+};
 
 test('config: bad values stop start-up with a message naming the variable', () => {
   const bad: [Record<string, string>, RegExp][] = [
@@ -21,15 +32,26 @@ test('config: bad values stop start-up with a message naming the variable', () =
     [{ REDIS_URL: 'http://x' }, /REDIS_URL must use redis: or rediss:/],
     [{ DYNAMODB_ENDPOINT: 'not a url' }, /DYNAMODB_ENDPOINT is not a valid URL/],
     [{ HM_API_KEY_PEPPER: 'short' }, /HM_API_KEY_PEPPER must be at least 32/],
-    [{ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' }, /HM_API_KEY_PEPPER is required/],
-    [{ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40) }, /REDIS_URL is required/],
+    [{ ...production, HM_API_KEY_PEPPER: '' }, /HM_API_KEY_PEPPER is required/],
+    [{ ...production, REDIS_URL: '' }, /REDIS_URL is required/],
     [{ HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json' }, /HM_ADMIN_ISSUER is required/],
+    [{ ...production, HM_ADMIN_JWKS_URL: '' }, /HM_ADMIN_JWKS_URL is required when NODE_ENV=production/],
+    [{ ...production, HM_ADMIN_JWKS_URL: 'http://idp.example.com/jwks.json', HM_ADMIN_ISSUER: 'https://idp.example.com/' }, /HM_ADMIN_JWKS_URL must use https:/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud/],
+    [{ HM_REVOCATION_POLL_MS: '1000', HM_REVOCATION_MAX_STALENESS_MS: '1500' }, /HM_REVOCATION_MAX_STALENESS_MS=1500 must be at least twice HM_REVOCATION_POLL_MS/],
   ];
-  for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message));
+  for (const [env, message] of bad) {
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message), `${JSON.stringify(env)} → ${message}`);
+  }
 });
 
 test('config: production defaults do not create tables', () => {
-  const c = loadConfig({ NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40), REDIS_URL: 'redis://r:6379' });
+  const c = loadConfig(production);
   assert.equal(c.createTables, false);
+  assert.equal(c.admin.jwksUrl, production.HM_ADMIN_JWKS_URL);
+});
+
+test('config: outside production a plain-http JWKS (a local IdP) and the local issuer are allowed', () => {
+  assert.equal(loadConfig({ HM_ADMIN_JWKS_URL: 'http://127.0.0.1:9000/jwks.json', HM_ADMIN_ISSUER: 'dev-idp' }).admin.jwksUrl, 'http://127.0.0.1:9000/jwks.json');
+  assert.equal(loadConfig({ NODE_ENV: 'test' }).admin.jwksUrl, undefined);
 });
