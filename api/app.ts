@@ -10,7 +10,7 @@ import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
-import { agentAuth, customerAuth, adminAuth } from './plugins/auth';
+import { agentAuth, customerAuth, adminAuth, routeAuthorization } from './plugins/auth';
 import { registerRateLimit } from './plugins/rate-limit';
 import { registerIdempotency } from './plugins/idempotency';
 import { opsRoutes } from './routes/ops';
@@ -54,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('ctx', undefined);
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('idempotency', undefined);
+  app.decorateRequest('replayed', false);
   // Only JSON bodies: anything else is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', (req, reply, done) => {
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (customer) => {
     customer.addHook('onRequest', customerAuth(services.apiKeys));
     await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    customer.addHook('preHandler', routeAuthorization);
     registerIdempotency(customer, services.idempotency);
     await customer.register(tenantSelfRoutes(deps));
     await customer.register(apiKeyRoutes(deps));
@@ -88,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(services.adminVerifier));
     await registerRateLimit(admin, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    admin.addHook('preHandler', routeAuthorization);
     registerIdempotency(admin, services.idempotency);
     await admin.register(adminTenantRoutes(deps));
     await admin.register(adminClusterRoutes(deps));
