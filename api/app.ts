@@ -1,10 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import './fastify-types';
-import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
+import { clientErrorHandler, frameworkErrors, registerExpectationHandler, requestIdOf } from './plugins/http-errors';
 import { registerValidation } from './plugins/validation';
 import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics } from './plugins/metrics';
@@ -32,8 +32,6 @@ import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, services } = deps;
@@ -42,15 +40,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // A caller's request id is kept when it is well-formed, so traces join up.
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
-    },
+    genReqId: requestIdOf,
+    // Errors below the routes are problem documents too (plugins/http-errors.ts).
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(deps.logger as FastifyBaseLogger),
     trustProxy: config.env === 'production',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  registerExpectationHandler(app.server);
   app.decorateRequest('ctx', undefined);
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('idempotency', undefined);
