@@ -4,7 +4,7 @@ import './fastify-types';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
-import { clientErrorHandler, frameworkErrors, registerExpectationHandler, requestIdOf } from './plugins/http-errors';
+import { clientErrorHandler, frameworkErrors, registerExpectationHandler, registerShutdownAnswer, requestIdOf } from './plugins/http-errors';
 import { registerValidation } from './plugins/validation';
 import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics } from './plugins/metrics';
@@ -45,11 +45,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors,
     clientErrorHandler: clientErrorHandler(deps.logger as FastifyBaseLogger),
     trustProxy: config.env === 'production',
-    return503OnClosing: true,
+    // Answered by registerShutdownAnswer instead, as a problem document.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerExpectationHandler(app.server);
+  registerShutdownAnswer(app);
   app.decorateRequest('ctx', undefined);
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('idempotency', undefined);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problemJson, sendProblem, type ProblemBody } from './problems';
 
 /**
@@ -86,5 +86,23 @@ export function registerExpectationHandler(server: Server) {
     const body = problemJson({ status: 417, code: 'expectation_failed', detail: `This API cannot meet "Expect: ${expect}"; send the request without it.` }, requestId);
     res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
     res.end(body);
+  });
+}
+
+/**
+ * Replaces Fastify's `return503OnClosing` answer (plain JSON): a request that reaches this
+ * node after shutdown began (on a connection still busy) gets a retryable 503 problem and
+ * the connection is closed, so the client retries on another node.
+ */
+export function registerShutdownAnswer(app: FastifyInstance) {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    sendProblem(req, reply, { status: 503, code: 'shutting_down', detail: 'This node is shutting down; retry the request.', retryable: true });
   });
 }

@@ -89,3 +89,33 @@ test('issue 8 #14: malformed HTTP, oversized headers and unknown expectations ar
   const ok = await rawRequest(get('/healthz'));
   assert.equal(ok.status, 200);
 });
+
+test('a request that reaches a node while it shuts down is a 503 problem document, and the connection closes', async () => {
+  const own = await startHarness({ workers: false });
+  const ownPort = Number(new URL(await own.listen()).port);
+  const socket = net.connect(ownPort, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  let data = '';
+  socket.on('data', (d) => (data += d.toString('utf8')));
+  const closed = new Promise((r) => socket.once('close', r));
+  // A request still being received keeps the connection busy, so shutdown waits for it ...
+  const received = new Promise((r) => own.app.server.once('request', r));
+  socket.write('POST /agent/v1/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{');
+  await received;
+  const closing = own.app.close();
+  while (own.app.server.listening) await new Promise((r) => setImmediate(r));
+  // ... and the next request on it arrives after shutdown began.
+  socket.write('}GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-late\r\n\r\n');
+  await closed;
+  await closing;
+  await own.close();
+  const answers = data.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, JSON.stringify(data));
+  assert.match(answers[0], /^HTTP\/1\.1 401 /, 'the request in progress is answered');
+  assert.match(answers[1], /^HTTP\/1\.1 503 /);
+  assert.match(answers[1], /\r\ncontent-type: application\/problem\+json/i);
+  assert.match(answers[1], /\r\nconnection: close/i);
+  const body = JSON.parse(answers[1].slice(answers[1].indexOf('\r\n\r\n') + 4));
+  assert.equal(body.code, 'shutting_down');
+  assert.equal(body.requestId, 'trace-late');
+});
