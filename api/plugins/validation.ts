@@ -44,9 +44,10 @@ export function registerValidation(app: FastifyInstance) {
 
   // Query strings and paths are percent-decoded as UTF-8 and cannot yield one over HTTP; other
   // transports (API Gateway events) hand us strings directly, so they are checked all the same.
-  app.addHook('preValidation', async (req) => {
+  // Callback style: this runs on every request, heartbeats included; no promise per call.
+  app.addHook('preValidation', (req, _reply, done) => {
     const bad = illFormedText(req.params, 'path') ?? illFormedText(req.query, 'query');
-    if (bad) throw invalidUnicode(bad);
+    done(bad ? invalidUnicode(bad) : undefined);
   });
 }
 
