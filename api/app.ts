@@ -1,16 +1,16 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import './fastify-types';
-import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
+import { clientErrorHandler, frameworkErrors, registerExpectationHandler, registerShutdownAnswer, requestIdOf } from './plugins/http-errors';
 import { registerValidation } from './plugins/validation';
 import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
-import { agentAuth, customerAuth, adminAuth } from './plugins/auth';
+import { agentAuth, customerAuth, adminAuth, routeAuthorization } from './plugins/auth';
 import { registerRateLimit } from './plugins/rate-limit';
 import { registerIdempotency } from './plugins/idempotency';
 import { opsRoutes } from './routes/ops';
@@ -32,8 +32,6 @@ import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, services } = deps;
@@ -42,18 +40,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // A caller's request id is kept when it is well-formed, so traces join up.
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
-    },
+    genReqId: requestIdOf,
+    // Errors below the routes are problem documents too (plugins/http-errors.ts).
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(deps.logger as FastifyBaseLogger),
     trustProxy: config.env === 'production',
-    return503OnClosing: true,
+    // Answered by registerShutdownAnswer instead, as a problem document.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  registerExpectationHandler(app.server);
+  registerShutdownAnswer(app);
   app.decorateRequest('ctx', undefined);
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('idempotency', undefined);
+  app.decorateRequest('replayed', false);
   // Only JSON bodies: anything else is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', (req, reply, done) => {
@@ -76,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (customer) => {
     customer.addHook('onRequest', customerAuth(services.apiKeys));
     await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    customer.addHook('preHandler', routeAuthorization);
     registerIdempotency(customer, services.idempotency);
     await customer.register(tenantSelfRoutes(deps));
     await customer.register(apiKeyRoutes(deps));
@@ -89,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(services.adminVerifier));
     await registerRateLimit(admin, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    admin.addHook('preHandler', routeAuthorization);
     registerIdempotency(admin, services.idempotency);
     await admin.register(adminTenantRoutes(deps));
     await admin.register(adminClusterRoutes(deps));

@@ -176,7 +176,7 @@ export async function compose(opts: ComposeOptions) {
     apiKeys,
     clusters,
     audit,
-    idempotency: idempotencyService({ store: stores.idempotency, clock }),
+    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: deriveKey(pepper, 'idempotency-replays') }),
     adminVerifier: adminVerifier({
       issuer: config.admin.issuer,
       audience: config.admin.audience,

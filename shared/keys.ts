@@ -5,8 +5,9 @@
  * finds them all.
  *
  * control table
- *   T#<tenant>            TENANT, CLUSTER#<id>, NAME#…, KEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
+ *   T#<tenant>            TENANT, CLUSTER#<id>, CLUSTERNAME#…, APIKEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
  *   T#<tenant>#AUDIT      the tenant's audit events
+ *   CRED#<credentialId>   LOOKUP: credential id → tenant (and cluster), see credentialLookupKey
  * metadata table
  *   T#<tenant>#C#<cluster> LEASE, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
@@ -22,3 +23,18 @@ export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}
 
 /** The partition key of a tenant's audit events. */
 export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
+
+/**
+ * A presented secret names its credential id (`key_…`, `akn_…`) but not its tenant. This
+ * vendor-level item maps the id to the tenant (and cluster), read with a strongly consistent
+ * GetItem: never through a GSI, which lags on AWS, so a key works the moment it is returned.
+ * It holds ids only; the credential itself (hash, scopes, revocation) stays in the tenant's
+ * partition. The credential's item names its lookup in `lookupPk`, and code that deletes a
+ * tenant's or a cluster's items deletes the lookups they name first (see `lookupKeysOf`).
+ */
+export const LOOKUP_SK = 'LOOKUP';
+export const credentialLookupKey = (credentialId: string) => ({ pk: `CRED#${credentialId}`, sk: LOOKUP_SK });
+
+/** The lookup items named by `items` (those with a `lookupPk`), to delete with them. */
+export const lookupKeysOf = (items: { lookupPk?: unknown }[]) =>
+  items.filter((i) => typeof i.lookupPk === 'string').map((i) => ({ pk: i.lookupPk as string, sk: LOOKUP_SK }));

@@ -61,3 +61,12 @@ export function agentAuth(tokens: AgentTokens, revocations: Revocations) {
     };
   };
 }
+
+/**
+ * preHandler hook: the route's own authorisation (`config.authorize`), once the body is
+ * validated. Registered before idempotency, so that no replay skips it.
+ */
+export async function routeAuthorization(req: FastifyRequest) {
+  const authorize = req.routeOptions.config.authorize;
+  if (authorize) await authorize(req);
+}

@@ -12,6 +12,8 @@ export interface AuditEvent {
   /** For failures: the problem code the caller received. */
   errorCode?: string;
   status?: number;
+  /** An idempotent replay of an earlier request: nothing changed, the first answer was sent again. */
+  replay?: boolean;
   requestId: string;
 }
 

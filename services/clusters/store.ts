@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../shared/clock';
 import type { Db, Item } from '../../shared/dynamo';
-import { clusterChildPrefix, tenantPk } from '../../shared/keys';
+import { clusterChildPrefix, lookupKeysOf, tenantPk } from '../../shared/keys';
 import type { Cluster, ClusterStatus } from './model';
 
 const sk = (id: string) => `CLUSTER#${id}`;
@@ -123,17 +123,21 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
       });
       return item ? strip(item) : undefined;
     },
-    /** Deletes every control item that belongs to the cluster (agent keys, agent records). */
+    /**
+     * Deletes every control item that belongs to the cluster (agent keys, agent records), and
+     * first the lookup items they name (agent keys'), so a retry after a crash still finds them.
+     */
     async removeChildren(tenantId: string, clusterId: string) {
-      const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+      const items: { pk: string; sk: string; lookupPk?: string }[] = [];
+      for await (const it of db.queryAll<{ pk: string; sk: string; lookupPk?: string }>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': clusterChildPrefix(clusterId) },
       })) {
-        keys.push({ pk: it.pk, sk: it.sk });
+        items.push(it);
       }
-      await db.deleteMany(table, keys);
+      await db.deleteMany(table, lookupKeysOf(items));
+      await db.deleteMany(table, items.map(({ pk, sk }) => ({ pk, sk })));
     },
   };
 }

@@ -78,17 +78,23 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
     return { ...view(record), secret };
   }
 
+  /** A key can only grant scopes it holds itself (staff may grant any). */
+  function assertCanGrant(ctx: RequestContext, scopes: string[]) {
+    if (ctx.actor.kind !== 'api-key') return;
+    const mine = new Set(ctx.actor.scopes);
+    const beyond = scopes.filter((s) => isApiKeyScope(s) && !mine.has(s));
+    if (beyond.length > 0) {
+      throw forbidden('scope_escalation', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`);
+    }
+  }
+
   return {
     issue,
 
+    assertCanGrant,
+
     async create(ctx: RequestContext, tenantId: string, input: { name: string; scopes: string[]; expiresAt?: string }) {
-      if (ctx.actor.kind === 'api-key') {
-        const mine = new Set(ctx.actor.scopes);
-        const beyond = input.scopes.filter((s) => isApiKeyScope(s) && !mine.has(s));
-        if (beyond.length > 0) {
-          throw forbidden('scope_escalation', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`);
-        }
-      }
+      assertCanGrant(ctx, input.scopes);
       return issue(tenantId, ctx.actor.id, input);
     },
 

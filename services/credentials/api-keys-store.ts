@@ -1,5 +1,6 @@
 import type { Db, Item } from '../../shared/dynamo';
 import { tenantPk } from '../../shared/keys';
+import { credentialLookup } from './credential-lookup';
 
 export interface ApiKey {
   id: string;
@@ -18,24 +19,26 @@ export interface ApiKey {
 const sk = (id: string) => `APIKEY#${id}`;
 
 /**
- * API keys live in their tenant's partition; `gsi1` maps the key id (from the presented
- * secret) to that partition. The GSI only locates the item: authentication always re-reads
- * the base item with a consistent read, so a revocation is seen at once.
+ * API keys live in their tenant's partition; a vendor-level lookup item maps the key id
+ * (from the presented secret) to the tenant. Both are read consistently (no GSI), so a key
+ * works the moment it is returned and a revocation is seen at once.
  */
 export function apiKeyStore(db: Db, table: string) {
-  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as ApiKey;
+  const lookup = credentialLookup(db, table);
+  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, lookupPk: _l, ...rest }: Item) => rest as unknown as ApiKey;
+  const get = async (tenantId: string, id: string) => {
+    const item = await db.get(table, { pk: tenantPk(tenantId), sk: sk(id) });
+    return item ? strip(item) : undefined;
+  };
   return {
     async create(k: ApiKey) {
-      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.id), gsi1pk: sk(k.id), gsi1sk: 'APIKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+      await lookup.create({ pk: tenantPk(k.tenantId), sk: sk(k.id), ...k }, k.id, { tenantId: k.tenantId });
     },
-    async get(tenantId: string, id: string) {
-      const item = await db.get(table, { pk: tenantPk(tenantId), sk: sk(id) });
-      return item ? strip(item) : undefined;
-    },
+    get,
     /** Finds a key by id alone (authentication does not know the tenant yet). */
     async findById(id: string) {
-      const item = await db.getViaGsi1(table, sk(id));
-      return item ? strip(item) : undefined;
+      const found = await lookup.find<{ tenantId: string }>(id);
+      return found ? get(found.tenantId, id) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
       const page = await db.query({

@@ -1,5 +1,11 @@
 import type { Db } from '../../shared/dynamo';
 
+/** What a replay needs besides the body: the audit target and the `location` header. */
+export interface ReplayMeta {
+  auditTarget?: { id?: string; tenantId?: string };
+  location?: string;
+}
+
 export interface IdempotencyRecord {
   pk: string;
   sk: string;
@@ -8,13 +14,16 @@ export interface IdempotencyRecord {
   /** While pending: after this time another attempt may take the record over (crash recovery). */
   lockedUntil: number;
   status?: number;
-  body?: string;
+  /** The first answer, sealed (AES-256-GCM, bound to pk and sk): it may hold a shown-once secret. */
+  sealedBody?: string;
+  meta?: ReplayMeta;
   ttl: number;
 }
 
 /**
  * Idempotency records live in the caller's partition (`T#<tenant>` for customers,
- * `ADMIN#<subject>` for staff) under `IDEM#<route>#<key>`.
+ * `ADMIN#<subject>` for staff) under `IDEM#<credential>#<route>#<key>`: one credential's
+ * key never meets another's, even within a tenant.
  */
 export function idempotencyStore(db: Db, table: string) {
   return {
@@ -28,13 +37,13 @@ export function idempotencyStore(db: Db, table: string) {
     async get(pk: string, sk: string) {
       return db.get<IdempotencyRecord>(table, { pk, sk });
     },
-    async complete(pk: string, sk: string, status: number, body: string) {
+    async complete(pk: string, sk: string, status: number, sealedBody: string, meta: ReplayMeta) {
       await db.update({
         table,
         key: { pk, sk },
-        update: 'SET #state = :done, #status = :status, body = :body',
+        update: 'SET #state = :done, #status = :status, sealedBody = :body, meta = :meta',
         names: { '#state': 'state', '#status': 'status' },
-        values: { ':done': 'done', ':status': status, ':body': body },
+        values: { ':done': 'done', ':status': status, ':body': sealedBody, ':meta': meta },
       });
     },
     async release(pk: string, sk: string) {

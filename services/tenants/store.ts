@@ -1,5 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
-import { tenantPk } from '../../shared/keys';
+import { lookupKeysOf, tenantPk } from '../../shared/keys';
 import type { LimitOverrides } from '../tiers/limits';
 import type { TierName } from '../tiers/catalogue';
 
@@ -102,17 +102,20 @@ export function tenantStore(db: Db, table: string) {
     async removeMany(keys: { pk: string; sk: string }[]) {
       await db.deleteMany(table, keys);
     },
-    /** Every item of the tenant's own partition (keys, name reservations, idempotency records). */
+    /**
+     * Every item of the tenant's own partition (keys, name reservations, idempotency records),
+     * and the vendor-level lookup items they name (API keys'), to be deleted first.
+     */
     async partitionKeys(id: string) {
-      const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+      const items: { pk: string; sk: string; lookupPk?: string }[] = [];
+      for await (const it of db.queryAll<{ pk: string; sk: string; lookupPk?: string }>({
         table,
         keyCondition: 'pk = :pk',
         values: { ':pk': tenantPk(id) },
       })) {
-        keys.push({ pk: it.pk, sk: it.sk });
+        items.push(it);
       }
-      return keys;
+      return { keys: items.map(({ pk, sk }) => ({ pk, sk })), lookups: lookupKeysOf(items) };
     },
   };
 }

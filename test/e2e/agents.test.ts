@@ -184,6 +184,26 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
   assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
 });
 
+test('issue 8 #16: deregistration is a write: a read-only agent cannot take any agent (itself included) out of discovery', async () => {
+  const { key } = await h.createTenant('pro', 'Dereg Co');
+  const clusterId = await readyCluster(key, 'dereg');
+  const rw = agent((await agentKey(key, clusterId)).secret, 'rw-1');
+  const ro = agent((await agentKey(key, clusterId, 'read-only')).secret, 'ro-1');
+  await rw.register();
+  await ro.register();
+  for (const target of ['rw-1', 'ro-1']) {
+    await assert.rejects(
+      ro.call('DELETE', (c) => `/agent/v1/clusters/${c}/agents/${target}`),
+      (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === 'read_only_agent',
+      `read-only deregistration of ${target}`,
+    );
+  }
+  const ids = (await ro.discovery()).agents.map((a: { agentId: string }) => a.agentId).sort();
+  assert.deepEqual(ids, ['ro-1', 'rw-1'], 'both agents are still discoverable');
+  await rw.deregister();
+  assert.deepEqual((await ro.discovery()).agents.map((a: { agentId: string }) => a.agentId), ['ro-1'], 'a read-write agent may deregister');
+});
+
 test('signing-key rotation: the next key is published before it signs, old tokens keep working, JWKS serves both', async () => {
   const { key } = await h.createTenant('pro', 'Rotate Co');
   const clusterId = await readyCluster(key, 'rot');

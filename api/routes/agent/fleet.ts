@@ -61,7 +61,9 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
   app.delete(
     '/agent/v1/clusters/:clusterId/agents/:agentId',
     {
-      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown; read-write agents only)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+      // Taking an agent out of discovery is a write: a read-only token must not do it to anyone.
+      config: { agentWrite: true },
     },
     async (req, reply) => {
       const a = agentOf(req);
