@@ -16,7 +16,8 @@ export const perSecond = (name: string, n: number): Budget => ({ name, emissionM
 /**
  * GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time of
  * the next request. A request is allowed while that time is at most `burst - 1` emissions
- * ahead of now. Answers 0 when allowed, else the milliseconds until it would be.
+ * ahead of now. Answers [1, ms until the next request would be allowed (0: budget left)] when
+ * allowed, [0, ms until it would be] when refused.
  */
 const GCRA = `
 local now = tonumber(ARGV[1])
@@ -25,21 +26,23 @@ local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local excess = tat - now - (burst - 1) * emission
-if excess > 0 then return math.ceil(excess) end
+if excess > 0 then return {0, math.ceil(excess)} end
 tat = tat + emission
 redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1)
-return 0
+return {1, math.max(0, math.ceil(excess + emission))}
 `;
 
-function gcraLocal(store: LRUCache<string, number>, key: string, b: Budget, now: number): number {
+type Outcome = [allowed: number, ms: number];
+
+function gcraLocal(store: LRUCache<string, number>, key: string, b: Budget, now: number): Outcome {
   const tat = Math.max(store.get(key) ?? 0, now);
   const excess = tat - now - (b.burst - 1) * b.emissionMs;
-  if (excess > 0) return Math.ceil(excess);
+  if (excess > 0) return [0, Math.ceil(excess)];
   store.set(key, tat + b.emissionMs);
-  return 0;
+  return [1, Math.max(0, Math.ceil(excess + b.emissionMs))];
 }
 
-type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, burst: number): Promise<number> };
+type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, burst: number): Promise<Outcome> };
 
 /**
  * Rate limits counted in Redis, so that every process shares them. When Redis is unavailable
@@ -52,20 +55,29 @@ export function rateLimiter(deps: { redis: Redis; guard: RedisGuard; prefix: str
   if (!('hmGcra' in r)) deps.redis.defineCommand('hmGcra', { numberOfKeys: 1, lua: GCRA });
   const local = new LRUCache<string, number>({ max: 100_000 });
 
+  async function gcra(b: Budget, key: string): Promise<Outcome> {
+    const now = deps.now();
+    const k = `${deps.prefix}:rl:${b.name}:${key}`;
+    if (deps.guard.available) {
+      try {
+        return await deps.guard.run(() => r.hmGcra(k, now, b.emissionMs, b.burst));
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+      }
+    }
+    deps.onDegraded?.(b.name);
+    return gcraLocal(local, k, b, now);
+  }
+
   return {
     /** Takes one request from `key`'s budget: 0 when allowed, else the milliseconds to wait. */
     async take(b: Budget, key: string): Promise<number> {
-      const now = deps.now();
-      const k = `${deps.prefix}:rl:${b.name}:${key}`;
-      if (deps.guard.available) {
-        try {
-          return await deps.guard.run(() => r.hmGcra(k, now, b.emissionMs, b.burst));
-        } catch (e) {
-          if (!isAppError(e)) throw e;
-        }
-      }
-      deps.onDegraded?.(b.name);
-      return gcraLocal(local, k, b, now);
+      const [allowed, ms] = await gcra(b, key);
+      return allowed ? 0 : ms;
+    },
+    /** Spends one from `key`'s budget: 0 while some is left, else the milliseconds until there is. */
+    async spend(b: Budget, key: string): Promise<number> {
+      return (await gcra(b, key))[1];
     },
   };
 }

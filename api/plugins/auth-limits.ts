@@ -64,9 +64,10 @@ export function limitAuthFailures(
     const credential = bearerOf(req);
     const address = clientAddress(req.ip);
     const keyId = err.code === 'invalid_credentials' && credential ? deps.keyIdOf?.(credential) : undefined;
+    // Blocked once the budget is spent, so the next attempt is refused before any work.
     const [addressWait, keyWait] = await Promise.all([
-      deps.limiter.take(byAddress, address),
-      keyId ? deps.limiter.take(byKey, keyId) : 0,
+      deps.limiter.spend(byAddress, address),
+      keyId ? deps.limiter.spend(byKey, keyId) : 0,
     ]);
     const now = deps.now();
     if (addressWait > 0) blocks.set(`a:${address}`, now + addressWait, { ttl: addressWait });

@@ -59,7 +59,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
   const app: FastifyInstance = await buildApp(runtime.appDeps);
   await app.ready();
 
-  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string; remoteAddress?: string } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let payload: string | undefined = o.raw;
@@ -67,7 +67,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
       payload = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    const res = await app.inject({ method: method as 'GET', url, headers, payload, remoteAddress: o.remoteAddress });
     let body: unknown = undefined;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;
