@@ -18,6 +18,8 @@ export interface HarnessOptions {
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
+  /** A Redis the test owns (to stop or kill it); the harness leaves closing it to the test. */
+  redisUrl?: string;
   /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
   logLines?: Record<string, unknown>[];
 }
@@ -38,7 +40,11 @@ export async function startHarness(opts: HarnessOptions = {}) {
   const dataDir = opts.shareWith?.config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
   const shared = opts.shareWith;
   const dynamo = shared ? { endpoint: shared.engines.dynamoEndpoint, close: async () => {} } : await startDynalite();
-  const redis = shared ? { url: shared.engines.redisUrl, close: async () => {} } : await startTestRedis();
+  const redis = shared
+    ? { url: shared.engines.redisUrl, close: async () => {} }
+    : opts.redisUrl
+      ? { url: opts.redisUrl, close: async () => {} }
+      : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
