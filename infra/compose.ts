@@ -70,7 +70,6 @@ export async function compose(opts: ComposeOptions) {
   const redisTimeoutMs = config.redisCommandTimeoutMs;
   const redis: Redis = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs });
   const guard = redisGuard({
-    timeoutMs: redisTimeoutMs,
     onChange: (up, cause) =>
       up ? logger.warn('redis available again') : logger.error({ err: cause?.message }, 'redis unavailable: heartbeats and discovery answer 503, rate limits count locally'),
   });

@@ -38,12 +38,13 @@ export const bullConnection = (url: string) => ({ url, maxRetriesPerRequest: nul
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|OOM)\b/;
 
 /**
- * A circuit breaker in front of the request-path Redis calls. Each call is raced against a
- * deadline; a failure opens the breaker, and while it is open calls fail at once with a
+ * A circuit breaker in front of the request-path Redis calls. The deadline itself is the
+ * connection's (`commandTimeout`, see createRedis: it also covers commands waiting for a
+ * reconnect); a failure opens the breaker, and while it is open calls fail at once with a
  * retryable 503 `redis_unavailable` instead of each waiting out the deadline. After
  * `retryAfterMs`, one call at a time is let through as a probe; its success closes it.
  */
-export function redisGuard(opts: { timeoutMs: number; retryAfterMs?: number; now?: () => number; onChange?: (available: boolean, cause?: Error) => void }) {
+export function redisGuard(opts: { retryAfterMs?: number; now?: () => number; onChange?: (available: boolean, cause?: Error) => void } = {}) {
   const retryAfterMs = opts.retryAfterMs ?? 1000;
   const now = opts.now ?? Date.now;
   let openUntil = 0;
@@ -56,6 +57,17 @@ export function redisGuard(opts: { timeoutMs: number; retryAfterMs?: number; now
     available = up;
     opts.onChange?.(up, cause);
   };
+  const failed = (e: unknown) => {
+    // Our own refusals, and errors Redis itself answered (a script's error, a wrong type),
+    // are not outages; a loading or busy server is.
+    if (isAppError(e) || (e instanceof ReplyError && !TRANSIENT_REPLY.test((e as Error).message))) {
+      set(true);
+      return e;
+    }
+    openUntil = now() + retryAfterMs;
+    set(false, e as Error);
+    return down();
+  };
 
   return {
     /** False while the breaker is open: callers with a fallback may skip Redis. */
@@ -63,34 +75,24 @@ export function redisGuard(opts: { timeoutMs: number; retryAfterMs?: number; now
       return available || (now() >= openUntil && !probing);
     },
     async run<T>(call: () => Promise<T>): Promise<T> {
-      let probe = false;
-      if (!available) {
-        if (probing || now() < openUntil) throw down();
-        probing = probe = true;
+      if (available) {
+        // The hot path: no timer, no extra promise beyond the call's own.
+        try {
+          return await call();
+        } catch (e) {
+          throw failed(e);
+        }
       }
-      let timer: NodeJS.Timeout | undefined;
+      if (probing || now() < openUntil) throw down();
+      probing = true;
       try {
-        const out = await Promise.race([
-          call(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('redis call timed out')), opts.timeoutMs);
-          }),
-        ]);
+        const out = await call();
         set(true);
         return out;
       } catch (e) {
-        // Our own refusals, and errors Redis itself answered (a script's error, a wrong
-        // type), are not outages; a loading or busy server is.
-        if (isAppError(e) || (e instanceof ReplyError && !TRANSIENT_REPLY.test((e as Error).message))) {
-          set(true);
-          throw e;
-        }
-        openUntil = now() + retryAfterMs;
-        set(false, e as Error);
-        throw down();
+        throw failed(e);
       } finally {
-        clearTimeout(timer);
-        if (probe) probing = false;
+        probing = false;
       }
     },
   };

@@ -57,10 +57,14 @@ export function clusterBudget(scope: FastifyInstance, deps: LimitDeps & { ratePe
     if (!budget) budgets.set(rate, (budget = perSecond('cluster-metadata', rate)));
     await enforce(deps, budget, a.clusterId);
   };
-  // Callback style, so that heartbeats (the hottest route) skip it without a promise.
-  scope.addHook('preParsing', (req: FastifyRequest, _reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
-    if (req.routeOptions.config.ownBudget) return done();
+  const hook = (req: FastifyRequest, _reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
     check(req).then(() => done(), done);
+  };
+  // Attached per route, so that heartbeats (the hottest route) do not even run it.
+  scope.addHook('onRoute', (route) => {
+    if (route.config?.ownBudget) return;
+    const own = route.preParsing ? [route.preParsing].flat() : [];
+    route.preParsing = [...own, hook];
   });
 }
 

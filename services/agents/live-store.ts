@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisGuard } from '../../shared/redis';
 import type { AgentStats, RegisterInput } from './model';
 
@@ -38,7 +38,7 @@ local tat = tonumber(h[3] or '0')
 if tat < now then tat = now end
 local excess = tat - now - (tonumber(ARGV[6]) - 1) * emission
 if excess > 0 then return {2, prev, h[2] or '', math.ceil(excess)} end
-redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'stats', ARGV[3], 'hbTat', string.format('%.3f', tat + emission))
+redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'stats', ARGV[3], 'hbTat', tat + emission)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[4])
 if prev == 'dead' then redis.call('SADD', KEYS[3], ARGV[4]) end
@@ -127,7 +127,7 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
      */
     async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number, budget: { emissionMs: number; burst: number }) {
       const [ok, prev, version, retryAfterMs] = await run(() =>
-        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, budget.emissionMs, budget.burst),
+        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, Math.max(1, Math.round(budget.emissionMs)), budget.burst),
       );
       if (ok === 0) return { result: 'unknown' as const };
       if (ok === 2) return { result: 'too-soon' as const, retryAfterMs: retryAfterMs ?? budget.emissionMs };
@@ -135,7 +135,7 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
     },
     async deregister(clusterId: string, agentId: string, ttlSeconds: number) {
       const key = agentKey(clusterId, agentId);
-      await run(() => redis.multi().zrem(fleetKey(clusterId), agentId).hset(key, 'state', 'deregistered').expire(key, ttlSeconds).exec());
+      await run(() => results(redis.multi().zrem(fleetKey(clusterId), agentId).hset(key, 'state', 'deregistered').expire(key, ttlSeconds)));
     },
     /** Agents heard from since `since` (ms), with what they registered and last reported. */
     async live(clusterId: string, since: number): Promise<LiveAgent[]> {
@@ -144,11 +144,11 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
         if (ids.length === 0) return [];
         const pipe = redis.pipeline();
         for (const id of ids) pipe.hmget(agentKey(clusterId, id), 'agent', 'lastSeen', 'state', 'stats');
-        const rows = (await pipe.exec()) ?? [];
+        const rows = await results(pipe);
         const out: LiveAgent[] = [];
-        rows.forEach(([err, v], i) => {
+        rows.forEach((v, i) => {
           const [agent, lastSeen, state, stats] = (v ?? []) as (string | null)[];
-          if (err || !agent || !lastSeen) return;
+          if (!agent || !lastSeen) return;
           out.push({ agentId: ids[i], lastSeen: Number(lastSeen), state: state ?? 'live', info: JSON.parse(agent), stats: stats ? JSON.parse(stats) : {} });
         });
         return out;
@@ -170,10 +170,7 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
               .zrangebyscore(fleetKey(clusterId), '-inf', `(${deadBefore}`, 'WITHSCORES')
               .smembers(pendingKey(clusterId));
           }
-          const rows = ((await pipe.exec()) ?? []).map(([err, v]) => {
-            if (err) throw err;
-            return v;
-          });
+          const rows = await results(pipe);
           batch.forEach((c, j) => {
             const [agents, silent, newest, overdue, pending] = rows.slice(j * 5, j * 5 + 5) as [number, number, string[], string[], string[]];
             out.push({ ...c, agents, silent, newest: newest.length ? Number(newest[1]) : 0, overdue: pairs(overdue), pending: pending.map((agentId) => ({ agentId, state: '' })) });
@@ -183,9 +180,9 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
         if (withPending.length > 0) {
           const pipe = redis.pipeline();
           for (const c of withPending) for (const p of c.pending) pipe.hget(agentKey(c.clusterId, p.agentId), 'state');
-          const states = (await pipe.exec()) ?? [];
+          const states = await results(pipe);
           let k = 0;
-          for (const c of withPending) for (const p of c.pending) p.state = (states[k++]?.[1] as string | null) ?? '';
+          for (const c of withPending) for (const p of c.pending) p.state = (states[k++] as string | null) ?? '';
         }
         return out;
       });
@@ -207,7 +204,7 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
       const pipe = redis.pipeline();
       if (Object.keys(set).length > 0) pipe.hset(sweepKey, set);
       if (remove.length > 0) pipe.hdel(sweepKey, ...remove);
-      await run(() => pipe.exec());
+      await run(() => results(pipe));
     },
     async clusters(): Promise<{ tenantId: string; clusterId: string }[]> {
       return (await run(() => redis.smembers(clustersKey))).map(splitCluster);
@@ -221,12 +218,20 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
           .del(fleetKey(clusterId), pendingKey(clusterId))
           .hdel(sweepKey, ...Object.values(holdFields(clusterId)));
         for (const id of ids) pipe.del(agentKey(clusterId, id));
-        await pipe.exec();
+        await results(pipe);
       });
     },
   };
 }
 export type LiveStore = ReturnType<typeof liveStore>;
+
+/** A pipeline's (or transaction's) replies; the first failed command fails the whole call. */
+async function results(pipe: ChainableCommander): Promise<unknown[]> {
+  return ((await pipe.exec()) ?? []).map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
 
 function splitCluster(s: string) {
   const [tenantId, clusterId] = s.split('/');
