@@ -66,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(Problem);
   registerValidation(app);
   registerProblemHandlers(app);
-  const metrics = await registerMetrics(app, { redisAvailable: () => deps.redisGuard.available });
+  const metrics = await registerMetrics(app, { redisAvailable: () => deps.redisGuard.healthy });
   await registerOpenApi(app, config.publicUrl);
   registerAudit(app, services.audit, metrics.auditWriteFailures);
 

@@ -70,6 +70,10 @@ export function redisGuard(opts: { retryAfterMs?: number; now?: () => number; on
   };
 
   return {
+    /** Whether the last Redis call succeeded (the metric); `available` is whether to try one. */
+    get healthy() {
+      return available;
+    },
     /** False while the breaker is open: callers with a fallback may skip Redis. */
     get available() {
       return available || (now() >= openUntil && !probing);

@@ -74,7 +74,10 @@ test('Redis stopped: agents get a prompt 503 redis_unavailable where Redis is ne
     for (const r of beats) assertUnavailable(r);
     assertUnavailable(await timed('discovery', () => h.request('GET', `/agent/v1/clusters/${clusterId}/discovery`, { token })));
     assertUnavailable(await timed('register', () => h.request('POST', `/agent/v1/clusters/${clusterId}/agents`, { token, body: { ...agent, agentId: 'a-2' } })));
+    // Views whose data lives in Redis say so, promptly.
     assertUnavailable(await timed('fleet view', async () => h.request('GET', '/admin/v1/fleet', { token: await h.adminToken() })));
+    assertUnavailable(await timed('queue view', async () => h.request('GET', '/admin/v1/queues', { token: await h.adminToken() })));
+    assertUnavailable(await timed('agent list', () => h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })));
 
     // The customer and admin APIs (their rate limits counted in this process meanwhile), the
     // token exchange and the log metadata do not need Redis.
