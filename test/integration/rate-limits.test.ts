@@ -141,6 +141,10 @@ test("agent metadata requests are limited per cluster by the tier's rate; heartb
 
   clock.advance(1000);
   assert.equal((await topics(token, clusterId)).status, 200, 'the cluster budget refills');
+  const metrics = (await h.request('GET', '/metrics')).text;
+  assert.match(metrics, /^hm_rate_limited_total\{limit="agent-heartbeats"\} 2$/m);
+  assert.match(metrics, /^hm_rate_limited_total\{limit="cluster-metadata"\} 2$/m);
+  assert.match(metrics, /^hm_agent_heartbeats_total\{result="rate_limited"\} 2$/m);
 });
 
 test('the per-tenant budget of the customer API answers 429 rate_limited with Retry-After', async () => {

@@ -54,6 +54,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
       } catch (e) {
         const status = (e as { status?: number }).status;
         metrics.agentHeartbeats.inc({ result: status === 429 ? 'rate_limited' : status === 503 ? 'unavailable' : 'refused' });
+        if (status === 429) metrics.rateLimited.inc({ limit: 'agent-heartbeats' });
         throw e;
       }
     },
