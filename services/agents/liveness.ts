@@ -14,7 +14,11 @@ import { DEAD_AFTER_INTERVALS, SUSPECT_AFTER_INTERVALS } from './model';
  */
 export const DISRUPTION_FRACTION = 0.55;
 export const DISRUPTION_MIN_AGENTS = 2;
-/** A hold ends at the latest after this many intervals, so a fleet that really went away is declared dead in the end. */
+/**
+ * A cluster's hold ends at the latest after this many intervals, so that a fleet that really
+ * went away is declared dead in the end (holds because nothing is heard anywhere, or because
+ * the sweep did not run, last as long as that does).
+ */
 export const HOLD_LIMIT_INTERVALS = 120;
 /** Membership writes per sweep; the rest wait for the next one (a bounded trickle, not a storm). */
 export const SYNC_PER_SWEEP = 500;
@@ -51,12 +55,12 @@ export function planSweep(view: ClusterLiveness[], state: Record<string, number>
   const remove: string[] = [];
   const holds: string[] = [];
 
-  const track = (fields: { start: string; amnesty: string }, disrupted: boolean, startIfNew: number): Hold => {
+  const track = (fields: { start: string; amnesty: string }, disrupted: boolean, startIfNew: number, limited: boolean): Hold => {
     let start = state[fields.start] || 0;
     let amnesty = state[fields.amnesty] || 0;
     if (disrupted) {
       if (!start || amnesty < deadBefore) start = startIfNew;
-      if (now - start < HOLD_LIMIT_INTERVALS * intervalMs) amnesty = now;
+      if (!limited || now - start < HOLD_LIMIT_INTERVALS * intervalMs) amnesty = now;
       set[fields.start] = start;
       set[fields.amnesty] = amnesty;
     } else if (start && amnesty < deadBefore) {
@@ -67,21 +71,22 @@ export function planSweep(view: ClusterLiveness[], state: Record<string, number>
     return { start, amnesty };
   };
 
-  // The sweep did not run: the disruption began when it last did.
+  // The sweep did not run: the disruption began when it last did. This hold and the next
+  // have no time limit: however long we were away or deaf, the silence was ours.
   const paused = state.lastSweepAt > 0 && now - state.lastSweepAt > deadAfter / 2;
-  const pause = track({ start: 'pause:start', amnesty: 'pause:amnesty' }, paused, state.lastSweepAt);
+  const pause = track({ start: 'pause:start', amnesty: 'pause:amnesty' }, paused, state.lastSweepAt, false);
   if (paused) holds.push('sweeper-paused');
   const agents = view.reduce((n, c) => n + c.agents, 0);
   const silent = view.reduce((n, c) => n + c.silent, 0);
   const deaf = silent >= DISRUPTION_MIN_AGENTS && silent === agents;
-  const global = track({ start: 'global:start', amnesty: 'global:amnesty' }, deaf, now);
+  const global = track({ start: 'global:start', amnesty: 'global:amnesty' }, deaf, now, false);
   if (deaf) holds.push('no-heartbeats');
 
   const deaths: SweepPlan['deaths'] = [];
   let held = 0;
   for (const c of view) {
     const disrupted = c.silent >= DISRUPTION_MIN_AGENTS && c.silent >= DISRUPTION_FRACTION * c.agents;
-    const cluster = track(holdFields(c.clusterId), disrupted, now);
+    const cluster = track(holdFields(c.clusterId), disrupted, now, true);
     if (disrupted) holds.push(`cluster:${c.clusterId}`);
     for (const o of c.overdue) {
       let lastHeard = o.lastSeen;
