@@ -62,11 +62,19 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
   assert.deepEqual(list.body.items.map((a: { agentId: string }) => a.agentId).sort(), ['a-1a', 'a-1b', 'j-1a']);
   const b = list.body.items.find((a: { agentId: string }) => a.agentId === 'a-1b');
   assert.equal(b.stats.cpuPercent, 12.5);
-  assert.equal(b.state, 'live');
+  // Live means heard within 3 intervals (600 ms here): beat, then look, until a look is quick enough.
+  const beatAll = () => Promise.all([a1.heartbeat({ openConnections: 3 }), a2.heartbeat({ openConnections: 7, cpuPercent: 12.5 }), jobsOnly.heartbeat()]);
+  await eventually(async () => {
+    await beatAll();
+    const items = (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items;
+    return items.find((a: { agentId: string }) => a.agentId === 'a-1b').state === 'live';
+  });
 
-  const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
-  assert.equal(fleet.status, 200);
-  assert.equal(fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live, 3);
+  const fleet = await eventually(async () => {
+    await beatAll();
+    const f = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+    return f.status === 200 && f.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live === 3 && f;
+  });
   assert.ok(fleet.body.outdatedAgents.some((a: { agentId: string; version: string }) => a.agentId === 'a-1b' && a.version === '1.1.0'));
   assert.ok(fleet.body.byVersion['1.2.0'] >= 1);
 
