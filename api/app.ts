@@ -11,7 +11,10 @@ import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
 import { agentAuth, customerAuth, adminAuth, routeAuthorization } from './plugins/auth';
-import { registerRateLimit } from './plugins/rate-limit';
+import { callerBudget, clusterBudget, tokenExchangeBudget, type LimitDeps } from './plugins/rate-limit';
+import { limitAuthFailures } from './plugins/auth-limits';
+import { rateLimiter } from '../shared/rate-limiter';
+import { agentKeyFormat, apiKeyFormat } from '../services/credentials/secret-format';
 import { registerIdempotency } from './plugins/idempotency';
 import { opsRoutes } from './routes/ops';
 import { tierRoutes } from './routes/customer/tiers';
@@ -65,19 +68,40 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(Problem);
   registerValidation(app);
   registerProblemHandlers(app);
-  const metrics = await registerMetrics(app);
+  const metrics = await registerMetrics(app, { redisAvailable: () => deps.redisGuard.healthy });
   revocationStalenessGauge(services.revocations.stalenessMs);
   await registerOpenApi(app, config.publicUrl);
   registerAudit(app, services.audit, metrics.auditWriteFailures);
 
+  const limits: LimitDeps = {
+    limiter: rateLimiter({
+      redis: deps.redis,
+      guard: deps.redisGuard,
+      prefix: config.queuePrefix,
+      now: deps.clock.now,
+      onDegraded: (limit) => metrics.rateLimitDegraded.inc({ limit }),
+    }),
+    onLimited: (limit) => metrics.rateLimited.inc({ limit }),
+  };
+  const authFailures = { ...limits, perMinute: config.limits.authFailuresPerMinute, now: deps.clock.now };
+  const idOf = (format: typeof apiKeyFormat) => (credential: string) => {
+    const parsed = format.parse(credential);
+    return typeof parsed === 'object' ? parsed.id : undefined;
+  };
+
   await app.register(opsRoutes(deps));
   await app.register(tierRoutes);
   await app.register(jwksRoutes(deps));
-  await app.register(agentTokenRoutes(deps));
+  await app.register(async (token) => {
+    limitAuthFailures(token, { ...authFailures, keyIdOf: idOf(agentKeyFormat) });
+    tokenExchangeBudget(token, { ...limits, perMinute: config.limits.tokenExchangesPerMinute, keyIdOf: idOf(agentKeyFormat) });
+    await token.register(agentTokenRoutes(deps));
+  });
 
   await app.register(async (customer) => {
+    limitAuthFailures(customer, { ...authFailures, keyIdOf: idOf(apiKeyFormat) });
     customer.addHook('onRequest', customerAuth(services.apiKeys));
-    await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    callerBudget(customer, { ...limits, perMinute: config.rateLimitPerMinute });
     customer.addHook('preHandler', routeAuthorization);
     registerIdempotency(customer, services.idempotency);
     await customer.register(tenantSelfRoutes(deps));
@@ -90,8 +114,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(async (admin) => {
+    limitAuthFailures(admin, authFailures);
     admin.addHook('onRequest', adminAuth(services.adminVerifier));
-    await registerRateLimit(admin, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
+    callerBudget(admin, { ...limits, perMinute: config.rateLimitPerMinute });
     admin.addHook('preHandler', routeAuthorization);
     registerIdempotency(admin, services.idempotency);
     await admin.register(adminTenantRoutes(deps));
@@ -101,10 +126,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminFleetRoutes(deps));
   });
 
-  // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency
+  // Agents: the cluster's metadata budget (heartbeats: each agent's own), no idempotency
   // header (their writes are idempotent by design: agent id, file id, job lease token).
   await app.register(async (agent) => {
+    limitAuthFailures(agent, { ...authFailures, knownGood: (token) => services.agentTokens.isVerified(token) });
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
+    clusterBudget(agent, { ...limits, ratePerSecond: services.clusterMetadataRate });
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));
   });

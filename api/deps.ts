@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import type { Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
+import type { RedisGuard } from '../shared/redis';
 import type { Logger } from '../shared/logger';
 import type { AuditService } from '../services/audit/service';
 import type { ApiKeysService } from '../services/credentials/api-keys-service';
@@ -22,6 +24,9 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   redis: Redis;
+  /** Bounds the request-path Redis calls; its breaker state feeds the limiter and metrics. */
+  redisGuard: RedisGuard;
+  clock: Clock;
   services: {
     tenants: TenantsService<Awaited<ReturnType<ApiKeysService['issue']>>>;
     apiKeys: ApiKeysService;
@@ -38,7 +43,11 @@ export interface AppDeps {
     metadata: MetadataService;
     clusterAccess: ClusterAccess;
     fleetOverview: FleetOverview;
+    /** The tier's agent metadata requests per second for a cluster (cached); undefined when unknown. */
+    clusterMetadataRate(tenantId: string, clusterId: string): Promise<number | undefined>;
   };
   /** Readiness probes: each resolves when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;
+  /** Probes of dependencies the process keeps serving without (reported, not failing readiness). */
+  degradedReadiness?: Record<string, () => Promise<void>>;
 }

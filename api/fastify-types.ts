@@ -21,6 +21,8 @@ export interface RoutePolicy {
   authorize?: (req: FastifyRequest) => void | Promise<void>;
   /** Agent routes that write metadata or take jobs: refused to read-only agents. */
   agentWrite?: boolean;
+  /** Agent routes budgeted on their own (heartbeats, per agent) instead of by the cluster's tier. */
+  ownBudget?: boolean;
   /** Hot routes keep out of the per-route latency histogram (fastify-metrics). */
   disableMetrics?: boolean;
 }

@@ -7,7 +7,7 @@ import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
 import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
 import { createLogger, type Logger } from '../shared/logger';
-import { createRedis } from '../shared/redis';
+import { bullConnection as bullOptions, createRedis, redisGuard, withDeadline } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
 import { auditService } from '../services/audit/service';
 import { auditStore } from '../services/audit/store';
@@ -83,8 +83,13 @@ export async function compose(opts: ComposeOptions) {
   }
   const db = new Db(dynamo);
   const tables = tableNames(config.tablePrefix);
-  const redis: Redis = createRedis(opts.redisUrl, 'command');
-  const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
+  const redisTimeoutMs = config.redisCommandTimeoutMs;
+  const redis: Redis = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs });
+  const guard = redisGuard({
+    onChange: (up, cause) =>
+      up ? logger.warn('redis available again') : logger.error({ err: cause?.message }, 'redis unavailable: heartbeats and discovery answer 503, rate limits count locally'),
+  });
+  const bullConnection = bullOptions(opts.redisUrl);
   const queues = openQueues(bullConnection, config.queuePrefix);
 
   const pepper =
@@ -104,7 +109,7 @@ export async function compose(opts: ComposeOptions) {
     members: memberStore(db, tables.control),
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
-    live: liveStore(redis, config.queuePrefix),
+    live: liveStore(redis, config.queuePrefix, guard),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
   const revocations = revocationLog({
@@ -130,7 +135,9 @@ export async function compose(opts: ComposeOptions) {
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
     logger: logger.child({ component: 'sequencer' }),
   });
-  const jobs = lifecycleProducer(queues);
+  // A queue write that cannot reach Redis fails within the deadline (503, or the reconciler
+  // re-queues) instead of waiting in BullMQ's offline queue.
+  const jobs = withDeadline(lifecycleProducer(queues), redisTimeoutMs);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
@@ -156,7 +163,9 @@ export async function compose(opts: ComposeOptions) {
     clock,
     cursors,
     intervalMs: config.agents.heartbeatIntervalMs,
+    heartbeatsPerInterval: config.limits.heartbeatsPerInterval,
     recommendedVersion: config.agents.recommendedVersion,
+    logger: logger.child({ component: 'fleet' }),
   });
   const lifecycle = clusterLifecycle({
     home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
@@ -183,7 +192,7 @@ export async function compose(opts: ComposeOptions) {
       local: localIssuer,
       jwksUrl: config.admin.jwksUrl,
     }),
-    queues: queueOverview(queues),
+    queues: withDeadline(queueOverview(queues), redisTimeoutMs),
     agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
     agentTokens: tokens,
     revocations,
@@ -191,6 +200,7 @@ export async function compose(opts: ComposeOptions) {
     fleet,
     metadata,
     clusterAccess: clusterAccess(clusterContexts),
+    clusterMetadataRate: async (tenantId: string, clusterId: string) => (await clusterContexts.get(tenantId, clusterId))?.limits.metadataRequestsPerSecond,
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -198,11 +208,17 @@ export async function compose(opts: ComposeOptions) {
     config,
     logger,
     redis,
+    redisGuard: guard,
+    clock,
     services,
     readiness: {
       store: async () => {
         await dynamo.send(new DescribeTableCommand({ TableName: tables.control }));
       },
+    },
+    // Without Redis the customer and admin APIs keep serving: not a reason to take the
+    // process out of a load balancer.
+    degradedReadiness: {
       redis: async () => {
         await redis.ping();
       },

@@ -26,7 +26,7 @@ async function main() {
 
   let engines: Engines;
   try {
-    engines = await startEngines(config);
+    engines = await startEngines(config, logger);
   } catch (e) {
     if (e instanceof RedisMissingError || e instanceof DataDirInUseError) {
       console.error(`harbormaster: ${e.message}`);

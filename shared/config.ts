@@ -25,6 +25,17 @@ export interface Config {
   admin: { jwksUrl?: string; issuer: string; audience: string };
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
+  /** Budgets that apply before (or instead of) the per-tenant one; see api/plugins/rate-limit.ts. */
+  limits: {
+    /** Failed authentications per minute, per client address and per presented key id. */
+    authFailuresPerMinute: number;
+    /** Token exchanges per minute, per client address and per agent key. */
+    tokenExchangesPerMinute: number;
+    /** Heartbeats one agent may send per heartbeat interval, sustained (a burst of 5× that). */
+    heartbeatsPerInterval: number;
+  };
+  /** Deadline of every Redis call on a request path; past it the call fails (503 or fallback). */
+  redisCommandTimeoutMs: number;
   shutdownGraceMs: number;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
@@ -152,6 +163,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'HM_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     rateLimitPerMinute: int(env, 'HM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    limits: {
+      authFailuresPerMinute: int(env, 'HM_AUTH_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
+      tokenExchangesPerMinute: int(env, 'HM_TOKEN_EXCHANGES_PER_MINUTE', 1200, 1, 10_000_000),
+      heartbeatsPerInterval: int(env, 'HM_HEARTBEATS_PER_INTERVAL', 2, 1, 1_000_000),
+    },
+    redisCommandTimeoutMs: int(env, 'HM_REDIS_COMMAND_TIMEOUT_MS', 1000, 50, 60_000),
     shutdownGraceMs: int(env, 'HM_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     agents: {
       tokenTtlSeconds: int(env, 'HM_AGENT_TOKEN_TTL_S', 600, 60, 900),

@@ -40,6 +40,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 4,
+    // After a Redis outage, fetch again within a second of its return (BullMQ waits 15 s).
+    runRetryDelay: 1000,
   });
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
     reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
@@ -53,7 +55,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (!p) throw new Error(`unknown maintenance job ${job.name}`);
       return p.run();
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, runRetryDelay: 1000 },
   );
   jobsExhausted(LIFECYCLE_JOB_NAMES.map((name) => ({ queue: QUEUE.lifecycle, name })));
   for (const w of [lifecycle, maintenance]) {
@@ -62,12 +64,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     alertOnExhausted(w, log);
   }
   // Job schedulers are idempotent: every process may upsert them, Redis keeps one of each.
-  for (const [name, p] of Object.entries(periodic)) {
-    await deps.queues.maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
-  }
+  // Again every minute: a Redis that restarted without its data lost them too.
+  const upsertSchedulers = async () => {
+    for (const [name, p] of Object.entries(periodic)) {
+      await deps.queues.maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
+    }
+  };
+  await upsertSchedulers();
+  let restoring: Promise<void> | undefined;
+  const restore = setInterval(() => {
+    // One at a time: while Redis is away, the call waits for it.
+    restoring ??= upsertSchedulers()
+      .catch((err) => log.warn({ err: err.message }, 'could not restore the job schedulers'))
+      .finally(() => (restoring = undefined));
+  }, 60_000);
+  restore.unref();
   await Promise.all([lifecycle.waitUntilReady(), maintenance.waitUntilReady()]);
   return {
     close: async () => {
+      clearInterval(restore);
       await Promise.all([lifecycle.close(), maintenance.close()]);
     },
   };

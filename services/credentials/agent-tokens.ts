@@ -49,6 +49,12 @@ export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: str
       return { token, expiresAtMs: exp * 1000 };
     },
 
+    /** True when `token` verified before and has not expired: known good without a signature check. */
+    isVerified(token: string): boolean {
+      const hit = cache.get(sha256Hex(token));
+      return hit !== undefined && hit.expiresAtMs > clock.now();
+    },
+
     async verify(token: string): Promise<AgentClaims> {
       const hash = sha256Hex(token);
       const hit = cache.get(hash);

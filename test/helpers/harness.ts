@@ -20,6 +20,8 @@ export interface HarnessOptions {
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
+  /** A Redis the test owns (to stop or kill it); the harness leaves closing it to the test. */
+  redisUrl?: string;
   /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
   logLines?: Record<string, unknown>[];
 }
@@ -45,7 +47,11 @@ export async function startHarness(opts: HarnessOptions = {}) {
     : opts.store
       ? { ...opts.store, close: async () => {} }
       : await startTestEngine();
-  const redis = shared ? { url: shared.engines.redisUrl, close: async () => {} } : await startTestRedis();
+  const redis = shared
+    ? { url: shared.engines.redisUrl, close: async () => {} }
+    : opts.redisUrl
+      ? { url: opts.redisUrl, close: async () => {} }
+      : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
@@ -70,7 +76,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
   if (opts.workers !== false) await runtime.startWorkers();
   await app.ready();
 
-  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string; remoteAddress?: string } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let payload: string | undefined = o.raw;
@@ -78,7 +84,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
       payload = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    const res = await app.inject({ method: method as 'GET', url, headers, payload, remoteAddress: o.remoteAddress });
     let body: unknown = undefined;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;
