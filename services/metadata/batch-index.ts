@@ -50,6 +50,14 @@ export class BatchIndex {
     return offset <= this.lastOffset(lo) ? lo : -1;
   }
 
+  /** Removes the first `k` batches; gives memory back when most of the capacity is unused. */
+  dropFront(k: number): void {
+    const n = this.length - k;
+    for (const col of [this.baseOffset, this.recordCount, this.file, this.byteOffset, this.byteLength, this.maxTimestamp]) col.copyWithin(0, k, this.length);
+    this.length = n;
+    if (this.capacity > 64 && n * 4 < this.capacity) this.resize(Math.max(8, n * 2));
+  }
+
   /** Drops spare capacity (after loading a snapshot, where the final size is known). */
   trim(): void {
     if (this.capacity !== this.length) this.resize(this.length);

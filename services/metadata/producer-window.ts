@@ -2,7 +2,8 @@
  * Idempotent-producer state per partition and producer id, as Kafka keeps it: the producer's
  * epoch and its last five batches (first sequence, record count, base offset). A retried
  * batch that matches one of them is a duplicate and gets its original offsets back; an older
- * epoch is fenced; a gap in sequence numbers is refused.
+ * epoch is fenced; a gap in sequence numbers is refused. A window nobody wrote to for the
+ * cluster's producer-id expiration time is dropped by a maintenance pass (as Kafka does).
  */
 export const WINDOW_SIZE = 5;
 const SEQUENCE_MODULUS = 2 ** 31;
@@ -11,6 +12,8 @@ export interface ProducerWindow {
   epoch: number;
   /** Flattened [firstSequence, recordCount, baseOffset] triples, oldest first. */
   entries: number[];
+  /** When the producer last appended here (commit time, not the client's timestamps). */
+  lastAt: number;
 }
 
 export type ProducerCheck =
@@ -36,9 +39,10 @@ export function checkSequence(window: ProducerWindow | undefined, epoch: number,
 }
 
 /** Records an appended batch; a new epoch starts a fresh window. */
-export function recordAppend(window: ProducerWindow | undefined, epoch: number, firstSequence: number, recordCount: number, baseOffset: number): ProducerWindow {
-  const w = window && window.epoch === epoch ? window : { epoch, entries: [] };
+export function recordAppend(window: ProducerWindow | undefined, epoch: number, firstSequence: number, recordCount: number, baseOffset: number, at: number): ProducerWindow {
+  const w = window && window.epoch === epoch ? window : { epoch, entries: [], lastAt: at };
   w.entries.push(firstSequence, recordCount, baseOffset);
+  w.lastAt = at;
   if (w.entries.length > WINDOW_SIZE * 3) w.entries.splice(0, 3);
   return w;
 }
