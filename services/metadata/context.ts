@@ -5,6 +5,7 @@ import { unavailable } from '../../shared/errors';
 import { Gate } from './gate';
 import { journalStore, type JournalStore } from './journal-store';
 import { leaseStore, type LeaseStore } from './lease-store';
+import { logRuntime, type LogRuntime, type LogSettingsInput } from './log-settings';
 import { snapshotStore, type SnapshotStore } from './snapshot-store';
 
 /** What every sequencer of one service shares: stores, identity, timings and limits. */
@@ -35,6 +36,8 @@ export interface MetadataServiceDeps {
   snapshotEveryMs?: number;
   logger?: MetadataLogger;
   tuning?: Partial<Tuning>;
+  /** Retention, file deletion grace, group coordination (log-settings.ts). */
+  log?: LogSettingsInput;
 }
 
 export interface Tuning {
@@ -62,6 +65,7 @@ export interface SequencerContext {
   snapshots: SnapshotStore;
   logger: MetadataLogger;
   gate: Gate;
+  log: LogRuntime;
   /** A journal writer id unique to this append attempt in this process. */
   nextWriter(): string;
 }
@@ -87,6 +91,7 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     snapshots: snapshotStore(deps.db, deps.table),
     logger: deps.logger ?? quiet,
     gate: new Gate(),
+    log: logRuntime(deps.log, leaseMs),
     nextWriter: () => `${incarnation}:${++appends}`,
   };
 }

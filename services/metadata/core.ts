@@ -44,6 +44,13 @@ export type WriteRequest =
   /** Operations the group coordinator formed (a completed join, an assignment). */
   | { kind: 'groupJournal'; cluster: ClusterRef; ops: Op[] };
 
+/**
+ * Requests that only make sense on the leader that formed them (its coordinator's view, its
+ * maintenance position): when it stops they fail, rather than move to its successor.
+ */
+export const isLeaderBound = (req: WriteRequest): boolean =>
+  req.kind === 'groupJournal' || req.kind === 'maintenance' || ((req.kind === 'commitOffsets' || req.kind === 'deleteGroup') && req.membership !== undefined);
+
 export interface WriteAnswers {
   createTopic: TopicDescription;
   updateTopic: TopicDescription;

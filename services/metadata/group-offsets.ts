@@ -45,10 +45,12 @@ export function recordedMembership(state: ClusterState): GroupMembership {
   };
 }
 
+/** Kafka's checks, on the group as journaled (a join journaled without its assignment is mid-rebalance). */
 function commitCheck(g: GroupRecord | undefined, generation: number, memberId: string, instanceId: string | null): GroupError | null {
-  const members = g?.members ?? [];
+  if (!g) return generation < 0 ? null : 'ILLEGAL_GENERATION';
+  const members = g.members;
   if (generation < 0 && members.length === 0) return null;
-  if (!g || members.length === 0) return generation < 0 ? null : 'ILLEGAL_GENERATION';
+  if (members.some((m) => m.assignment === null)) return 'REBALANCE_IN_PROGRESS';
   const member = members.find((m) => m.memberId === memberId);
   if (!member) {
     if (instanceId !== null && members.some((m) => m.groupInstanceId === instanceId)) return 'FENCED_INSTANCE_ID';
