@@ -31,6 +31,11 @@ import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
+import { agentProducerIdRoutes } from './routes/agent/producer-ids';
+import { agentDeleteRecordsRoutes } from './routes/agent/delete-records';
+import { agentConsumerGroupRoutes } from './routes/agent/consumer-groups';
+import { agentGroupOffsetRoutes } from './routes/agent/group-offsets';
+import { consumerGroupRoutes } from './routes/customer/consumer-groups';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -83,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(agentKeyRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
+    await customer.register(consumerGroupRoutes(deps));
   });
 
   await app.register(async (admin) => {
@@ -102,6 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));
+    await agent.register(agentProducerIdRoutes(deps));
+    await agent.register(agentDeleteRecordsRoutes(deps));
+    await agent.register(agentConsumerGroupRoutes(deps));
+    await agent.register(agentGroupOffsetRoutes(deps));
   });
 
   return app;

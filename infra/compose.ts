@@ -105,6 +105,7 @@ export async function compose(opts: ComposeOptions) {
     leaseMs: config.sequencer.leaseMs,
     snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
+    log: config.log,
     logger: logger.child({ component: 'sequencer' }),
   });
   const jobs = lifecycleProducer(queues);

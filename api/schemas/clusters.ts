@@ -78,3 +78,20 @@ export const UpdateClusterBody = Type.Object(
 );
 
 export const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
+
+const Count = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });
+
+/** A ready cluster's files by lifecycle state, as its metadata leader counts them. */
+export const ClusterWithFiles = Type.Object({
+  ...Cluster.properties,
+  files: Type.Optional(
+    Type.Object(
+      {
+        live: Count,
+        markedForDeletion: Type.Object(Count.properties, { description: 'No batch refers to them; within the grace period (readers may still hold a fetch plan)' }),
+        due: Type.Object(Count.properties, { description: 'Past the grace period: waiting for an agent to delete the objects' }),
+      },
+      { description: 'Absent while the cluster\'s metadata leader cannot be reached' },
+    ),
+  ),
+});
