@@ -81,7 +81,7 @@ export const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additio
 
 const Count = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });
 
-/** A ready cluster's files by lifecycle state, as its metadata leader counts them. */
+/** A ready cluster's files by lifecycle state, as its metadata leader last counted them. */
 export const ClusterWithFiles = Type.Object({
   ...Cluster.properties,
   files: Type.Optional(
@@ -90,8 +90,9 @@ export const ClusterWithFiles = Type.Object({
         live: Count,
         markedForDeletion: Type.Object(Count.properties, { description: 'No batch refers to them; within the grace period (readers may still hold a fetch plan)' }),
         due: Type.Object(Count.properties, { description: 'Past the grace period: waiting for an agent to delete the objects' }),
+        countedAt: Type.String({ format: 'date-time', description: 'When the cluster\'s leader counted them (after each maintenance pass)' }),
       },
-      { description: 'Absent while the cluster\'s metadata leader cannot be reached' },
+      { description: 'Absent until the cluster\'s leader first counted' },
     ),
   ),
 });

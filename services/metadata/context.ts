@@ -91,7 +91,7 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     snapshots: snapshotStore(deps.db, deps.table),
     logger: deps.logger ?? quiet,
     gate: new Gate(),
-    log: logRuntime(deps.log, leaseMs),
+    log: logRuntime(deps.log, leaseMs, deps.db, deps.table),
     nextWriter: () => `${incarnation}:${++appends}`,
   };
 }

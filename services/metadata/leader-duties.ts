@@ -1,6 +1,7 @@
 import type { AppError } from '../../shared/errors';
 import type { SequencerContext } from './context';
 import type { WriteRequest } from './core';
+import { fileCounts } from './file-lifecycle';
 import { GroupCoordinator } from './group-coordinator';
 import { JournalTrimmer } from './journal-trimmer';
 import type { LogRuntime } from './log-settings';
@@ -30,6 +31,7 @@ export class LeaderDuties {
   readonly trimmer: JournalTrimmer;
   private readonly timer: NodeJS.Timeout;
   private passRunning: Promise<void> | null = null;
+  private published = '';
   private stopped = false;
 
   constructor(
@@ -81,7 +83,23 @@ export class LeaderDuties {
       return;
     }
     if (total.batches + total.producers + total.transactionalIds + total.groups > 0) this.ctx.logger.info({ cluster: this.pk, ...total }, 'maintenance pass');
-    if (!this.stopped) await this.trimmer.trim(this.host.snapshotPointer());
+    if (this.stopped) return;
+    await this.publishCounts();
+    await this.trimmer.trim(this.host.snapshotPointer());
+  }
+
+  /** Leaves the file counts where the customer's cluster view reads them (when they changed). */
+  private async publishCounts(): Promise<void> {
+    const now = this.ctx.clock.now();
+    const files = fileCounts(this.host.state(), now, this.ctx.log.fileDeleteGraceMs);
+    const key = JSON.stringify(files);
+    if (key === this.published) return;
+    try {
+      await this.ctx.log.stats.write(this.pk, { files, at: now });
+      this.published = key;
+    } catch (e) {
+      this.ctx.logger.warn({ err: e, cluster: this.pk }, 'could not store the file counts; the next pass retries');
+    }
   }
 
   stop(reason: AppError): void {

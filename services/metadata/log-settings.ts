@@ -1,7 +1,9 @@
 import { DEFAULT_FILE_DELETE_GRACE_MS } from './file-lifecycle';
 import { DEFAULT_GROUP_SETTINGS, type GroupSettings } from './group-protocol';
 import { WaitBudget } from './group-live';
+import type { Db } from '../../shared/dynamo';
 import { DEFAULT_MAINTENANCE_LIMITS, type MaintenanceLimits } from './maintenance';
+import { statsStore, type StatsStore } from './stats-store';
 
 /** Settings of the log's upkeep and of group coordination, shared by a node's sequencers. */
 export interface LogSettings {
@@ -21,6 +23,8 @@ export interface LogSettings {
 export interface LogRuntime extends LogSettings {
   /** Waiting group requests held by this node, over all its clusters. */
   waiting: WaitBudget;
+  /** Where leaders leave their clusters' file counts. */
+  stats: StatsStore;
 }
 
 export interface LogSettingsInput extends Partial<Omit<LogSettings, 'groups' | 'maintenance'>> {
@@ -28,7 +32,7 @@ export interface LogSettingsInput extends Partial<Omit<LogSettings, 'groups' | '
   maintenance?: Partial<MaintenanceLimits>;
 }
 
-export function logRuntime(input: LogSettingsInput | undefined, leaseMs: number): LogRuntime {
+export function logRuntime(input: LogSettingsInput | undefined, leaseMs: number, db: Db, table: string): LogRuntime {
   const groups = { ...DEFAULT_GROUP_SETTINGS, ...input?.groups };
   return {
     fileDeleteGraceMs: input?.fileDeleteGraceMs ?? DEFAULT_FILE_DELETE_GRACE_MS,
@@ -37,5 +41,6 @@ export function logRuntime(input: LogSettingsInput | undefined, leaseMs: number)
     groups,
     trimProtectMs: input?.trimProtectMs ?? 2 * leaseMs,
     waiting: new WaitBudget(groups.maxWaiting),
+    stats: statsStore(db, table),
   };
 }

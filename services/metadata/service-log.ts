@@ -4,7 +4,9 @@ import { fetchOffsets, validateCommitOffsets, validateGroupId } from './group-of
 import { validateHeartbeat, validateJoin, validateLeave, validateSync, type JoinResult, type LeaveResult, type SyncResult } from './group-protocol';
 import { describeGroup, listGroups, type GroupDescription, type GroupList } from './group-views';
 import { validateDeleteRecords } from './log-start';
+import { clusterPk } from './keys';
 import type { LogRuntime } from './log-settings';
+import type { ClusterStats } from './stats-store';
 import type { Sequencer } from './sequencer';
 import type {
   ClusterRef,
@@ -119,8 +121,13 @@ export function logCalls(deps: LogServiceDeps) {
       return write({ kind: 'filesDeleted', cluster, fileIds });
     },
 
-    /** Files by state: live, marked (in the grace period), due. */
-    async fileCounts(cluster: ClusterRef): Promise<FileCounts> {
+    /** Files by state (live, marked, due), as the leader last counted them; reads no leader. */
+    async fileCounts(tenantId: string, clusterId: string): Promise<ClusterStats | undefined> {
+      return deps.log.stats.read(clusterPk(tenantId, clusterId));
+    },
+
+    /** Files by state right now, from the leader. */
+    async fileCountsNow(cluster: ClusterRef): Promise<FileCounts> {
       return read(cluster, (core) => fileCounts(core.state, deps.clock.now(), deps.log.fileDeleteGraceMs));
     },
 

@@ -17,6 +17,8 @@ export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<Metada
     snapshotEveryEntries: 10_000,
     snapshotEveryMs: 3_600_000,
     ...over,
+    // Maintenance (retention, expiry, trimming) runs when a test asks for it (runMaintenance).
+    log: { maintenanceEveryMs: 3_600_000, ...over.log },
   });
 }
 

@@ -1,17 +1,11 @@
-import { isAppError } from '../../../shared/errors';
 import type { AppDeps } from '../../deps';
-import type { FileCounts } from '../../../services/metadata/file-lifecycle';
 
 /**
- * A ready cluster's file counts, from its metadata leader. The cluster itself is answered
- * either way: when the leader cannot be reached (another node leads, or it is moving), the
- * counts are left out rather than failing the whole read.
+ * A ready cluster's files by state, as its metadata leader last counted them (after each
+ * maintenance pass). Read from the store, so that viewing a cluster never makes this node
+ * lead it; absent until the leader first counted.
  */
-export async function fileCounts(deps: AppDeps, cluster: { tenantId: string; id: string }): Promise<FileCounts | undefined> {
-  try {
-    return await deps.services.metadata.fileCounts(await deps.services.clusterAccess(cluster.tenantId, cluster.id, true));
-  } catch (e) {
-    if (isAppError(e) && e.status === 503) return undefined;
-    throw e;
-  }
+export async function fileCounts(deps: AppDeps, cluster: { tenantId: string; id: string }) {
+  const stats = await deps.services.metadata.fileCounts(cluster.tenantId, cluster.id);
+  return stats ? { ...stats.files, countedAt: new Date(stats.at).toISOString() } : undefined;
 }
