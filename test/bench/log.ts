@@ -1,0 +1,288 @@
+/**
+ * The rest of the Kafka log, through the metadata service in this process:
+ *   1. commits/s with half the batches from idempotent producers versus none, interleaved
+ *      rounds in the same run (target: at least 90% of the plain rate)
+ *   2. steady state: 10M batches committed with 1-hour retention over a 1M-batch live window
+ *      (simulated time; a stand-in for the deletion jobs reports due files deleted), on
+ *      dynalite with LevelDB on disk: leader heap and snapshot size versus a fresh state of
+ *      the same live batches (target: within 10%), recovery time, store bytes, and bytes
+ *      written per committed batch (journal vs snapshots: target at most 3x the journal)
+ * Run: npm run bench -- log   (HM_BENCH_LOG_BATCHES scales step 2, default 10,000,000)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { manualClock, systemClock, type Clock } from '../../shared/clock';
+import { Db, type Item } from '../../shared/dynamo';
+import { metadataService, type MetadataService } from '../../services/metadata/service';
+import { decodeState } from '../../services/metadata/state-codec';
+import type { ClusterRef, CommitFileInput } from '../../services/metadata/types';
+import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
+import { figure } from './report';
+import { runIfMain } from './setup';
+
+const TOPICS = 10;
+const PER_TOPIC = 100;
+const PARTITIONS = TOPICS * PER_TOPIC;
+const HOUR = 3_600_000;
+
+const cluster = (clusterId: string): ClusterRef => ({
+  tenantId: 'tnt_bench',
+  clusterId,
+  regions: ['us-east-1'],
+  writeQuorum: 1,
+  autoCreateTopics: false,
+  defaultPartitions: 1,
+  defaultRetentionMs: HOUR,
+  defaultRetentionBytes: -1,
+  producerIdExpirationMs: 7 * 24 * HOUR,
+  offsetsRetentionMs: 7 * 24 * HOUR,
+  limits: { partitionsPerCluster: 200_000, maxRetentionMs: -1 },
+});
+
+function node(db: Db, table: string, id: string, clock: Clock, over: Partial<Parameters<typeof metadataService>[0]> = {}): MetadataService {
+  return metadataService({ db, table, clock, nodeId: id, advertisedAddress: `${id}:9443`, leaseMs: HOUR, renewEveryMs: 100, ...over });
+}
+
+async function createTopics(svc: MetadataService, ref: ClusterRef, retentionMs: number): Promise<void> {
+  for (let t = 0; t < TOPICS; t++) await svc.createTopic(ref, { name: `topic-${t}`, partitions: PER_TOPIC, config: { 'retention.ms': retentionMs } });
+}
+
+let fileNo = 0;
+/** `batches` batches, two each on random partitions; `producer` makes every other one idempotent. */
+function file(batches: number, maxTimestamp: number, producer?: { id: number; seqs: Map<number, number> }): CommitFileInput {
+  const fileId = `f-${(fileNo++).toString(36)}`;
+  const out = [];
+  for (let i = 0; i < batches; i += 2) {
+    const p = Math.floor(Math.random() * PARTITIONS);
+    for (let j = 0; j < 2 && i + j < batches; j++) {
+      const b: CommitFileInput['batches'][number] = { topic: `topic-${p % TOPICS}`, partition: Math.floor(p / TOPICS), byteOffset: (i + j) * 4096, byteLength: 4096, recordCount: 100, maxTimestamp };
+      if (producer && j === 0) {
+        const seq = producer.seqs.get(p) ?? 0;
+        producer.seqs.set(p, (seq + 100) % 2 ** 31);
+        Object.assign(b, { producerId: producer.id, producerEpoch: 0, baseSequence: seq });
+      }
+      out.push(b);
+    }
+  }
+  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: batches * 4096, replicas: [{ region: 'us-east-1', bucket: 'customer-bucket', checksum: `sha256-${fileId}` }], batches: out };
+}
+
+function gcFunction(): () => void {
+  setFlagsFromString('--expose_gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function memory(gc: () => void): number {
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** 1. Plain versus half-idempotent commits, interleaved rounds on two clusters of one leader. */
+async function idempotentRatio(d: TestDynamo, report: (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void) {
+  const svc = node(d.db, d.tables.metadata, 'idem', systemClock, { leaseMs: 30_000, renewEveryMs: 10_000 });
+  const plain = cluster('vci_plain');
+  const idem = cluster('vci_idem');
+  await createTopics(svc, plain, -1);
+  await createTopics(svc, idem, -1);
+  const producers = await Promise.all(Array.from({ length: 64 }, async () => ({ id: (await svc.initProducerId(idem, {})).producerId, seqs: new Map<number, number>() })));
+  let refused = 0;
+  const round = async (ref: ClusterRef, idempotent: boolean, ms: number) => {
+    let commits = 0;
+    const end = performance.now() + ms;
+    await Promise.all(
+      producers.map(async (p) => {
+        while (performance.now() < end) {
+          const r = await svc.commitFile(ref, file(20, Date.now(), idempotent ? p : undefined));
+          refused += r.results.filter((x) => 'error' in x).length;
+          commits++;
+        }
+      }),
+    );
+    return commits;
+  };
+  await round(plain, false, 1000);
+  await round(idem, true, 1000);
+  const totals = { plain: 0, idem: 0, ms: 0 };
+  for (let r = 0; r < 3; r++) {
+    totals.plain += await round(plain, false, 3000);
+    totals.idem += await round(idem, true, 3000);
+    totals.ms += 3000;
+  }
+  await svc.close();
+  const plainRate = (totals.plain * 1000) / totals.ms;
+  const idemRate = (totals.idem * 1000) / totals.ms;
+  report('commits_per_s_plain_c64', plainRate, 'commits/s', { batches_per_commit: 20 });
+  report('commits_per_s_half_idempotent_c64', idemRate, 'commits/s', { batches_per_commit: 20, idempotent_share: 0.5, refused_batches: refused });
+  report('idempotent_to_plain_ratio', idemRate / plainRate, 'ratio', { target: 0.9 });
+}
+
+/** A Db that adds up the bytes each kind of item puts in the store. */
+class CountingDb extends Db {
+  readonly written = { journal: 0, snapshot: 0, other: 0, journalItems: 0 };
+
+  override async put(table: string, item: Item, condition?: { expr: string; names?: Record<string, string>; values?: Item }): Promise<boolean> {
+    const sk = String(item.sk);
+    const data = item.data instanceof Uint8Array ? item.data.length : 0;
+    if (sk.startsWith('J#')) {
+      this.written.journal += data;
+      this.written.journalItems++;
+    } else if (sk.startsWith('S#')) this.written.snapshot += data;
+    else this.written.other += JSON.stringify(item).length;
+    return super.put(table, item, condition);
+  }
+}
+
+/** Bytes of the cluster's items (keys and attributes, roughly as DynamoDB bills item size). */
+async function itemBytes(d: TestDynamo, ref: ClusterRef): Promise<{ items: number; bytes: number }> {
+  let items = 0;
+  let bytes = 0;
+  for await (const it of d.db.queryAll<Item>({ table: d.tables.metadata, keyCondition: 'pk = :pk', values: { ':pk': `T#${ref.tenantId}#C#${ref.clusterId}` } })) {
+    items++;
+    for (const [k, v] of Object.entries(it)) bytes += k.length + (v instanceof Uint8Array ? v.length : typeof v === 'string' ? Buffer.byteLength(v) : JSON.stringify(v ?? null).length);
+  }
+  return { items, bytes };
+}
+
+const du = (dir: string) => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+
+/** Live batches of a state, from its canonical encoding. */
+function liveBatches(bytes: Uint8Array): number {
+  let n = 0;
+  for (const t of decodeState(bytes).topics.values()) for (const p of t.partitions) n += p.index.length;
+  return n;
+}
+
+/** 2. Ten million batches through a one-hour retention window, then a fresh state of the same size. */
+async function steadyState(report: (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void) {
+  const total = Number(process.env.HM_BENCH_LOG_BATCHES ?? 10_000_000);
+  const perFile = 50;
+  const window = total / 10;
+  const files = total / perFile;
+  const stepMs = HOUR / (window / perFile); // simulated time per committed file: an hour holds `window` batches
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-log-'));
+  const d = await startTestDynamo({ dir, prefix: 'bench-' });
+  const gc = gcFunction();
+  try {
+    const db = new CountingDb(d.db.client);
+    const clock = manualClock(1_800_000_000_000);
+    const log = { maintenanceEveryMs: 100, fileDeleteGraceMs: 5 * 60_000 };
+    const ref = cluster('vci_steady');
+    let svc = node(db, d.tables.metadata, 'steady-a', clock, { log });
+    await createTopics(svc, ref, HOUR);
+    let committed = 0;
+    let deletedFiles = 0;
+    let mid: { store: number; items: number; bytes: number; batches: number } | undefined;
+    const started = performance.now();
+    // The deletion jobs' stand-in: lists due files and reports them deleted, a page at a time.
+    const orchestrate = async () => {
+      for (;;) {
+        const page = await svc.listDueFiles(ref, { limit: 1000 });
+        if (page.items.length === 0) return;
+        await svc.recordFilesDeleted(ref, page.items.map((f) => f.fileId));
+        deletedFiles += page.items.length;
+      }
+    };
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, w) => {
+        while (next < files) {
+          const n = next++;
+          clock.advance(stepMs);
+          await svc.commitFile(ref, file(perFile, clock.now()));
+          committed += perFile;
+          if (w === 0 && n % 200 === 0) await orchestrate();
+          if (w === 0 && !mid && committed >= total / 2) {
+            mid = { store: du(dir), ...(await itemBytes(d, ref)), batches: committed };
+          }
+        }
+      }),
+    );
+    const loadMs = performance.now() - started;
+    // Let retention and the deletion jobs catch up with the last commits.
+    await svc.runMaintenance(ref);
+    clock.advance(log.fileDeleteGraceMs);
+    await orchestrate();
+    await svc.runMaintenance(ref);
+    const state = await svc.exportState(ref);
+    const live = liveBatches(state);
+    const end = { store: du(dir), ...(await itemBytes(d, ref)) };
+    const withLeader = memory(gc);
+    svc.stopAbruptly();
+    const heap = withLeader - memory(gc);
+    report('steady_committed_batches', committed, 'batches', { live_batches: live, files_deleted: deletedFiles, load_s: Math.round(loadMs / 1000), simulated_hours: Math.round((files * stepMs) / HOUR) });
+    report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live });
+    report('steady_snapshot_raw_mb', state.length / 1e6, 'MB', { live_batches: live });
+
+    // Recovery from what the store holds at that point.
+    let recovery: Record<string, number> = {};
+    const logger = { debug() {}, warn() {}, error() {}, info: (o: object, msg?: string) => void (msg === 'leading cluster' && (recovery = o as Record<string, number>)) };
+    clock.advance(2 * HOUR);
+    svc = node(db, d.tables.metadata, 'steady-b', clock, { log, logger });
+    const t0 = performance.now();
+    await svc.listTopics(ref);
+    report('steady_recovery_ms', performance.now() - t0, 'ms', { replayed_entries: recovery.replayed, snapshot_load_ms: recovery.snapshotMs });
+    await svc.close();
+
+    const journal = db.written.journal;
+    report('store_bytes_on_disk_per_live_batch', end.store / live, 'bytes', { store_bytes: end.store, engine: 'dynalite on LevelDB' });
+    report('store_item_bytes_per_live_batch', end.bytes / live, 'bytes', { items: end.items, item_bytes: end.bytes });
+    if (mid) {
+      const grew = { disk: end.store - mid.store, items: end.bytes - mid.bytes, batches: committed - mid.batches };
+      report('store_growth_per_committed_batch_second_half', grew.items / grew.batches, 'bytes (items)', { disk_bytes_per_batch: grew.disk / grew.batches, batches: grew.batches, items_then: mid.items, items_now: end.items });
+    }
+    report('journal_bytes_per_committed_batch', journal / committed, 'bytes', { entries: db.written.journalItems });
+    report('written_bytes_per_committed_batch', (journal + db.written.snapshot + db.written.other) / committed, 'bytes', { snapshot_bytes: db.written.snapshot });
+    report('write_amplification', (journal + db.written.snapshot + db.written.other) / journal, 'x journal', { target: 3 });
+
+    // The same live batches in a fresh state: what the steady state's heap and snapshot should match.
+    const fresh = await startTestDynamo({ prefix: 'fresh-' });
+    try {
+      const freshRef = cluster('vci_fresh');
+      const f = node(fresh.db, fresh.tables.metadata, 'fresh', systemClock, { leaseMs: 30_000, renewEveryMs: 10_000 });
+      await createTopics(f, freshRef, -1);
+      let n = 0;
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (n < live) {
+            const count = Math.min(perFile, live - n);
+            n += count;
+            await f.commitFile(freshRef, file(count, Date.now()));
+          }
+        }),
+      );
+      const freshState = await f.exportState(freshRef);
+      const before = memory(gc);
+      f.stopAbruptly();
+      const freshHeap = before - memory(gc);
+      report('fresh_leader_heap_mb', freshHeap / 1e6, 'MB', { live_batches: liveBatches(freshState) });
+      report('fresh_snapshot_raw_mb', freshState.length / 1e6, 'MB');
+      report('steady_to_fresh_heap_ratio', heap / freshHeap, 'ratio', { target: '0.9..1.1' });
+      report('steady_to_fresh_snapshot_ratio', state.length / freshState.length, 'ratio', { target: '0.9..1.1' });
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await d.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const report = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) => figure(name, value, unit, { suite: 'log', ...extra });
+  const d = await startTestDynamo({ prefix: 'bench-' });
+  try {
+    console.log('idempotent producers: 64 committers, 20 batches per file, half of them idempotent, against plain commits');
+    await idempotentRatio(d, report);
+  } finally {
+    await d.close();
+  }
+  console.log('steady state: a one-hour retention window over a stream of 50-batch files (simulated time)');
+  await steadyState(report);
+}
+
+runIfMain(import.meta, () => run());
