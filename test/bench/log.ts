@@ -76,6 +76,9 @@ function gcFunction(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+/** Lets what a stopped leader still had in flight settle, so that its state can be collected. */
+const settleDown = () => new Promise((r) => setTimeout(r, 300));
+
 function memory(gc: () => void): number {
   for (let i = 0; i < 3; i++) gc();
   const m = process.memoryUsage();
@@ -213,6 +216,7 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     const end = { store: du(dir), ...(await itemBytes(d, ref)) };
     const withLeader = memory(gc);
     svc.stopAbruptly();
+    await settleDown();
     const heap = withLeader - memory(gc);
     report('steady_committed_batches', committed, 'batches', { live_batches: live, files_deleted: deletedFiles, load_s: Math.round(loadMs / 1000), simulated_hours: Math.round((files * stepMs) / HOUR) });
     report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live });
@@ -258,6 +262,7 @@ async function steadyState(report: (name: string, value: number, unit: string, e
       const freshState = await f.exportState(freshRef);
       const before = memory(gc);
       f.stopAbruptly();
+      await settleDown();
       const freshHeap = before - memory(gc);
       report('fresh_leader_heap_mb', freshHeap / 1e6, 'MB', { live_batches: liveBatches(freshState) });
       report('fresh_snapshot_raw_mb', freshState.length / 1e6, 'MB');
