@@ -3,7 +3,7 @@ import { InapplicableOpError } from './inapplicable';
 import type { CommitBody, Op } from './ops';
 import type { PartitionRef } from './ops-log';
 import { applyAllocate, applyExpireTransactional, applyInitTransactional } from './producer-ids';
-import { checkSequence, recordAppend } from './producer-window';
+import { APPEND, checkSequence, FENCED_EPOCH, recordAppend } from './producer-window';
 import { ClusterState, encodeAppended, encodeDuplicate, encodeError, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic } from './state';
 
 export { InapplicableOpError } from './inapplicable';
@@ -127,16 +127,13 @@ function commitFile(state: ClusterState, body: CommitBody, fingerprint: string, 
       }
       const window = log.producers?.get(b.producerId);
       const check = checkSequence(window, b.producerEpoch, b.baseSequence, b.recordCount);
-      if (check.kind === 'error') {
-        results[i] = encodeError(check.code);
-        continue;
-      }
-      if (check.kind === 'duplicate') {
-        results[i] = encodeDuplicate(check.baseOffset);
+      if (check !== APPEND) {
+        results[i] = check >= 0 ? encodeDuplicate(check) : encodeError(check === FENCED_EPOCH ? 'INVALID_PRODUCER_EPOCH' : 'OUT_OF_ORDER_SEQUENCE');
         continue;
       }
       const base = log.append(b.recordCount, fileNumber, b.byteOffset, b.byteLength, b.maxTimestamp);
-      (log.producers ??= new Map()).set(b.producerId, recordAppend(window, b.producerEpoch, b.baseSequence, b.recordCount, base, at));
+      const updated = recordAppend(window, b.producerEpoch, b.baseSequence, b.recordCount, base, at);
+      if (updated !== window) (log.producers ??= new Map()).set(b.producerId, updated);
       results[i] = encodeAppended(base);
     } else {
       results[i] = encodeAppended(log.append(b.recordCount, fileNumber, b.byteOffset, b.byteLength, b.maxTimestamp));

@@ -110,18 +110,27 @@ async function idempotentRatio(d: TestDynamo, report: (name: string, value: numb
   };
   await round(plain, false, 1000);
   await round(idem, true, 1000);
+  // Many short rounds, alternating which goes first: a shared machine's load drifts within
+  // seconds, so each pair's ratio is taken and the median reported.
   const totals = { plain: 0, idem: 0, ms: 0 };
-  for (let r = 0; r < 3; r++) {
-    totals.plain += await round(plain, false, 3000);
-    totals.idem += await round(idem, true, 3000);
-    totals.ms += 3000;
+  const ratios: number[] = [];
+  for (let r = 0; r < 10; r++) {
+    const first = r % 2 === 0;
+    const a = first ? await round(plain, false, 1000) : 0;
+    const b = await round(idem, true, 1000);
+    const c = first ? a : await round(plain, false, 1000);
+    totals.plain += c;
+    totals.idem += b;
+    totals.ms += 1000;
+    ratios.push(b / c);
   }
   await svc.close();
+  ratios.sort((x, y) => x - y);
   const plainRate = (totals.plain * 1000) / totals.ms;
   const idemRate = (totals.idem * 1000) / totals.ms;
   report('commits_per_s_plain_c64', plainRate, 'commits/s', { batches_per_commit: 20 });
   report('commits_per_s_half_idempotent_c64', idemRate, 'commits/s', { batches_per_commit: 20, idempotent_share: 0.5, refused_batches: refused });
-  report('idempotent_to_plain_ratio', idemRate / plainRate, 'ratio', { target: 0.9 });
+  report('idempotent_to_plain_ratio', (ratios[4] + ratios[5]) / 2, 'ratio (median of 10 pairs)', { target: 0.9, min: ratios[0], max: ratios[9] });
 }
 
 /** A Db that adds up the bytes each kind of item puts in the store. */
@@ -211,6 +220,8 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     clock.advance(log.fileDeleteGraceMs);
     await orchestrate();
     await svc.runMaintenance(ref);
+    // A snapshot being written holds its encoded bytes: measure with none in flight.
+    await svc.snapshotNow(ref);
     const state = await svc.exportState(ref);
     const live = liveBatches(state);
     const end = { store: du(dir), ...(await itemBytes(d, ref)) };
@@ -259,6 +270,7 @@ async function steadyState(report: (name: string, value: number, unit: string, e
           }
         }),
       );
+      await f.snapshotNow(freshRef);
       const freshState = await f.exportState(freshRef);
       const before = memory(gc);
       f.stopAbruptly();
