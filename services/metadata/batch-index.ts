@@ -50,12 +50,25 @@ export class BatchIndex {
     return offset <= this.lastOffset(lo) ? lo : -1;
   }
 
-  /** Removes the first `k` batches; gives memory back when most of the capacity is unused. */
+  /**
+   * Removes the first `k` batches. The rest moves down either way; when the spare capacity
+   * exceeds a quarter, it moves into tighter arrays instead, so that an index under steady
+   * retention (appends at the end, drops at the front) stays as compact as a fresh one.
+   */
   dropFront(k: number): void {
     const n = this.length - k;
-    for (const col of [this.baseOffset, this.recordCount, this.file, this.byteOffset, this.byteLength, this.maxTimestamp]) col.copyWithin(0, k, this.length);
+    const tight = Math.max(8, Math.ceil(n * 1.25));
+    if (this.capacity > tight + 16) {
+      this.baseOffset = grow(this.baseOffset.subarray(k), new Float64Array(tight), n);
+      this.recordCount = grow(this.recordCount.subarray(k), new Uint32Array(tight), n);
+      this.file = grow(this.file.subarray(k), new Uint32Array(tight), n);
+      this.byteOffset = grow(this.byteOffset.subarray(k), new Float64Array(tight), n);
+      this.byteLength = grow(this.byteLength.subarray(k), new Uint32Array(tight), n);
+      this.maxTimestamp = grow(this.maxTimestamp.subarray(k), new Float64Array(tight), n);
+    } else {
+      for (const col of [this.baseOffset, this.recordCount, this.file, this.byteOffset, this.byteLength, this.maxTimestamp]) col.copyWithin(0, k, this.length);
+    }
     this.length = n;
-    if (this.capacity > 64 && n * 4 < this.capacity) this.resize(Math.max(8, n * 2));
   }
 
   /** Drops spare capacity (after loading a snapshot, where the final size is known). */
