@@ -13,6 +13,11 @@ import {
   selectProtocol,
   supportsProtocols,
   syncAnswer,
+  settle,
+  finish,
+  fail,
+  joinError,
+  syncError,
   type LiveGroup,
   type Member,
   type WaitBudget,
@@ -367,7 +372,7 @@ export class GroupCoordinator implements GroupMembership {
   }
 
   /** What the customer view shows of a group's live state. */
-  describe(name: string): { phase: GroupPhase | 'Dead'; generation: number; protocolType: string; protocol: string; leader: string; members: Member[] } | undefined {
+  describe(name: string): { phase: LiveGroup['phase']; generation: number; protocolType: string; protocol: string; leader: string; members: Member[] } | undefined {
     const g = this.groups.get(name);
     const record = this.env.state().groups.get(name);
     if (!g && !record) return undefined;
@@ -375,26 +380,3 @@ export class GroupCoordinator implements GroupMembership {
     return { phase: g.phase, generation: g.generation, protocolType: g.protocolType ?? '', protocol: g.protocol ?? '', leader: g.leader ?? '', members: [...g.members.values()] };
   }
 }
-
-type GroupPhase = LiveGroup['phase'];
-
-/** Detaches the member's waiter of that kind (releasing its budget) and returns it. */
-function settle<K extends 'join' | 'sync'>(m: Member, kind: K, release = true): Waiter<K extends 'join' ? JoinResult : SyncResult> {
-  const w = m[kind]!;
-  m[kind] = null;
-  if (release) w.release();
-  return w as Waiter<K extends 'join' ? JoinResult : SyncResult>;
-}
-
-function finish<T>(w: Waiter<T>, answer: T): void {
-  w.release();
-  w.resolve(answer);
-}
-
-function fail<T>(w: Waiter<T>, reason: AppError): void {
-  w.release();
-  w.reject(reason);
-}
-
-const joinError = (error: GroupError, memberId: string): JoinResult => ({ error, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
-const syncError = (error: GroupError): SyncResult => ({ error, protocolType: null, protocolName: null, assignment: '' });

@@ -1,6 +1,7 @@
 import { unavailable, type AppError } from '../../shared/errors';
 import type { DurableMember, GroupRecord } from './group-records';
 import type { JoinInput, JoinResult, SyncResult } from './group-protocol';
+import type { GroupError } from './types';
 
 /**
  * A consumer group as its coordinator holds it in the leader's memory: phase, members with
@@ -191,3 +192,24 @@ export class WaitBudget {
     this.count++;
   }
 }
+
+/** Detaches the member's waiter of that kind (releasing its budget) and returns it. */
+export function settle<K extends 'join' | 'sync'>(m: Member, kind: K, release = true): Waiter<K extends 'join' ? JoinResult : SyncResult> {
+  const w = m[kind]!;
+  m[kind] = null;
+  if (release) w.release();
+  return w as Waiter<K extends 'join' ? JoinResult : SyncResult>;
+}
+
+export function finish<T>(w: Waiter<T>, answer: T): void {
+  w.release();
+  w.resolve(answer);
+}
+
+export function fail<T>(w: Waiter<T>, reason: AppError): void {
+  w.release();
+  w.reject(reason);
+}
+
+export const joinError = (error: GroupError, memberId: string): JoinResult => ({ error, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
+export const syncError = (error: GroupError): SyncResult => ({ error, protocolType: null, protocolName: null, assignment: '' });

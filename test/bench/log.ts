@@ -179,6 +179,9 @@ async function steadyState(report: (name: string, value: number, unit: string, e
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-log-'));
   const d = await startTestDynamo({ dir, prefix: 'bench-' });
   const gc = gcFunction();
+  // The leader's heap is what the process grew by: measured with the leader alive (a stopped
+  // leader's state may stay reachable for a while from work still in flight, e.g. trimming).
+  const baseline = memory(gc);
   try {
     const db = new CountingDb(d.db.client);
     const clock = manualClock(1_800_000_000_000);
@@ -222,13 +225,12 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     await svc.runMaintenance(ref);
     // A snapshot being written holds its encoded bytes: measure with none in flight.
     await svc.snapshotNow(ref);
+    await settleDown();
+    const heap = memory(gc) - baseline;
     const state = await svc.exportState(ref);
     const live = liveBatches(state);
     const end = { store: du(dir), ...(await itemBytes(d, ref)) };
-    const withLeader = memory(gc);
     svc.stopAbruptly();
-    await settleDown();
-    const heap = withLeader - memory(gc);
     report('steady_committed_batches', committed, 'batches', { live_batches: live, files_deleted: deletedFiles, load_s: Math.round(loadMs / 1000), simulated_hours: Math.round((files * stepMs) / HOUR) });
     report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live });
     report('steady_snapshot_raw_mb', state.length / 1e6, 'MB', { live_batches: live });
@@ -255,7 +257,9 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     report('write_amplification', (journal + db.written.snapshot + db.written.other) / journal, 'x journal', { target: 3 });
 
     // The same live batches in a fresh state: what the steady state's heap and snapshot should match.
-    const fresh = await startTestDynamo({ prefix: 'fresh-' });
+    const freshDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-fresh-'));
+    const fresh = await startTestDynamo({ dir: freshDir, prefix: 'fresh-' });
+    const freshBaseline = memory(gc);
     try {
       const freshRef = cluster('vci_fresh');
       const f = node(fresh.db, fresh.tables.metadata, 'fresh', systemClock, { leaseMs: 30_000, renewEveryMs: 10_000 });
@@ -271,17 +275,17 @@ async function steadyState(report: (name: string, value: number, unit: string, e
         }),
       );
       await f.snapshotNow(freshRef);
-      const freshState = await f.exportState(freshRef);
-      const before = memory(gc);
-      f.stopAbruptly();
       await settleDown();
-      const freshHeap = before - memory(gc);
+      const freshHeap = memory(gc) - freshBaseline;
+      const freshState = await f.exportState(freshRef);
+      f.stopAbruptly();
       report('fresh_leader_heap_mb', freshHeap / 1e6, 'MB', { live_batches: liveBatches(freshState) });
       report('fresh_snapshot_raw_mb', freshState.length / 1e6, 'MB');
       report('steady_to_fresh_heap_ratio', heap / freshHeap, 'ratio', { target: '0.9..1.1' });
       report('steady_to_fresh_snapshot_ratio', state.length / freshState.length, 'ratio', { target: '0.9..1.1' });
     } finally {
       await fresh.close();
+      rmSync(freshDir, { recursive: true, force: true });
     }
   } finally {
     await d.close();
