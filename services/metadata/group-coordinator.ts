@@ -171,11 +171,13 @@ export class GroupCoordinator implements GroupMembership {
     const g = this.live(name);
     const out: LeaveResult['members'] = [];
     let removed = false;
+    let removedPending = false;
     for (const who of members) {
       const m = g && (who.memberId !== '' ? g.members.get(who.memberId) : [...g.members.values()].find((x) => x.instanceId === who.groupInstanceId));
+      // A member that never completed its join leaves without disturbing the others.
       if (g && !m && who.memberId !== '' && g.pending.delete(who.memberId)) {
         out.push({ ...who });
-        removed = true;
+        removedPending = true;
         continue;
       }
       if (!g || !m) {
@@ -191,6 +193,7 @@ export class GroupCoordinator implements GroupMembership {
       removed = true;
     }
     if (g && removed) this.afterRemoval(g, now);
+    else if (g && removedPending) this.tryCompleteJoin(g, now);
     return { members: out };
   }
 

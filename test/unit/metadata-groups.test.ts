@@ -206,3 +206,14 @@ test('a new leader resumes the group from the journal: members carry on with the
   s.c.tick(s.clock.now());
   assert.equal(s.heartbeat(a, 2), 'UNKNOWN_MEMBER_ID');
 });
+
+test('a member that leaves before completing its join does not make the others rebalance', async () => {
+  const s = setup();
+  const a = await s.newMember();
+  gen(await s.join(a));
+  await s.sync(a, 1, [{ memberId: a, assignment: '' }]);
+  const b = await s.newMember();
+  assert.deepEqual(s.c.leave('g', [{ memberId: b, groupInstanceId: null }]), { members: [{ memberId: b, groupInstanceId: null }] });
+  assert.equal(s.heartbeat(a, 1), 'NONE');
+  assert.equal(gen(await s.join(b)).error, 'UNKNOWN_MEMBER_ID', 'its id is gone');
+});
