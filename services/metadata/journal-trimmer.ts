@@ -39,6 +39,7 @@ import type { SnapshotPointer } from './snapshot-store';
  */
 export class JournalTrimmer {
   private running: Promise<void> | null = null;
+  private stopped = false;
   /** Entries deleted so far by this leader, for logs and tests. */
   deleted = 0;
 
@@ -70,10 +71,16 @@ export class JournalTrimmer {
     return this.running;
   }
 
+  /** The leader stopped: a pass in progress ends after its current batch. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.running ?? Promise.resolve();
+  }
+
   private async pass(pointer: SnapshotPointer | undefined): Promise<void> {
     const keepFrom = this.keepFrom(pointer, this.ctx.clock.now());
     let removed = 0;
-    while (removed < this.maxPerPass) {
+    while (removed < this.maxPerPass && !this.stopped) {
       const seqs = await this.ctx.journal.seqsBelow(this.pk, keepFrom, this.batch);
       if (seqs.length === 0) break;
       await this.ctx.journal.remove(this.pk, seqs);
@@ -81,7 +88,7 @@ export class JournalTrimmer {
     }
     this.deleted += removed;
     let chunks = 0;
-    if (pointer?.previous) chunks = await this.ctx.snapshots.deleteOlderThan(this.pk, pointer.previous.seq, this.batch);
+    if (pointer?.previous && !this.stopped) chunks = await this.ctx.snapshots.deleteOlderThan(this.pk, pointer.previous.seq, this.batch);
     if (removed > 0 || chunks > 0) this.ctx.logger.debug({ cluster: this.pk, removed, chunks, keepFrom }, 'journal trimmed');
   }
 }

@@ -107,5 +107,12 @@ export class LeaderDuties {
     this.stopped = true;
     clearInterval(this.timer);
     this.groups.dispose(reason);
+    void this.trimmer.stop();
+  }
+
+  /** Resolves once a pass in progress (its trimming included) has wound down after stop(). */
+  async idle(): Promise<void> {
+    await this.passRunning?.catch(() => undefined);
+    await this.trimmer.stop();
   }
 }

@@ -300,6 +300,7 @@ export class Sequencer {
     if (this.phase !== 'serving') return;
     this.stop(unavailable('shutting_down', 'The metadata node is shutting down; retry.'), false);
     await this.snapshotter?.idle();
+    await this.duties?.idle();
     try {
       await this.ctx.leases.release(this.pk, this.lead!.claim);
     } catch (e) {

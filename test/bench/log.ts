@@ -76,8 +76,19 @@ function gcFunction(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-/** Lets what a stopped leader still had in flight settle, so that its state can be collected. */
-const settleDown = () => new Promise((r) => setTimeout(r, 300));
+/**
+ * The memory a leader holds: the process's heap and buffers with it, less after it closed
+ * (gracefully: a closed leader has wound down its snapshot and trimming, so nothing in flight
+ * keeps its state reachable). `keep` holds what the caller still needs across the measure.
+ */
+async function leaderHeap(gc: () => void, svc: MetadataService, keep: () => unknown): Promise<number> {
+  const withLeader = memory(gc);
+  await svc.close();
+  await new Promise((r) => setTimeout(r, 500));
+  const without = memory(gc);
+  void keep();
+  return withLeader - without;
+}
 
 function memory(gc: () => void): number {
   for (let i = 0; i < 3; i++) gc();
@@ -179,9 +190,6 @@ async function steadyState(report: (name: string, value: number, unit: string, e
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-log-'));
   const d = await startTestDynamo({ dir, prefix: 'bench-' });
   const gc = gcFunction();
-  // The leader's heap is what the process grew by: measured with the leader alive (a stopped
-  // leader's state may stay reachable for a while from work still in flight, e.g. trimming).
-  const baseline = memory(gc);
   try {
     const db = new CountingDb(d.db.client);
     const clock = manualClock(1_800_000_000_000);
@@ -225,25 +233,37 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     await svc.runMaintenance(ref);
     // A snapshot being written holds its encoded bytes: measure with none in flight.
     await svc.snapshotNow(ref);
-    await settleDown();
-    const heap = memory(gc) - baseline;
     const state = await svc.exportState(ref);
     const live = liveBatches(state);
     const end = { store: du(dir), ...(await itemBytes(d, ref)) };
-    svc.stopAbruptly();
+    const heap = await leaderHeap(gc, svc, () => state);
     report('steady_committed_batches', committed, 'batches', { live_batches: live, files_deleted: deletedFiles, load_s: Math.round(loadMs / 1000), simulated_hours: Math.round((files * stepMs) / HOUR) });
     report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live });
     report('steady_snapshot_raw_mb', state.length / 1e6, 'MB', { live_batches: live });
 
-    // Recovery from what the store holds at that point.
+    // Recovery at that point, with the longest tail the snapshot rule lets build up: a journal
+    // as large as the snapshot (written by a leader that does not snapshot), then a crash.
+    const written = { ...db.written };
+    const tailer = node(db, d.tables.metadata, 'steady-b', clock, { log, snapshotEveryEntries: 1_000_000, snapshotEveryMs: 100 * HOUR });
+    const stored = (await d.db.get<{ bytes: number }>(d.tables.metadata, { pk: `T#${ref.tenantId}#C#${ref.clusterId}`, sk: 'SNAP' }))!.bytes;
+    let tailFiles = 0;
+    while (db.written.journal - written.journal < stored) {
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        clock.advance(stepMs);
+        await tailer.commitFile(ref, file(perFile, clock.now()));
+      }));
+      tailFiles += 64;
+    }
+    tailer.stopAbruptly();
+    clock.advance(2 * HOUR);
     let recovery: Record<string, number> = {};
     const logger = { debug() {}, warn() {}, error() {}, info: (o: object, msg?: string) => void (msg === 'leading cluster' && (recovery = o as Record<string, number>)) };
-    clock.advance(2 * HOUR);
-    svc = node(db, d.tables.metadata, 'steady-b', clock, { log, logger });
+    svc = node(db, d.tables.metadata, 'steady-c', clock, { log, logger });
     const t0 = performance.now();
     await svc.listTopics(ref);
-    report('steady_recovery_ms', performance.now() - t0, 'ms', { replayed_entries: recovery.replayed, snapshot_load_ms: recovery.snapshotMs });
+    report('steady_recovery_ms', performance.now() - t0, 'ms', { replayed_entries: recovery.replayed, tail_files: tailFiles, snapshot_stored_bytes: stored, snapshot_load_ms: recovery.snapshotMs });
     await svc.close();
+    Object.assign(db.written, written);
 
     const journal = db.written.journal;
     report('store_bytes_on_disk_per_live_batch', end.store / live, 'bytes', { store_bytes: end.store, engine: 'dynalite on LevelDB' });
@@ -275,7 +295,6 @@ async function freshState(live: number): Promise<void> {
   const gc = gcFunction();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-fresh-'));
   const d = await startTestDynamo({ dir, prefix: 'fresh-' });
-  const baseline = memory(gc);
   try {
     const ref = cluster('vci_fresh');
     const svc = node(d.db, d.tables.metadata, 'fresh', systemClock, { leaseMs: 30_000, renewEveryMs: 10_000 });
@@ -291,11 +310,9 @@ async function freshState(live: number): Promise<void> {
       }),
     );
     await svc.snapshotNow(ref);
-    await settleDown();
-    const heap = memory(gc) - baseline;
     const state = await svc.exportState(ref);
+    const heap = await leaderHeap(gc, svc, () => state);
     console.log(JSON.stringify({ heap, snapshot: state.length, live: liveBatches(state) }));
-    svc.stopAbruptly();
   } finally {
     await d.close();
     rmSync(dir, { recursive: true, force: true });
