@@ -175,9 +175,15 @@ const du = (dir: string) => Number(execFileSync('du', ['-sb', dir], { encoding: 
 
 /** Live batches of a state, from its canonical encoding. */
 function liveBatches(bytes: Uint8Array): number {
-  let n = 0;
-  for (const t of decodeState(bytes).topics.values()) for (const p of t.partitions) n += p.index.length;
-  return n;
+  return contents(bytes).batches;
+}
+
+/** What a state holds: live batches, and files (live, or marked and waiting for deletion). */
+function contents(bytes: Uint8Array): { batches: number; files: number; marked: number } {
+  const state = decodeState(bytes);
+  let batches = 0;
+  for (const t of state.topics.values()) for (const p of t.partitions) batches += p.index.length;
+  return { batches, files: state.files.size, marked: state.files.pendingCount };
 }
 
 /** 2. Ten million batches through a one-hour retention window, then a fresh state of the same size. */
@@ -238,7 +244,7 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     const end = { store: du(dir), ...(await itemBytes(d, ref)) };
     const heap = await leaderHeap(gc, svc, () => state);
     report('steady_committed_batches', committed, 'batches', { live_batches: live, files_deleted: deletedFiles, load_s: Math.round(loadMs / 1000), simulated_hours: Math.round((files * stepMs) / HOUR) });
-    report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live });
+    report('steady_leader_heap_mb', heap / 1e6, 'MB', { live_batches: live, ...contents(state) });
     report('steady_snapshot_raw_mb', state.length / 1e6, 'MB', { live_batches: live });
 
     // Recovery at that point, with the longest tail the snapshot rule lets build up: a journal
@@ -279,8 +285,8 @@ async function steadyState(report: (name: string, value: number, unit: string, e
     // The same live batches in a fresh state, in a process of its own (this one's heap still
     // holds what the run left behind): what the steady state's heap and snapshot should match.
     const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename], { env: { ...process.env, HM_BENCH_LOG_FRESH: String(live) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const fresh = JSON.parse(out.trim().split('\n').pop()!) as { heap: number; snapshot: number; live: number };
-    report('fresh_leader_heap_mb', fresh.heap / 1e6, 'MB', { live_batches: fresh.live });
+    const fresh = JSON.parse(out.trim().split('\n').pop()!) as { heap: number; snapshot: number; live: number; files: number };
+    report('fresh_leader_heap_mb', fresh.heap / 1e6, 'MB', { live_batches: fresh.live, files: fresh.files });
     report('fresh_snapshot_raw_mb', fresh.snapshot / 1e6, 'MB');
     report('steady_to_fresh_heap_ratio', heap / fresh.heap, 'ratio', { target: '0.9..1.1' });
     report('steady_to_fresh_snapshot_ratio', state.length / fresh.snapshot, 'ratio', { target: '0.9..1.1' });
@@ -312,7 +318,7 @@ async function freshState(live: number): Promise<void> {
     await svc.snapshotNow(ref);
     const state = await svc.exportState(ref);
     const heap = await leaderHeap(gc, svc, () => state);
-    console.log(JSON.stringify({ heap, snapshot: state.length, live: liveBatches(state) }));
+    console.log(JSON.stringify({ heap, snapshot: state.length, live: liveBatches(state), ...contents(state) }));
   } finally {
     await d.close();
     rmSync(dir, { recursive: true, force: true });
