@@ -34,6 +34,11 @@ import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
+import { agentProducerIdRoutes } from './routes/agent/producer-ids';
+import { agentDeleteRecordsRoutes } from './routes/agent/delete-records';
+import { agentConsumerGroupRoutes } from './routes/agent/consumer-groups';
+import { agentGroupOffsetRoutes } from './routes/agent/group-offsets';
+import { consumerGroupRoutes } from './routes/customer/consumer-groups';
 
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -111,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(agentKeyRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
+    await customer.register(consumerGroupRoutes(deps));
   });
 
   await app.register(async (admin) => {
@@ -134,6 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clusterBudget(agent, { ...limits, ratePerSecond: services.clusterMetadataRate });
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));
+    await agent.register(agentProducerIdRoutes(deps));
+    await agent.register(agentDeleteRecordsRoutes(deps));
+    await agent.register(agentConsumerGroupRoutes(deps));
+    await agent.register(agentGroupOffsetRoutes(deps));
   });
 
   return app;

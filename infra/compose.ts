@@ -133,6 +133,7 @@ export async function compose(opts: ComposeOptions) {
     leaseMs: config.sequencer.leaseMs,
     snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
+    log: config.log,
     logger: logger.child({ component: 'sequencer' }),
   });
   // A queue write that cannot reach Redis fails within the deadline (503, or the reconciler

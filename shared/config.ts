@@ -58,6 +58,12 @@ export interface Config {
     snapshotEveryEntries: number;
     snapshotEveryMs: number;
   };
+  /** The log's upkeep and consumer groups (services/metadata/log-settings.ts). */
+  log: {
+    fileDeleteGraceMs: number;
+    maintenanceEveryMs: number;
+    groups: { minSessionTimeoutMs: number; maxSessionTimeoutMs: number; initialRebalanceDelayMs: number; maxWaitMs: number; maxGroupSize: number; maxWaiting: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -184,6 +190,18 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: int(env, 'HM_LEASE_MS', 10_000, 1000, 600_000),
       snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
+    },
+    log: {
+      fileDeleteGraceMs: int(env, 'HM_FILE_DELETE_GRACE_MS', 300_000, 0, 7 * 86_400_000),
+      maintenanceEveryMs: int(env, 'HM_MAINTENANCE_EVERY_MS', 30_000, 100, 3_600_000),
+      groups: {
+        minSessionTimeoutMs: int(env, 'HM_GROUP_MIN_SESSION_TIMEOUT_MS', 6_000, 1, 3_600_000),
+        maxSessionTimeoutMs: int(env, 'HM_GROUP_MAX_SESSION_TIMEOUT_MS', 1_800_000, 1, 86_400_000),
+        initialRebalanceDelayMs: int(env, 'HM_GROUP_INITIAL_REBALANCE_DELAY_MS', 3_000, 0, 300_000),
+        maxWaitMs: int(env, 'HM_GROUP_MAX_WAIT_MS', 30_000, 100, 300_000),
+        maxGroupSize: int(env, 'HM_GROUP_MAX_SIZE', 1_000, 1, 100_000),
+        maxWaiting: int(env, 'HM_GROUP_MAX_WAITING', 10_000, 1, 1_000_000),
+      },
     },
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };

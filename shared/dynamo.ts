@@ -49,6 +49,8 @@ export interface QueryInput {
   startKey?: Item;
   forward?: boolean;
   consistent?: boolean;
+  /** Attributes to return (a projection expression); all when absent. */
+  projection?: string;
 }
 
 export interface Page<T> {
@@ -194,6 +196,7 @@ export class Db {
           ExclusiveStartKey: q.startKey ? marshall(q.startKey) : undefined,
           ScanIndexForward: q.forward ?? true,
           ConsistentRead: q.index ? false : (q.consistent ?? true),
+          ProjectionExpression: q.projection,
         }),
       ),
     );

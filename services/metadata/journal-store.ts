@@ -62,6 +62,24 @@ export function journalStore(db: Db, table: string) {
       });
       for await (const item of items) yield toEntry(item);
     },
+
+    /** Up to `limit` sequence numbers of entries below `belowSeq`, lowest first (keys only). */
+    async seqsBelow(pk: string, belowSeq: number, limit: number): Promise<number[]> {
+      if (belowSeq <= 0) return [];
+      const page = await db.query<{ sk: string }>({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': journalSk(0), ':to': journalSk(belowSeq - 1) },
+        projection: 'sk',
+        limit,
+      });
+      return page.items.map((i) => seqOfJournalSk(i.sk));
+    },
+
+    /** Deletes entries (journal trimming; see journal-trimmer.ts for when that is safe). */
+    async remove(pk: string, seqs: number[]): Promise<void> {
+      await db.deleteMany(table, seqs.map((seq) => ({ pk, sk: journalSk(seq) })));
+    },
   };
 }
 export type JournalStore = ReturnType<typeof journalStore>;

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './bytes';
+import { readLogOp, writeLogOp, type LogOp } from './ops-log';
 import type { Replica, TopicConfig } from './types';
 
 /**
@@ -8,7 +9,8 @@ import type { Replica, TopicConfig } from './types';
  * replaying it needs nothing but the state it is applied to.
  */
 
-export const ENTRY_FORMAT = 1;
+/** 2: producer ids, log start offsets, file deletion, consumer groups (ops-log.ts). */
+export const ENTRY_FORMAT = 2;
 
 /** A batch as the journal keeps it; producerId -1 means "not an idempotent producer". */
 export interface CommitBatch {
@@ -39,7 +41,8 @@ export type Op =
   | { type: 'addPartitions'; name: string; partitions: number }
   | { type: 'alterConfig'; name: string; config: TopicConfig }
   /** `encodedBody`, when present, is writeCommitBody's output for `body`, kept to avoid encoding it twice. */
-  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array };
+  | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array }
+  | LogOp;
 
 const T_FENCE = 1;
 const T_CREATE_TOPIC = 2;
@@ -164,6 +167,8 @@ export function writeOp(w: ByteWriter, op: Op): void {
       if (op.encodedBody) w.raw(op.encodedBody);
       else writeCommitBody(w, op.body);
       return;
+    default:
+      return writeLogOp(w, op);
   }
 }
 
@@ -185,8 +190,11 @@ export function readOp(r: ByteReader): Op {
       const fingerprint = r.str();
       return { type: 'commitFile', body: readCommitBody(r), fingerprint, at };
     }
-    default:
-      throw new Error(`unknown journal operation type ${type}`);
+    default: {
+      const op = readLogOp(r, type);
+      if (!op) throw new Error(`unknown journal operation type ${type}`);
+      return op;
+    }
   }
 }
 

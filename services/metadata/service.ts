@@ -3,6 +3,7 @@ import { buildContext, type MetadataServiceDeps } from './context';
 import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
+import { logCalls } from './service-log';
 import { encodeState } from './state-codec';
 import type {
   ClusterRef,
@@ -75,6 +76,8 @@ export function metadataService(deps: MetadataServiceDeps) {
   }
 
   return {
+    ...logCalls({ sequencerFor, write, clock: ctx.clock, log: ctx.log }),
+
     async createTopic(cluster: ClusterRef, input: CreateTopicInput): Promise<TopicDescription> {
       return write({ kind: 'createTopic', cluster, input });
     },

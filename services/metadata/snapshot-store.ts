@@ -121,6 +121,24 @@ export function snapshotStore(db: Db, table: string) {
       }
       return pointer;
     },
+
+    /**
+     * Deletes up to `limit` chunks of snapshots older than `keepFromSeq` (those a crash left
+     * behind between moving the pointer and deleting; normally there are none). Returns how
+     * many it deleted.
+     */
+    async deleteOlderThan(pk: string, keepFromSeq: number, limit: number): Promise<number> {
+      if (keepFromSeq <= 0) return 0;
+      const page = await db.query<{ sk: string }>({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': snapshotChunkSk(0, 0), ':to': snapshotChunkSk(keepFromSeq - 1, 999_999) },
+        projection: 'sk',
+        limit,
+      });
+      await db.deleteMany(table, page.items.map((i) => ({ pk, sk: i.sk })));
+      return page.items.length;
+    },
   };
 }
 export type SnapshotStore = ReturnType<typeof snapshotStore>;

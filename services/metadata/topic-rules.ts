@@ -33,7 +33,7 @@ export function checkPartitionCount(n: unknown, field = 'partitions'): number {
 
 export const defaultTopicConfig = (cluster: ClusterRef): TopicConfig => ({
   'retention.ms': cluster.defaultRetentionMs,
-  'retention.bytes': -1,
+  'retention.bytes': cluster.defaultRetentionBytes,
   'cleanup.policy': 'delete',
 });
 

@@ -38,7 +38,8 @@ test('produce through the reference agent, then consume: fetch plans point at th
   const agent = new ReferenceAgent({ baseUrl: url, agentKey, agentId: 'p-1' });
   const bucket = new LocalBucket(path.join(bucketDir, 'produce'));
   const all = [];
-  const t0 = 1_764_000_000_000;
+  // Recent timestamps: retention (a day on this topic) must not take the batches mid-test.
+  const t0 = Date.now() - 60_000;
   for (let f = 0; f < 6; f++) {
     const parts = [0, 1, 2, 3].map((p) => ({ topic: 'orders', partition: p, records: 10 + p }));
     const { out, produced, body } = await produceFile(agent, bucket, parts, { timestamp: t0 + f * 1000 });

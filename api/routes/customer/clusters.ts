@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../deps';
 import { IdempotencyHeaders, Page, PageQuery, problems } from '../../schemas/common';
-import { Cluster, ClusterParams, CreateClusterBody, UpdateClusterBody } from '../../schemas/clusters';
+import { Cluster, ClusterParams, ClusterWithFiles, CreateClusterBody, UpdateClusterBody } from '../../schemas/clusters';
+import { fileCounts } from './cluster-files';
 import { tenantOf } from './tenant-of';
 
 const ListQuery = Type.Object(
@@ -46,10 +47,13 @@ export const clusterRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async
   app.get(
     '/v1/clusters/:clusterId',
     {
-      schema: { tags: ['customer'], summary: 'Get a cluster', security, params: ClusterParams, response: { 200: Cluster, ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['customer'], summary: 'Get a cluster (a ready one with its files by state)', security, params: ClusterParams, response: { 200: ClusterWithFiles, ...problems(400, 401, 403, 404) } },
       config: { scope: 'clusters:read' },
     },
-    async (req) => clusters.get(tenantOf(req), req.params.clusterId),
+    async (req) => {
+      const cluster = await clusters.get(tenantOf(req), req.params.clusterId);
+      return cluster.status === 'ready' ? { ...cluster, files: await fileCounts(deps, cluster) } : cluster;
+    },
   );
 
   app.patch(
