@@ -31,6 +31,7 @@ import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
+import { agentIdentityRoutes } from './routes/customer/agent-identities';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(clusterRoutes(deps));
     await customer.register(customerAuditRoutes(deps));
     await customer.register(agentKeyRoutes(deps));
+    await customer.register(agentIdentityRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
   });

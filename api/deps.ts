@@ -16,6 +16,7 @@ import type { FleetService } from '../services/agents/service';
 import type { FleetOverview } from '../services/agents/overview';
 import type { MetadataService } from '../services/metadata/service';
 import type { ClusterAccess } from '../services/metadata/cluster-access';
+import type { TrustRulesService } from '../services/credentials/trust-rules-service';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -32,6 +33,7 @@ export interface AppDeps {
     queues: QueueOverview;
     agentKeys: AgentKeysService;
     agentTokens: AgentTokens;
+    trustRules: TrustRulesService;
     revocations: Revocations;
     signingKeys: SigningKeys;
     fleet: FleetService;

@@ -42,6 +42,8 @@ import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHomeStore } from '../services/metadata/home-store';
 import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { trustRuleStore } from '../services/credentials/trust-rules-store';
+import { trustRulesService } from '../services/credentials/trust-rules-service';
 
 export interface ComposeOptions {
   config: Config;
@@ -88,6 +90,7 @@ export async function compose(opts: ComposeOptions) {
     members: memberStore(db, tables.control),
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
+    trustRules: trustRuleStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
@@ -151,6 +154,7 @@ export async function compose(opts: ComposeOptions) {
     queues: queueOverview(queues),
     agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
     agentTokens: tokens,
+    trustRules: trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors }),
     revocations,
     signingKeys,
     fleet,

@@ -55,7 +55,7 @@ export function identitySigner(id: AgentRoleIdentity) {
     { step: 'build', name: 'harbormasterAudienceHeader' },
   );
   client.middlewareStack.addRelativeTo(
-    () => async (args) => {
+    () => async (args: { request: unknown }) => {
       throw new Captured(args.request as Captured['request']);
     },
     { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'captureSignedRequest' },
