@@ -17,6 +17,7 @@ import type { FleetOverview } from '../services/agents/overview';
 import type { MetadataService } from '../services/metadata/service';
 import type { ClusterAccess } from '../services/metadata/cluster-access';
 import type { TrustRulesService } from '../services/credentials/trust-rules-service';
+import type { WorkloadIdentity } from '../services/credentials/workload-identity';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -34,6 +35,7 @@ export interface AppDeps {
     agentKeys: AgentKeysService;
     agentTokens: AgentTokens;
     trustRules: TrustRulesService;
+    workloadIdentity: WorkloadIdentity;
     revocations: Revocations;
     signingKeys: SigningKeys;
     fleet: FleetService;

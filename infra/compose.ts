@@ -44,6 +44,10 @@ import os from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { trustRuleStore } from '../services/credentials/trust-rules-store';
 import { trustRulesService } from '../services/credentials/trust-rules-service';
+import { workloadIdentity } from '../services/credentials/workload-identity';
+import { stsCallerIdentity } from '../services/credentials/workload-identity-sts';
+import { signatureReplayGuard } from '../services/credentials/signature-replay';
+import { MAX_SIGNATURE_AGE_MS, MAX_SIGNATURE_LEAD_MS } from '../services/credentials/workload-identity-request';
 
 export interface ComposeOptions {
   config: Config;
@@ -139,6 +143,8 @@ export async function compose(opts: ComposeOptions) {
     ],
   });
 
+  const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
+  const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
   const services = {
     tenants,
     apiKeys,
@@ -154,7 +160,20 @@ export async function compose(opts: ComposeOptions) {
     queues: queueOverview(queues),
     agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
     agentTokens: tokens,
-    trustRules: trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors }),
+    trustRules,
+    workloadIdentity: workloadIdentity({
+      sts,
+      replay: signatureReplayGuard(redis, config.queuePrefix, MAX_SIGNATURE_AGE_MS + MAX_SIGNATURE_LEAD_MS + 60_000),
+      clusters: stores.clusters,
+      tenants: stores.tenants,
+      rules: trustRules,
+      tokens,
+      audit,
+      clock,
+      logger,
+      endpoints: config.identity.stsEndpoints,
+      audience: config.identity.audience,
+    }),
     revocations,
     signingKeys,
     fleet,
@@ -220,6 +239,7 @@ export async function compose(opts: ComposeOptions) {
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await queues.close();
+      sts.close();
       redis.disconnect();
       dynamo.destroy();
     },

@@ -33,3 +33,15 @@ export const CreateAgentIdentityBody = Type.Object(
 );
 
 export const AgentIdentityParams = Type.Object({ clusterId: Id('cluster'), identityId: Id('agentIdentity') }, { additionalProperties: false });
+
+/** A signed STS GetCallerIdentity request (Vault's AWS IAM auth shape), for POST /agent/v1/token. */
+export const IdentityExchangeBody = Type.Object(
+  {
+    clusterId: Id('cluster'),
+    iamHttpRequestMethod: Type.String({ maxLength: 16, description: 'POST' }),
+    iamRequestUrl: Type.String({ maxLength: 2048, description: 'base64 of the signed URL: one of the control plane\'s STS endpoints' }),
+    iamRequestBody: Type.String({ maxLength: 1024, description: 'base64 of Action=GetCallerIdentity&Version=2011-06-15' }),
+    iamRequestHeaders: Type.String({ maxLength: 16_384, description: 'base64 of a JSON object of the signed headers, Authorization and x-harbormaster-audience included' }),
+  },
+  { additionalProperties: false },
+);

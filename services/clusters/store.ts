@@ -32,6 +32,17 @@ export function clusterStore(db: Db, table: string) {
       const item = await db.get(table, key(tenantId, id));
       return item ? strip(item) : undefined;
     },
+    /**
+     * A cluster by id alone, for callers that do not know the tenant yet (the workload-identity
+     * exchange): `gsi1` locates it, the item is then re-read consistently.
+     */
+    async locate(id: string) {
+      const page = await db.query<{ tenantId: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p AND gsi1sk = :id', values: { ':p': 'CLUSTERS', ':id': id }, limit: 1 });
+      const hit = page.items[0];
+      if (!hit) return undefined;
+      const item = await db.get(table, key(hit.tenantId, id));
+      return item ? strip(item) : undefined;
+    },
     async list(tenantId: string, limit: number, startKey?: Item) {
       const page = await db.query({
         table,

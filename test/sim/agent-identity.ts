@@ -16,7 +16,7 @@ export interface AgentRoleIdentity {
   /** The STS endpoint the control plane forwards to (its `HM_STS_ENDPOINT`). */
   stsEndpoint: string;
   region: string;
-  /** The control plane's audience (its `HM_IDENTITY_AUDIENCE`, by default its public URL). */
+  /** The control plane's audience (its `HM_IDENTITY_AUDIENCE`, by default its public URL); '' leaves the header out. */
   audience: string;
   /** Signs with a clock this far off (tests: a stale signature). */
   clockOffsetMs?: number;
@@ -49,7 +49,7 @@ export function identitySigner(id: AgentRoleIdentity) {
   });
   client.middlewareStack.add(
     (next) => async (args) => {
-      (args.request as { headers: Record<string, string> }).headers['x-harbormaster-audience'] = id.audience;
+      if (id.audience) (args.request as { headers: Record<string, string> }).headers['x-harbormaster-audience'] = id.audience;
       return next(args);
     },
     { step: 'build', name: 'harbormasterAudienceHeader' },
