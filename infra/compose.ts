@@ -5,7 +5,6 @@ import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
-import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
 import { createLogger, type Logger } from '../shared/logger';
 import { createRedis } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
@@ -24,6 +23,7 @@ import { tenantStore } from '../services/tenants/store';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
+import { dataAccess } from './data-access';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
 import { agentKeyStore } from '../services/credentials/agent-keys-store';
@@ -55,6 +55,8 @@ export interface ComposeOptions {
   redisUrl: string;
   clock?: Clock;
   logger?: Logger;
+  /** The base identity for STS AssumeRole (token vending machine); default: the AWS credential chain. */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
   pepper?: string;
   reconcileEveryMs?: number;
@@ -69,10 +71,9 @@ export async function compose(opts: ComposeOptions) {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
+  const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, clock, logger, stsCredentials: opts.stsCredentials });
+  const { dynamo, db, vendorDb, tables } = data;
   if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
-  const db = new Db(dynamo);
-  const tables = tableNames(config.tablePrefix);
   const redis: Redis = createRedis(opts.redisUrl, 'command');
   const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
   const queues = openQueues(bullConnection, config.queuePrefix);
@@ -92,8 +93,9 @@ export async function compose(opts: ComposeOptions) {
     idempotency: idempotencyStore(db, tables.control),
     agentKeys: agentKeyStore(db, tables.control),
     members: memberStore(db, tables.control),
-    signingKeys: signingKeyStore(db, tables.control),
-    revocations: revocationStore(db, tables.control),
+    // Vendor-level items, written from tenant requests too (a revocation): the base identity.
+    signingKeys: signingKeyStore(vendorDb, tables.control),
+    revocations: revocationStore(vendorDb, tables.control),
     trustRules: trustRuleStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix),
   };
@@ -203,6 +205,8 @@ export async function compose(opts: ComposeOptions) {
     clock,
     logger,
     db,
+    vendorDb,
+    tvm: data.tvm,
     tables,
     redis,
     queues,
@@ -241,7 +245,7 @@ export async function compose(opts: ComposeOptions) {
       await queues.close();
       sts.close();
       redis.disconnect();
-      dynamo.destroy();
+      data.close();
     },
   };
 }
