@@ -20,6 +20,10 @@ export interface HarnessOptions {
   reconcileEveryMs?: number;
   /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
   logLines?: Record<string, unknown>[];
+  /** Puts something (an IAM stand-in) between the control plane and its store: returns the endpoint to use. */
+  dynamoProxy?: (endpoint: string) => Promise<string>;
+  /** The base identity for STS AssumeRole (token vending machine tests). */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface Reply {
@@ -48,7 +52,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
   });
   const runtime: Runtime = await compose({
     config,
-    dynamoEndpoint: dynamo.endpoint,
+    dynamoEndpoint: opts.dynamoProxy ? await opts.dynamoProxy(dynamo.endpoint) : dynamo.endpoint,
+    stsCredentials: opts.stsCredentials,
     redisUrl: redis.url,
     clock: opts.clock,
     logger: createLogger(config.logLevel, {}, opts.logLines ? { write: (line: string) => void opts.logLines!.push(JSON.parse(line)) } : undefined),

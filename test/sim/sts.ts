@@ -1,8 +1,7 @@
 import http from 'node:http';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from './sha256';
+import { SigV4Failure, verifySigV4, type SigV4FailureKind } from './sigv4-verify';
 
 /**
  * An AWS STS stand-in on loopback, for tests and benchmarks (AWS cannot be reached here). It
@@ -16,7 +15,6 @@ import { NodeSha256 } from './sha256';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const VERSION = '2011-06-15';
-const SKEW_MS = 15 * 60_000;
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -77,25 +75,20 @@ class StsError extends Error {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const upperBase32 = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b & 31]).join('');
-const amzDateOf = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-
-function parseAmzDate(s: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
-}
 
 const globToRegExp = (glob: string) => new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
-function parseAuthorization(header: string) {
-  const m = /^(\S+) (.*)$/.exec(header.trim());
-  if (!m) return undefined;
-  const parts: Record<string, string> = {};
-  for (const kv of m[2].split(',')) {
-    const i = kv.indexOf('=');
-    if (i > 0) parts[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
-  }
-  return { algorithm: m[1], credential: parts.Credential, signedHeaders: parts.SignedHeaders, signature: parts.Signature };
-}
+/** STS's answers to each way a signature can fail. */
+const STS_CODES: Record<SigV4FailureKind, [number, string]> = {
+  missing: [403, 'MissingAuthenticationToken'],
+  incomplete: [400, 'IncompleteSignature'],
+  scope: [403, 'SignatureDoesNotMatch'],
+  stale: [403, 'SignatureDoesNotMatch'],
+  'unknown-key': [403, 'InvalidClientTokenId'],
+  mismatch: [403, 'SignatureDoesNotMatch'],
+  'payload-hash': [400, 'XAmzContentSHA256Mismatch'],
+  'expired-token': [403, 'ExpiredToken'],
+};
 
 export async function startStsStandIn(opts: { region?: string; now?: () => number; host?: string } = {}) {
   const region = opts.region ?? 'us-east-1';
@@ -127,64 +120,13 @@ export async function startStsStandIn(opts: { region?: string; now?: () => numbe
 
   /** Checks the SigV4 signature of a request; answers the caller's key record. */
   async function authenticate(req: http.IncomingMessage, path: string, query: Record<string, string>, body: string): Promise<KeyRecord> {
-    const header = req.headers.authorization;
-    if (!header) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-    const auth = parseAuthorization(header);
-    if (!auth?.credential || !auth.signedHeaders || !auth.signature) {
-      throw new StsError(400, 'IncompleteSignature', "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.");
+    try {
+      return (await verifySigV4(req, { service: 'sts', region, now: now(), path, query, body, lookup: (id) => keys.get(id) })).key;
+    } catch (e) {
+      if (!(e instanceof SigV4Failure)) throw e;
+      const [status, code] = STS_CODES[e.kind];
+      throw new StsError(status, code, e.message);
     }
-    if (auth.algorithm !== 'AWS4-HMAC-SHA256') throw new StsError(400, 'IncompleteSignature', `Unsupported AWS 'algorithm': '${auth.algorithm}'`);
-    const amzDate = req.headers['x-amz-date'];
-    const signedAt = typeof amzDate === 'string' ? parseAmzDate(amzDate) : undefined;
-    if (signedAt === undefined) throw new StsError(400, 'IncompleteSignature', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-    const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] = auth.credential.split('/');
-    if (terminator !== 'aws4_request' || scopeService !== 'sts') throw new StsError(403, 'SignatureDoesNotMatch', "Credential should be scoped to correct service: 'sts'.");
-    if (scopeRegion !== region) throw new StsError(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
-    if (scopeDate !== (amzDate as string).slice(0, 8)) {
-      throw new StsError(403, 'SignatureDoesNotMatch', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${(amzDate as string).slice(0, 8)}'`);
-    }
-    const t = now();
-    if (signedAt < t - SKEW_MS) {
-      throw new StsError(403, 'SignatureDoesNotMatch', `Signature expired: ${amzDate} is now earlier than ${amzDateOf(t - SKEW_MS)} (${amzDateOf(t)} - 15 min.)`);
-    }
-    if (signedAt > t + SKEW_MS) {
-      throw new StsError(403, 'SignatureDoesNotMatch', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(t + SKEW_MS)} (${amzDateOf(t)} + 15 min.)`);
-    }
-    const record = keys.get(accessKeyId);
-    const token = req.headers['x-amz-security-token'];
-    if (!record || (record.sessionToken ?? undefined) !== (token ?? undefined)) {
-      throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-    }
-    const signedNames = auth.signedHeaders.split(';');
-    const headers: Record<string, string> = {};
-    for (const name of signedNames) {
-      const v = req.headers[name];
-      if (v === undefined) throw new StsError(403, 'SignatureDoesNotMatch', signatureMismatch);
-      headers[name] = Array.isArray(v) ? v.join(',') : v;
-    }
-    const claimedHash = req.headers['x-amz-content-sha256'];
-    if (typeof claimedHash === 'string' && claimedHash !== createHash('sha256').update(body).digest('hex')) {
-      throw new StsError(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
-    }
-    const signer = new SignatureV4({
-      service: 'sts',
-      region,
-      sha256: NodeSha256,
-      applyChecksum: false,
-      credentials: { accessKeyId, secretAccessKey: record.secretAccessKey, sessionToken: record.sessionToken },
-    });
-    const signed = await signer.sign(
-      { method: req.method ?? 'POST', protocol: 'http:', hostname: headers.host ?? 'localhost', path, query, headers, body },
-      { signingDate: new Date(signedAt), signableHeaders: new Set(signedNames) },
-    );
-    const expected = parseAuthorization(String(signed.headers.authorization))!;
-    const a = Buffer.from(expected.signature ?? '');
-    const b = Buffer.from(auth.signature);
-    if (expected.signedHeaders !== auth.signedHeaders || a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw new StsError(403, 'SignatureDoesNotMatch', signatureMismatch);
-    }
-    if (record.expiresAtMs !== undefined && record.expiresAtMs <= t) throw new StsError(403, 'ExpiredToken', 'The security token included in the request is expired');
-    return record;
   }
 
   function getCallerIdentity(caller: KeyRecord, requestId: string) {
@@ -354,6 +296,3 @@ export async function startStsStandIn(opts: { region?: string; now?: () => numbe
   };
 }
 export type StsStandIn = Awaited<ReturnType<typeof startStsStandIn>>;
-
-const signatureMismatch =
-  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
