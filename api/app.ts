@@ -33,6 +33,7 @@ import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
 import { agentIdentityRoutes } from './routes/customer/agent-identities';
 import { enterTenantScope } from './plugins/tenant-scope';
+import { adminSecretRoutes } from './routes/admin/secrets';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminAuditRoutes(deps));
     await admin.register(adminQueueRoutes(deps));
     await admin.register(adminFleetRoutes(deps));
+    await admin.register(adminSecretRoutes(deps));
   });
 
   // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency

@@ -24,6 +24,10 @@ import { startWorkers, type RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
+import { pepperRing } from '../services/credentials/peppers';
+import { keyHygiene } from '../services/credentials/key-hygiene';
+import { replaceSigningKeySealedWithOldPepper } from '../services/credentials/pepper-rotation';
+import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
 import { agentKeyStore } from '../services/credentials/agent-keys-store';
@@ -60,6 +64,8 @@ export interface ComposeOptions {
   /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
   pepper?: string;
   reconcileEveryMs?: number;
+  /** How often the worker looks for API keys expiring within a week (default hourly). */
+  keyExpiryEveryMs?: number;
   livenessEveryMs?: number;
 }
 
@@ -80,7 +86,11 @@ export async function compose(opts: ComposeOptions) {
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
-  const cursors = cursorCodec(pepper);
+  // HM_API_KEY_PEPPER=current,previous: the current pepper makes new hashes, seals and cursors;
+  // the previous ones keep what they made readable until it is re-made.
+  const peppers = [pepper, ...config.previousApiKeyPeppers];
+  const pepperSet = pepperRing(peppers);
+  const cursors = cursorCodec(peppers);
   const localIssuer: LocalAdminIssuer | undefined = config.admin.jwksUrl
     ? undefined
     : await loadLocalAdminIssuer(config.dataDir, config.admin.issuer, config.admin.audience);
@@ -102,7 +112,10 @@ export async function compose(opts: ComposeOptions) {
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
   const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
   await revocations.start();
-  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
+  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: peppers.map((p) => deriveKey(p, 'signing-keys')), maxTokenLifetimeMs });
+  if (config.previousApiKeyPeppers.length > 0) {
+    await replaceSigningKeySealedWithOldPepper({ store: stores.signingKeys, signingKeys, currentKek: deriveKey(pepper, 'signing-keys'), logger });
+  }
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   const metadata = metadataService({
@@ -118,7 +131,7 @@ export async function compose(opts: ComposeOptions) {
   });
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
-  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
+  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, peppers: pepperSet, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
   const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, revocations, clock, cursors });
   const fleet = fleetService({
@@ -146,6 +159,7 @@ export async function compose(opts: ComposeOptions) {
   });
 
   const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
+  const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
   const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
   const services = {
     tenants,
@@ -160,9 +174,11 @@ export async function compose(opts: ComposeOptions) {
       jwksUrl: config.admin.jwksUrl,
     }),
     queues: queueOverview(queues),
-    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
+    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, peppers: pepperSet, cursors }),
     agentTokens: tokens,
     trustRules,
+    keyHygiene: hygiene,
+    leakedSecrets: leakedSecrets({ apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, peppers: pepperSet, revocations, clock }),
     workloadIdentity: workloadIdentity({
       sts,
       replay: signatureReplayGuard(redis, config.queuePrefix, MAX_SIGNATURE_AGE_MS + MAX_SIGNATURE_LEAD_MS + 60_000),
@@ -228,11 +244,13 @@ export async function compose(opts: ComposeOptions) {
         tenants,
         fleet,
         signingKeys,
+        keyHygiene: hygiene,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
           signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
+          keyExpiryEveryMs: opts.keyExpiryEveryMs ?? 3_600_000,
         },
       });
     },

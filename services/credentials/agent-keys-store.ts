@@ -10,6 +10,8 @@ export interface AgentKey {
   name: string;
   access: AgentAccess;
   secretHash: string;
+  /** Fingerprint of the pepper `secretHash` was made with (see peppers.ts). */
+  pepperId?: string;
   createdAt: string;
   createdBy: string;
   revokedAt?: string;
@@ -41,6 +43,16 @@ export function agentKeyStore(db: Db, table: string) {
         startKey,
       });
       return { items: page.items.map(strip), lastKey: page.lastKey };
+    },
+    /** Replaces a hash made with an earlier pepper, unless someone already did. */
+    async rehash(tenantId: string, clusterId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
+      await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
+        update: 'SET secretHash = :h, pepperId = :p',
+        condition: 'secretHash = :old',
+        values: { ':h': next.secretHash, ':p': next.pepperId, ':old': previousHash },
+      });
     },
     async revoke(tenantId: string, clusterId: string, id: string, nowIso: string) {
       const item = await db.update({

@@ -8,6 +8,10 @@ export interface ApiKey {
   scopes: string[];
   /** HMAC-SHA256(pepper, secret material), hex. The secret itself is never stored. */
   secretHash: string;
+  /** Fingerprint of the pepper `secretHash` was made with (see peppers.ts). */
+  pepperId?: string;
+  /** When the week-ahead expiry warning was recorded. */
+  expiryWarnedAt?: string;
   createdAt: string;
   createdBy: string;
   expiresAt?: string;
@@ -57,6 +61,27 @@ export function apiKeyStore(db: Db, table: string) {
         if (!k.revokedAt && (!k.expiresAt || k.expiresAt > nowIso)) n++;
       }
       return n;
+    },
+    /** Replaces a hash made with an earlier pepper, unless someone already did. */
+    async rehash(tenantId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
+      await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(id) },
+        update: 'SET secretHash = :h, pepperId = :p',
+        condition: 'secretHash = :old',
+        values: { ':h': next.secretHash, ':p': next.pepperId, ':old': previousHash },
+      });
+    },
+    /** Records the expiry warning once: true only for the call that recorded it. */
+    async markExpiryWarned(tenantId: string, id: string, nowIso: string) {
+      const out = await db.update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(id) },
+        update: 'SET expiryWarnedAt = :now',
+        condition: 'attribute_exists(pk) AND attribute_not_exists(expiryWarnedAt)',
+        values: { ':now': nowIso },
+      });
+      return out !== undefined;
     },
     /** Marks the key revoked; keeps the first revocation time when called again. */
     async revoke(tenantId: string, id: string, nowIso: string) {

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Clock } from '../../shared/clock';
-import { randomBase62, seal, unseal } from '../../shared/crypto';
+import { randomBase62, seal, unseal, type Kek } from '../../shared/crypto';
 import type { SigningKeyRecord, SigningKeyStore } from './signing-keys-store';
 
 const ALG = 'EdDSA';
@@ -22,7 +22,7 @@ interface Loaded {
  * verifying (and stays in the JWKS) for the longest token lifetime, so tokens signed before a
  * rotation work until they expire.
  */
-export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: Buffer; maxTokenLifetimeMs: number }) {
+export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: Kek; maxTokenLifetimeMs: number }) {
   const { store, clock, kek, maxTokenLifetimeMs } = deps;
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;

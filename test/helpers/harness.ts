@@ -22,6 +22,8 @@ export interface HarnessOptions {
   logLines?: Record<string, unknown>[];
   /** Puts something (an IAM stand-in) between the control plane and its store: returns the endpoint to use. */
   dynamoProxy?: (endpoint: string) => Promise<string>;
+  /** The current API key pepper (default a fixed test pepper); previous ones come from HM_API_KEY_PEPPER. */
+  pepper?: string;
   /** The base identity for STS AssumeRole (token vending machine tests). */
   stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -57,7 +59,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
     redisUrl: redis.url,
     clock: opts.clock,
     logger: createLogger(config.logLevel, {}, opts.logLines ? { write: (line: string) => void opts.logLines!.push(JSON.parse(line)) } : undefined),
-    pepper: 'test-pepper-'.padEnd(40, 'x'),
+    pepper: opts.pepper ?? 'test-pepper-'.padEnd(40, 'x'),
     reconcileEveryMs: opts.reconcileEveryMs,
   });
   if (opts.workers !== false) await runtime.startWorkers();
