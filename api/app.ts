@@ -32,7 +32,6 @@ import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
 import { agentIdentityRoutes } from './routes/customer/agent-identities';
-import { enterTenantScope } from './plugins/tenant-scope';
 import { adminSecretRoutes } from './routes/admin/secrets';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -77,7 +76,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (customer) => {
     customer.addHook('onRequest', customerAuth(services.apiKeys));
-    customer.addHook('preValidation', enterTenantScope);
     await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
     registerIdempotency(customer, services.idempotency);
     await customer.register(tenantSelfRoutes(deps));
@@ -106,7 +104,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // header (their writes are idempotent by design: agent id, file id, job lease token).
   await app.register(async (agent) => {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
-    agent.addHook('preValidation', enterTenantScope);
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));
   });

@@ -78,7 +78,7 @@ export async function compose(opts: ComposeOptions) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, clock, logger, stsCredentials: opts.stsCredentials });
-  const { dynamo, db, vendorDb, tables } = data;
+  const { dynamo, db, tables } = data;
   if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
   const redis: Redis = createRedis(opts.redisUrl, 'command');
   const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
@@ -103,9 +103,8 @@ export async function compose(opts: ComposeOptions) {
     idempotency: idempotencyStore(db, tables.control),
     agentKeys: agentKeyStore(db, tables.control),
     members: memberStore(db, tables.control),
-    // Vendor-level items, written from tenant requests too (a revocation): the base identity.
-    signingKeys: signingKeyStore(vendorDb, tables.control),
-    revocations: revocationStore(vendorDb, tables.control),
+    signingKeys: signingKeyStore(db, tables.control),
+    revocations: revocationStore(db, tables.control),
     trustRules: trustRuleStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix),
   };
@@ -221,7 +220,6 @@ export async function compose(opts: ComposeOptions) {
     clock,
     logger,
     db,
-    vendorDb,
     tvm: data.tvm,
     tables,
     redis,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { unavailable } from './errors';
+import type { TenantAccess } from './tenant-fence';
 
 export type Item = Record<string, unknown>;
 export type Key = { pk: string; sk: string };
@@ -83,7 +84,22 @@ export interface UpdateInput {
  * as `false`/`undefined` (they are answers, not faults); store faults become a retryable 503.
  */
 export class Db {
-  constructor(readonly client: DynamoDBClient) {}
+  constructor(
+    readonly client: DynamoDBClient,
+    /** Set by the composition root: fences `forTenant` views (see shared/tenant-fence.ts). */
+    private readonly tenants?: TenantAccess,
+  ) {}
+
+  /**
+   * The store as work for one tenant must use it: every request through the returned view is
+   * checked against the tenant's LeadingKeys policy before any I/O (a key outside `T#<tenant>`
+   * throws), and, with a token vending machine, signed with that tenant's own credentials.
+   * Stores use it for every operation on a tenant's items; vendor-level and cross-tenant work
+   * (admin lists, workers, lookups that do not know the tenant yet) uses the base view.
+   */
+  forTenant(tenantId: string): Db {
+    return this.tenants ? new Db(this.tenants.forTenant(tenantId)) : this;
+  }
 
   async get<T = Item>(table: string, key: Key, consistent = true): Promise<T | undefined> {
     const out = await this.call(() =>

@@ -22,3 +22,10 @@ export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}
 
 /** The partition key of a tenant's audit events. */
 export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
+
+/** The tenant a tenant-owned partition key belongs to (`T#<tenant>` or `T#<tenant>#…`); undefined for vendor-level keys. */
+export function tenantOfPk(pk: string): string | undefined {
+  if (!pk.startsWith('T#')) return undefined;
+  const end = pk.indexOf('#', 2);
+  return end === -1 ? pk.slice(2) : pk.slice(2, end);
+}

@@ -1,11 +1,10 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock';
 import { unavailable } from './errors';
 import type { Logger } from './logger';
 import { tenantSessionPolicy } from './tenant-policy';
-import { tenantScope } from './tenant-scope';
 
 export interface TenantCredentials {
   accessKeyId: string;
@@ -108,20 +107,19 @@ export function tokenVendingMachine(opts: {
 export type TokenVendingMachine = ReturnType<typeof tokenVendingMachine>;
 
 /**
- * Makes a DynamoDB client sign each request with the credentials of the tenant the current
- * work acts for (from the vending machine), and with its own base credentials outside any
- * tenant scope. Marked as memoized so that the SDK asks on every request instead of caching
- * one tenant's answer for everyone.
+ * One DynamoDB client per tenant (least recently used fall out), each asking the vending
+ * machine for its tenant's credentials on every request (the machine caches them), all
+ * sharing the base client's connection pool.
  */
-export function signAsTenant(client: DynamoDBClient, tvm: TokenVendingMachine) {
-  const base = client.config.credentials;
-  const provider = Object.assign(
-    async (options?: Record<string, unknown>) => {
-      const tenantId = tenantScope.current();
-      return tenantId === undefined ? base(options) : tvm.credentials(tenantId);
-    },
-    { memoized: true },
-  );
-  (client.config as { credentials: unknown }).credentials = provider;
-  return client;
+export function tenantClients(base: DynamoDBClient, tvm: TokenVendingMachine, opts: { region: string; endpoint?: string; cacheSize: number }) {
+  const clients = new LRUCache<string, DynamoDBClient>({ max: opts.cacheSize });
+  return (tenantId: string): DynamoDBClient => {
+    let c = clients.get(tenantId);
+    if (!c) {
+      const credentials = Object.assign(() => tvm.credentials(tenantId), { memoized: true });
+      c = new DynamoDBClient({ region: opts.region, endpoint: opts.endpoint, credentials, requestHandler: base.config.requestHandler, maxAttempts: 4 });
+      clients.set(tenantId, c);
+    }
+    return c;
+  };
 }

@@ -1,7 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LRUCache } from 'lru-cache';
 import { compileTenantPolicy, tenantSessionPolicy, type AccessRequest } from './tenant-policy';
-import { tenantScope } from './tenant-scope';
 
 /**
  * Thrown when work acting for one tenant asks the store for an item outside that tenant's
@@ -47,7 +46,8 @@ function keyConditionValue(input: Input, pk: string): string | undefined {
 }
 
 /** What a DynamoDB command asks for, one entry per table it touches. */
-export function accessOf(commandName: string, input: Input, pk = 'pk'): AccessRequest[] {
+export function accessOf(commandName: string, commandInput: object, pk = 'pk'): AccessRequest[] {
+  const input = commandInput as Input;
   const action = commandName.replace(/Command$/, '');
   const table = String(input.TableName ?? '*');
   switch (action) {
@@ -77,34 +77,40 @@ export function accessOf(commandName: string, input: Input, pk = 'pk'): AccessRe
   }
 }
 
+/** What `Db.forTenant` needs: a client-shaped view of the store for one tenant's work. */
+export interface TenantAccess {
+  forTenant(tenantId: string): DynamoDBClient;
+}
+
 /**
- * Fences a DynamoDB client: every command sent while a tenant scope is active is checked
- * against that tenant's session policy (the very document the token vending machine hands to
- * STS) before anything is serialised or sent. Outside a scope commands pass untouched. The
- * compiled policies are cached per tenant (bounded).
+ * The store as one tenant's work sees it: every command is checked against that tenant's
+ * session policy (the very document the token vending machine hands to STS) before anything
+ * is serialised or sent, then goes out through the tenant's own client (`clientFor`, with the
+ * tenant's credentials) or the shared one. Compiled policies are cached per tenant (bounded).
  */
-export function fenceTenantAccess(client: DynamoDBClient, opts: { tables: string[]; cacheSize?: number }) {
-  const policies = new LRUCache<string, (r: AccessRequest) => boolean>({ max: opts.cacheSize ?? 10_000 });
-  const policyOf = (tenantId: string) => {
-    let p = policies.get(tenantId);
-    if (!p) {
-      p = compileTenantPolicy(tenantSessionPolicy(tenantId, opts.tables));
-      policies.set(tenantId, p);
-    }
-    return p;
-  };
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const tenantId = tenantScope.current();
-      if (tenantId !== undefined) {
-        const allowed = policyOf(tenantId);
-        for (const r of accessOf(context.commandName ?? '', args.input as Input)) {
+export function tenantFence(opts: { base: DynamoDBClient; tables: string[]; cacheSize?: number; clientFor?: (tenantId: string) => DynamoDBClient }): TenantAccess {
+  const views = new LRUCache<string, DynamoDBClient>({ max: opts.cacheSize ?? 10_000 });
+  function build(tenantId: string): DynamoDBClient {
+    const allowed = compileTenantPolicy(tenantSessionPolicy(tenantId, opts.tables));
+    const view = {
+      send(command: { input: object; constructor: { name: string } }, ...rest: unknown[]) {
+        for (const r of accessOf(command.constructor.name, command.input)) {
           if (!allowed(r)) return Promise.reject(new TenantFenceError(tenantId, r));
         }
+        const client = opts.clientFor ? opts.clientFor(tenantId) : opts.base;
+        return (client.send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+      },
+    };
+    return view as unknown as DynamoDBClient;
+  }
+  return {
+    forTenant(tenantId) {
+      let v = views.get(tenantId);
+      if (!v) {
+        v = build(tenantId);
+        views.set(tenantId, v);
       }
-      return next(args);
+      return v;
     },
-    { step: 'initialize', name: 'tenantFence', priority: 'high' },
-  );
-  return client;
+  };
 }

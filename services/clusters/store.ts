@@ -16,20 +16,20 @@ export function clusterStore(db: Db, table: string) {
   return {
     /** Reserves `name` for `clusterId`; true also when it is already reserved for that id. */
     async reserveName(tenantId: string, name: string, clusterId: string): Promise<boolean> {
-      return db.put(
+      return db.forTenant(tenantId).put(
         table,
         { pk: tenantPk(tenantId), sk: nameSk(name), clusterId },
         { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } },
       );
     },
     async releaseName(tenantId: string, name: string, clusterId: string) {
-      await db.delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
+      await db.forTenant(tenantId).delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
     },
     async create(c: Cluster) {
-      return db.put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
+      return db.forTenant(c.tenantId).put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(tenantId: string, id: string) {
-      const item = await db.get(table, key(tenantId, id));
+      const item = await db.forTenant(tenantId).get(table, key(tenantId, id));
       return item ? strip(item) : undefined;
     },
     /**
@@ -40,11 +40,11 @@ export function clusterStore(db: Db, table: string) {
       const page = await db.query<{ tenantId: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p AND gsi1sk = :id', values: { ':p': 'CLUSTERS', ':id': id }, limit: 1 });
       const hit = page.items[0];
       if (!hit) return undefined;
-      const item = await db.get(table, key(hit.tenantId, id));
+      const item = await db.forTenant(hit.tenantId).get(table, key(hit.tenantId, id));
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': 'CLUSTER#' },
@@ -99,7 +99,7 @@ export function clusterStore(db: Db, table: string) {
         expected.status.forEach((s, i) => (values[`:from${i}`] = s));
         conditions.push(`#status IN (${expected.status.map((_, i) => `:from${i}`).join(', ')})`);
       }
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: key(tenantId, id),
         update: `SET ${sets.join(', ')}`,
@@ -112,14 +112,14 @@ export function clusterStore(db: Db, table: string) {
     /** Deletes every control item that belongs to the cluster (agent keys, agent records). */
     async removeChildren(tenantId: string, clusterId: string) {
       const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+      for await (const it of db.forTenant(tenantId).queryAll<{ pk: string; sk: string }>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': clusterChildPrefix(clusterId) },
       })) {
         keys.push({ pk: it.pk, sk: it.sk });
       }
-      await db.deleteMany(table, keys);
+      await db.forTenant(tenantId).deleteMany(table, keys);
     },
   };
 }

@@ -28,14 +28,14 @@ export function agentKeyStore(db: Db, table: string) {
   const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as AgentKey;
   return {
     async create(k: AgentKey) {
-      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), gsi1pk: `AGENTKEY#${k.id}`, gsi1sk: 'AGENTKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+      await db.forTenant(k.tenantId).put(table, { pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), gsi1pk: `AGENTKEY#${k.id}`, gsi1sk: 'AGENTKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
     },
     async findById(id: string) {
       const item = await db.getViaGsi1(table, `AGENTKEY#${id}`);
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENTKEY#` },
@@ -46,7 +46,7 @@ export function agentKeyStore(db: Db, table: string) {
     },
     /** Replaces a hash made with an earlier pepper, unless someone already did. */
     async rehash(tenantId: string, clusterId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
-      await db.update({
+      await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
         update: 'SET secretHash = :h, pepperId = :p',
@@ -55,7 +55,7 @@ export function agentKeyStore(db: Db, table: string) {
       });
     },
     async revoke(tenantId: string, clusterId: string, id: string, nowIso: string) {
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
         update: 'SET revokedAt = if_not_exists(revokedAt, :now)',

@@ -30,10 +30,10 @@ export function apiKeyStore(db: Db, table: string) {
   const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as ApiKey;
   return {
     async create(k: ApiKey) {
-      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.id), gsi1pk: sk(k.id), gsi1sk: 'APIKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+      await db.forTenant(k.tenantId).put(table, { pk: tenantPk(k.tenantId), sk: sk(k.id), gsi1pk: sk(k.id), gsi1sk: 'APIKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(tenantId: string, id: string) {
-      const item = await db.get(table, { pk: tenantPk(tenantId), sk: sk(id) });
+      const item = await db.forTenant(tenantId).get(table, { pk: tenantPk(tenantId), sk: sk(id) });
       return item ? strip(item) : undefined;
     },
     /** Finds a key by id alone (authentication does not know the tenant yet). */
@@ -42,7 +42,7 @@ export function apiKeyStore(db: Db, table: string) {
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': 'APIKEY#' },
@@ -53,7 +53,7 @@ export function apiKeyStore(db: Db, table: string) {
     },
     async countActive(tenantId: string, nowIso: string) {
       let n = 0;
-      for await (const k of db.queryAll<ApiKey>({
+      for await (const k of db.forTenant(tenantId).queryAll<ApiKey>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': 'APIKEY#' },
@@ -64,7 +64,7 @@ export function apiKeyStore(db: Db, table: string) {
     },
     /** Replaces a hash made with an earlier pepper, unless someone already did. */
     async rehash(tenantId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
-      await db.update({
+      await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(id) },
         update: 'SET secretHash = :h, pepperId = :p',
@@ -74,7 +74,7 @@ export function apiKeyStore(db: Db, table: string) {
     },
     /** Records the expiry warning once: true only for the call that recorded it. */
     async markExpiryWarned(tenantId: string, id: string, nowIso: string) {
-      const out = await db.update({
+      const out = await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(id) },
         update: 'SET expiryWarnedAt = :now',
@@ -85,7 +85,7 @@ export function apiKeyStore(db: Db, table: string) {
     },
     /** Marks the key revoked; keeps the first revocation time when called again. */
     async revoke(tenantId: string, id: string, nowIso: string) {
-      return db.update<ApiKey>({
+      return db.forTenant(tenantId).update<ApiKey>({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(id) },
         update: 'SET revokedAt = if_not_exists(revokedAt, :now)',

@@ -29,14 +29,14 @@ export function trustRuleStore(db: Db, table: string) {
   const key = (tenantId: string, clusterId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `${prefix(clusterId)}${id}` });
   return {
     async create(r: TrustRule) {
-      await db.put(table, { ...key(r.tenantId, r.clusterId, r.id), ...r }, { expr: 'attribute_not_exists(pk)' });
+      await db.forTenant(r.tenantId).put(table, { ...key(r.tenantId, r.clusterId, r.id), ...r }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(tenantId: string, clusterId: string, id: string) {
-      const item = await db.get(table, key(tenantId, clusterId, id));
+      const item = await db.forTenant(tenantId).get(table, key(tenantId, clusterId, id));
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': prefix(clusterId) },
@@ -48,7 +48,7 @@ export function trustRuleStore(db: Db, table: string) {
     /** Every rule of a cluster (there are few: the service caps them). */
     async all(tenantId: string, clusterId: string): Promise<TrustRule[]> {
       const out: TrustRule[] = [];
-      for await (const it of db.queryAll({
+      for await (const it of db.forTenant(tenantId).queryAll({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': prefix(clusterId) },
@@ -59,7 +59,7 @@ export function trustRuleStore(db: Db, table: string) {
     },
     /** True when the rule existed (and is now gone). */
     async remove(tenantId: string, clusterId: string, id: string) {
-      return db.delete(table, key(tenantId, clusterId, id), { expr: 'attribute_exists(pk)' });
+      return db.forTenant(tenantId).delete(table, key(tenantId, clusterId, id), { expr: 'attribute_exists(pk)' });
     },
   };
 }

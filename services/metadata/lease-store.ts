@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import { LEASE_SK } from './keys';
 
 /**
@@ -23,6 +24,8 @@ export interface LeaseClaim {
 }
 
 export function leaseStore(db: Db, table: string) {
+  /** A cluster's items belong to its tenant: that tenant's view of the store. */
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   const key = (pk: string) => ({ pk, sk: LEASE_SK });
   const mine = (claim: LeaseClaim) => ({
     condition: 'holder = :h AND incarnation = :i AND epoch = :e',
@@ -31,7 +34,7 @@ export function leaseStore(db: Db, table: string) {
 
   return {
     async read(pk: string): Promise<Lease | undefined> {
-      const item = await db.get<Partial<Lease>>(table, key(pk));
+      const item = await at(pk).get<Partial<Lease>>(table, key(pk));
       if (!item) return undefined;
       return {
         holder: item.holder ?? null,
@@ -45,8 +48,8 @@ export function leaseStore(db: Db, table: string) {
     /** Writes `claim` if the lease is still as `seen` (or still absent). */
     async take(pk: string, seen: Lease | undefined, claim: LeaseClaim, expiresAt: number): Promise<boolean> {
       const item = { ...key(pk), ...claim, expiresAt };
-      if (!seen) return db.put(table, item, { expr: 'attribute_not_exists(sk)' });
-      return db.put(table, item, {
+      if (!seen) return at(pk).put(table, item, { expr: 'attribute_not_exists(sk)' });
+      return at(pk).put(table, item, {
         expr: 'epoch = :e AND expiresAt = :x',
         values: { ':e': seen.epoch, ':x': seen.expiresAt },
       });
@@ -54,14 +57,14 @@ export function leaseStore(db: Db, table: string) {
 
     async renew(pk: string, claim: LeaseClaim, expiresAt: number): Promise<boolean> {
       const { condition, values } = mine(claim);
-      const out = await db.update({ table, key: key(pk), update: 'SET expiresAt = :x', condition, values: { ...values, ':x': expiresAt } });
+      const out = await at(pk).update({ table, key: key(pk), update: 'SET expiresAt = :x', condition, values: { ...values, ':x': expiresAt } });
       return out !== undefined;
     },
 
     /** Gives the lease up at once, so another node need not wait for it to expire. */
     async release(pk: string, claim: LeaseClaim): Promise<boolean> {
       const { condition, values } = mine(claim);
-      const out = await db.update({
+      const out = await at(pk).update({
         table,
         key: key(pk),
         update: 'SET holder = :null, holderAddress = :null, incarnation = :null, expiresAt = :zero',
