@@ -46,6 +46,26 @@ export function tenantSessionPolicy(tenantId: string, tables: string[]): PolicyD
   };
 }
 
+/**
+ * The permissions policy of the role the vending machine assumes (for the CDK stack): the same
+ * item actions on the tables in `tableArns`, on tenant-owned items only. Each session policy
+ * then narrows it to one tenant.
+ */
+export function tenantDataRolePolicy(tableArns: string[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'TenantOwnedItems',
+        Effect: 'Allow',
+        Action: TENANT_ACTIONS.map((a) => `dynamodb:${a}`),
+        Resource: tableArns,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      },
+    ],
+  };
+}
+
 /** What a request asks for, in the terms the policy speaks. */
 export interface AccessRequest {
   /** DynamoDB action name without the service prefix (`GetItem`). */

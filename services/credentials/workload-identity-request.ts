@@ -45,11 +45,11 @@ function parseAmzDate(s: string): number | undefined {
 }
 
 function decodeHeaders(raw: string): Record<string, string> {
+  const text = decode('iamRequestHeaders', raw);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decode('iamRequestHeaders', raw));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'invalid_identity_request') throw e;
+    parsed = JSON.parse(text);
+  } catch {
     throw invalid('iamRequestHeaders must be base64 of a JSON object of headers.');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('iamRequestHeaders must be base64 of a JSON object of headers.');
@@ -68,11 +68,11 @@ function decodeHeaders(raw: string): Record<string, string> {
 /** Validates a presented identity request; throws a 400 or 401 problem naming what is wrong. */
 export function checkStsRequest(p: PresentedIdentity, opts: { endpoints: string[]; audience: string; nowMs: number }): CheckedStsRequest {
   if (p.iamHttpRequestMethod !== 'POST') throw invalid('iamHttpRequestMethod must be POST (a signed STS GetCallerIdentity request).');
+  const rawUrl = decode('iamRequestUrl', p.iamRequestUrl);
   let url: URL;
   try {
-    url = new URL(decode('iamRequestUrl', p.iamRequestUrl));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'invalid_identity_request') throw e;
+    url = new URL(rawUrl);
+  } catch {
     throw invalid('iamRequestUrl is not a URL.');
   }
   const endpoint = opts.endpoints.find((e) => e === url.origin);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTenantPolicy, tenantSessionPolicy, type AccessRequest } from '../../shared/tenant-policy';
+import { compileTenantPolicy, tenantDataRolePolicy, tenantSessionPolicy, type AccessRequest } from '../../shared/tenant-policy';
 import { accessOf } from '../../shared/tenant-fence';
 
 const TABLES = ['hm-control', 'hm-metadata'];
@@ -81,4 +81,15 @@ test('what each DynamoDB command asks for, read from its input as IAM would', ()
     [{ action: 'BatchWriteItem', table: 't', leadingKeys: ['T#a', 'T#b'] }],
   );
   assert.deepEqual(accessOf('ScanCommand', { TableName: 't' }), [{ action: 'Scan', table: 't', leadingKeys: undefined }]);
+});
+
+test('the role\'s own policy (for the CDK stack) allows tenant-owned items only; a session narrows it to one tenant', () => {
+  const role = compileTenantPolicy(tenantDataRolePolicy(['arn:aws:dynamodb:us-east-1:999999999999:table/hm-control']));
+  const session = compileTenantPolicy(tenantSessionPolicy(T, ['hm-control']));
+  const both = (r: AccessRequest) => role(r) && session(r);
+  assert.equal(both({ action: 'PutItem', table: 'hm-control', leadingKeys: [`T#${T}#AUDIT`] }), true);
+  assert.equal(role({ action: 'PutItem', table: 'hm-control', leadingKeys: ['T#tnt_other'] }), true);
+  assert.equal(both({ action: 'PutItem', table: 'hm-control', leadingKeys: ['T#tnt_other'] }), false);
+  assert.equal(role({ action: 'PutItem', table: 'hm-control', leadingKeys: ['REVOCATIONS'] }), false);
+  assert.equal(role({ action: 'Scan', table: 'hm-control', leadingKeys: undefined }), false);
 });
