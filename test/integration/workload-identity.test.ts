@@ -259,3 +259,22 @@ test('a suspended tenant or a deleted cluster refuses trusted identities with th
   const gone = await exchange(await sign(clusterId, sts.roleCredentials(AGENT_ROLE)));
   assert.ok(['cluster_unavailable', 'identity_not_trusted'].includes(gone.body.code), gone.text);
 });
+
+test('logs never hold the session token or the signature of a presented identity', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logged = await startHarness({ env: { HM_STS_ENDPOINT: sts.url }, logLines: lines, workers: false });
+  try {
+    const creds = sts.roleCredentials(AGENT_ROLE, 'i-logged');
+    const s = identitySigner({ clusterId: 'vci_01m87drmpqga8tgzsda4hm79fm', credentials: creds, stsEndpoint: sts.url, region: 'us-east-1', audience: logged.config.identity.audience });
+    const signed = await s.sign();
+    s.close();
+    await logged.request('POST', '/agent/v1/token', { body: signed });
+    await logged.request('POST', '/agent/v1/token', { body: signed });
+    const text = JSON.stringify(lines);
+    const signature = /Signature=([0-9a-f]{64})/.exec(decodeHeaders(signed).authorization)![1];
+    assert.ok(lines.length > 0);
+    for (const secret of [creds.sessionToken!, creds.secretAccessKey, signature, signed.iamRequestHeaders]) assert.ok(!text.includes(secret), 'a log line holds a credential');
+  } finally {
+    await logged.close();
+  }
+});
