@@ -39,6 +39,10 @@ import { agentDeleteRecordsRoutes } from './routes/agent/delete-records';
 import { agentConsumerGroupRoutes } from './routes/agent/consumer-groups';
 import { agentGroupOffsetRoutes } from './routes/agent/group-offsets';
 import { consumerGroupRoutes } from './routes/customer/consumer-groups';
+import { agentIdentityRoutes } from './routes/customer/agent-identities';
+import { adminSecretRoutes } from './routes/admin/secrets';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -114,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(clusterRoutes(deps));
     await customer.register(customerAuditRoutes(deps));
     await customer.register(agentKeyRoutes(deps));
+    await customer.register(agentIdentityRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
     await customer.register(consumerGroupRoutes(deps));
@@ -130,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminAuditRoutes(deps));
     await admin.register(adminQueueRoutes(deps));
     await admin.register(adminFleetRoutes(deps));
+    await admin.register(adminSecretRoutes(deps));
   });
 
   // Agents: the cluster's metadata budget (heartbeats: each agent's own), no idempotency

@@ -18,6 +18,10 @@ import type { FleetService } from '../services/agents/service';
 import type { FleetOverview } from '../services/agents/overview';
 import type { MetadataService } from '../services/metadata/service';
 import type { ClusterAccess } from '../services/metadata/cluster-access';
+import type { TrustRulesService } from '../services/credentials/trust-rules-service';
+import type { WorkloadIdentity } from '../services/credentials/workload-identity';
+import type { KeyHygiene } from '../services/credentials/key-hygiene';
+import type { LeakedSecrets } from '../services/credentials/leaked-secrets';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -37,6 +41,10 @@ export interface AppDeps {
     queues: QueueOverview;
     agentKeys: AgentKeysService;
     agentTokens: AgentTokens;
+    trustRules: TrustRulesService;
+    workloadIdentity: WorkloadIdentity;
+    keyHygiene: KeyHygiene;
+    leakedSecrets: LeakedSecrets;
     revocations: Revocations;
     signingKeys: SigningKeys;
     fleet: FleetService;

@@ -5,7 +5,6 @@ import { systemClock, type Clock } from '../shared/clock';
 import { NODE_ID, type Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
-import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
 import { createLogger, type Logger } from '../shared/logger';
 import { bullConnection as bullOptions, createRedis, redisGuard, withDeadline } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
@@ -25,6 +24,11 @@ import { tenantStore } from '../services/tenants/store';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
+import { dataAccess } from './data-access';
+import { pepperRing } from '../services/credentials/peppers';
+import { keyHygiene } from '../services/credentials/key-hygiene';
+import { replaceSigningKeySealedWithOldPepper } from '../services/credentials/pepper-rotation';
+import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
 import { agentKeyStore } from '../services/credentials/agent-keys-store';
@@ -42,6 +46,12 @@ import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHome } from '../services/metadata/retirement';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { trustRuleStore } from '../services/credentials/trust-rules-store';
+import { trustRulesService } from '../services/credentials/trust-rules-service';
+import { workloadIdentity } from '../services/credentials/workload-identity';
+import { stsCallerIdentity } from '../services/credentials/workload-identity-sts';
+import { signatureReplayGuard } from '../services/credentials/signature-replay';
+import { MAX_SIGNATURE_AGE_MS, MAX_SIGNATURE_LEAD_MS } from '../services/credentials/workload-identity-request';
 
 export interface ComposeOptions {
   config: Config;
@@ -49,9 +59,13 @@ export interface ComposeOptions {
   redisUrl: string;
   clock?: Clock;
   logger?: Logger;
+  /** The base identity for STS AssumeRole (token vending machine); default: the AWS credential chain. */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
   pepper?: string;
   reconcileEveryMs?: number;
+  /** How often the worker looks for API keys expiring within a week (default hourly). */
+  keyExpiryEveryMs?: number;
   livenessEveryMs?: number;
 }
 
@@ -77,12 +91,11 @@ export async function compose(opts: ComposeOptions) {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
+  const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, clock, logger, stsCredentials: opts.stsCredentials });
+  const { dynamo, db, tables } = data;
   if (config.createTables && (await ensureTables(dynamo, config.tablePrefix)).ttl === 'unsupported') {
     logger.info('the store has no TTL (embedded engine): expired items stay and are filtered when read');
   }
-  const db = new Db(dynamo);
-  const tables = tableNames(config.tablePrefix);
   const redisTimeoutMs = config.redisCommandTimeoutMs;
   const redis: Redis = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs });
   const guard = redisGuard({
@@ -94,7 +107,11 @@ export async function compose(opts: ComposeOptions) {
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
-  const cursors = cursorCodec(pepper);
+  // HM_API_KEY_PEPPER=current,previous: the current pepper makes new hashes, seals and cursors;
+  // the previous ones keep what they made readable until it is re-made.
+  const peppers = [pepper, ...config.previousApiKeyPeppers];
+  const pepperSet = pepperRing(peppers);
+  const cursors = cursorCodec(peppers);
   const localIssuer: LocalAdminIssuer | undefined = config.admin.jwksUrl
     ? undefined
     : await loadLocalAdminIssuer(config.dataDir, config.admin.issuer, config.admin.audience);
@@ -109,6 +126,7 @@ export async function compose(opts: ComposeOptions) {
     members: memberStore(db, tables.control),
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
+    trustRules: trustRuleStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix, guard),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
@@ -121,7 +139,10 @@ export async function compose(opts: ComposeOptions) {
     maxStalenessMs: config.agents.revocationMaxStalenessMs,
   });
   await revocations.start();
-  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
+  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: peppers.map((p) => deriveKey(p, 'signing-keys')), maxTokenLifetimeMs });
+  if (config.previousApiKeyPeppers.length > 0) {
+    await replaceSigningKeySealedWithOldPepper({ store: stores.signingKeys, signingKeys, currentKek: deriveKey(pepper, 'signing-keys'), logger });
+  }
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   const metadata = metadataService({
@@ -140,7 +161,7 @@ export async function compose(opts: ComposeOptions) {
   // re-queues) instead of waiting in BullMQ's offline queue.
   const jobs = withDeadline(lifecycleProducer(queues), redisTimeoutMs);
   const audit = auditService({ store: stores.audit, clock, cursors });
-  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
+  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, peppers: pepperSet, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
   const tenants = tenantsService({
     tenants: stores.tenants,
@@ -181,6 +202,9 @@ export async function compose(opts: ComposeOptions) {
     ],
   });
 
+  const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
+  const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
+  const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
   const services = {
     tenants,
     apiKeys,
@@ -194,8 +218,24 @@ export async function compose(opts: ComposeOptions) {
       jwksUrl: config.admin.jwksUrl,
     }),
     queues: withDeadline(queueOverview(queues), redisTimeoutMs),
-    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
+    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, peppers: pepperSet, cursors }),
     agentTokens: tokens,
+    trustRules,
+    keyHygiene: hygiene,
+    leakedSecrets: leakedSecrets({ apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, peppers: pepperSet, revocations, clock }),
+    workloadIdentity: workloadIdentity({
+      sts,
+      replay: signatureReplayGuard(redis, config.queuePrefix, MAX_SIGNATURE_AGE_MS + MAX_SIGNATURE_LEAD_MS + 60_000),
+      clusters: stores.clusters,
+      tenants: stores.tenants,
+      rules: trustRules,
+      tokens,
+      audit,
+      clock,
+      logger,
+      endpoints: config.identity.stsEndpoints,
+      audience: config.identity.audience,
+    }),
     revocations,
     signingKeys,
     fleet,
@@ -232,6 +272,7 @@ export async function compose(opts: ComposeOptions) {
     clock,
     logger,
     db,
+    tvm: data.tvm,
     tables,
     redis,
     queues,
@@ -254,11 +295,13 @@ export async function compose(opts: ComposeOptions) {
         tenants,
         fleet,
         signingKeys,
+        keyHygiene: hygiene,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
           signingKeyCheckEveryMs: Math.min(60_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
+          keyExpiryEveryMs: opts.keyExpiryEveryMs ?? 3_600_000,
         },
       });
     },
@@ -269,8 +312,9 @@ export async function compose(opts: ComposeOptions) {
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await queues.close();
+      sts.close();
       redis.disconnect();
-      dynamo.destroy();
+      data.close();
     },
   };
 }

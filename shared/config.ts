@@ -21,6 +21,8 @@ export interface Config {
   queuePrefix: string;
   /** Unset outside production: generated once and kept under `dataDir`. */
   apiKeyPepper?: string;
+  /** Earlier peppers (`HM_API_KEY_PEPPER=current,previous`): hashes made with them still verify. */
+  previousApiKeyPeppers: string[];
   publicUrl: string;
   admin: { jwksUrl?: string; issuer: string; audience: string };
   bodyLimitBytes: number;
@@ -49,6 +51,14 @@ export interface Config {
     /** Older than this, the revocation view may miss one: agent requests get 503. */
     revocationMaxStalenessMs: number;
   };
+  identity: {
+    /** STS endpoints signed GetCallerIdentity requests are forwarded to; nothing else is ever contacted. */
+    stsEndpoints: string[];
+    /** The `x-harbormaster-audience` value agents must sign (default: the public URL). */
+    audience: string;
+  };
+  /** Token vending machine: unset role = tenant fences enforced in-process only (embedded default). */
+  tvm: { roleArn?: string; sessionSeconds: number; cacheSize: number };
   sequencer: {
     /** Stable identity of this node's leases; unset: the data directory's own id. */
     nodeId?: string;
@@ -117,10 +127,12 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = str(env, 'HOST', '127.0.0.1')!;
-  const apiKeyPepper = str(env, 'HM_API_KEY_PEPPER');
-  if (apiKeyPepper !== undefined && apiKeyPepper.length < 32) {
-    throw new ConfigError('HM_API_KEY_PEPPER must be at least 32 characters');
+  const peppers = str(env, 'HM_API_KEY_PEPPER')?.split(',').map((p) => p.trim());
+  const apiKeyPepper = peppers?.[0];
+  if (peppers && peppers.some((p) => p.length < 32)) {
+    throw new ConfigError('HM_API_KEY_PEPPER must be at least 32 characters (each of current,previous)');
   }
+  if (peppers && peppers.length > 3) throw new ConfigError('HM_API_KEY_PEPPER holds at most three peppers: current,previous[,older]');
   if (nodeEnv === 'production' && apiKeyPepper === undefined) {
     throw new ConfigError('HM_API_KEY_PEPPER is required when NODE_ENV=production');
   }
@@ -160,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     queuePrefix,
     apiKeyPepper,
+    previousApiKeyPeppers: peppers?.slice(1) ?? [],
     publicUrl: publicUrl.replace(/\/$/, ''),
     admin: {
       jwksUrl,
@@ -183,6 +196,15 @@ export function loadConfig(env: Env = process.env): Config {
       recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
       revocationPollMs,
       revocationMaxStalenessMs,
+    },
+    identity: {
+      stsEndpoints: stsEndpoints(env, nodeEnv, str(env, 'AWS_REGION', 'us-east-1')!),
+      audience: str(env, 'HM_IDENTITY_AUDIENCE', publicUrl.replace(/\/$/, ''))!,
+    },
+    tvm: {
+      roleArn: roleArn(env, 'HM_TVM_ROLE_ARN'),
+      sessionSeconds: int(env, 'HM_TVM_SESSION_S', 3600, 900, 43_200),
+      cacheSize: int(env, 'HM_TVM_CACHE_SIZE', 10_000, 10, 1_000_000),
     },
     sequencer: {
       nodeId: nodeIdOf(env),
@@ -221,6 +243,31 @@ function nodeIdOf(env: Env): string | undefined {
 
 /** The shape of a node id (HM_NODE_ID or the data directory's `node-id` file). */
 export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const STS_HOST = /^(sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?|vpce-[a-z0-9-]+\.sts\.[a-z0-9-]+\.vpce\.amazonaws\.com)$/;
+
+/** HM_STS_ENDPOINT: one or more (comma-separated) STS endpoints; default the region's own. */
+function stsEndpoints(env: Env, nodeEnv: string, region: string): string[] {
+  const fallback = `https://sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const list = (str(env, 'HM_STS_ENDPOINT') ?? fallback).split(',').map((e) => e.trim()).filter(Boolean);
+  return list.map((raw) => {
+    const u = url({ HM_STS_ENDPOINT: raw }, 'HM_STS_ENDPOINT', ['https:', 'http:'])!;
+    const parsed = new URL(u);
+    if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.username) {
+      throw new ConfigError(`HM_STS_ENDPOINT=${raw} must be an origin (scheme, host and port only)`);
+    }
+    if (nodeEnv === 'production' && (parsed.protocol !== 'https:' || !STS_HOST.test(parsed.hostname))) {
+      throw new ConfigError(`HM_STS_ENDPOINT=${raw} is not an AWS STS endpoint (https://sts.<region>.amazonaws.com or an STS VPC endpoint)`);
+    }
+    return parsed.origin;
+  });
+}
+
+function roleArn(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(raw)) throw new ConfigError(`${name}=${raw} is not an IAM role ARN`);
+  return raw;
+}
 
 function fail(message: string): never {
   throw new ConfigError(message);

@@ -12,6 +12,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { systemClock, type Clock } from './clock';
 import { unavailable } from './errors';
+import type { TenantAccess } from './tenant-fence';
 
 export type Item = Record<string, unknown>;
 export type Key = { pk: string; sk: string };
@@ -99,6 +100,8 @@ export interface DbOptions {
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Fences `forTenant` views (the composition root sets it; see shared/tenant-fence.ts). */
+  tenants?: TenantAccess;
 }
 
 /**
@@ -110,15 +113,29 @@ export class Db {
   private readonly clock: Clock;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Set by the composition root: fences `forTenant` views (see shared/tenant-fence.ts). */
+  private readonly tenants?: TenantAccess;
 
   constructor(
     readonly client: DynamoDBClient,
-    opts: DbOptions = {},
+    private readonly opts: DbOptions = {},
   ) {
     this.batchRetry = opts.batchRetry ?? DEFAULT_BATCH_RETRY;
     this.clock = opts.clock ?? systemClock;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = opts.random ?? Math.random;
+    this.tenants = opts.tenants;
+  }
+
+  /**
+   * The store as work for one tenant must use it: every request through the returned view is
+   * checked against the tenant's LeadingKeys policy before any I/O (a key outside `T#<tenant>`
+   * throws), and, with a token vending machine, signed with that tenant's own credentials.
+   * Stores use it for every operation on a tenant's items; vendor-level and cross-tenant work
+   * (admin lists, workers, lookups that do not know the tenant yet) uses the base view.
+   */
+  forTenant(tenantId: string): Db {
+    return this.tenants ? new Db(this.tenants.forTenant(tenantId), { ...this.opts, tenants: undefined }) : this;
   }
 
   async get<T = Item>(table: string, key: Key, consistent = true): Promise<T | undefined> {

@@ -38,3 +38,10 @@ export const credentialLookupKey = (credentialId: string) => ({ pk: `CRED#${cred
 /** The lookup items named by `items` (those with a `lookupPk`), to delete with them. */
 export const lookupKeysOf = (items: { lookupPk?: unknown }[]) =>
   items.filter((i) => typeof i.lookupPk === 'string').map((i) => ({ pk: i.lookupPk as string, sk: LOOKUP_SK }));
+
+/** The tenant a tenant-owned partition key belongs to (`T#<tenant>` or `T#<tenant>#…`); undefined for vendor-level keys. */
+export function tenantOfPk(pk: string): string | undefined {
+  if (!pk.startsWith('T#')) return undefined;
+  const end = pk.indexOf('#', 2);
+  return end === -1 ? pk.slice(2) : pk.slice(2, end);
+}

@@ -15,6 +15,9 @@ export const REDACT_PATHS = [
   'accessToken',
   'password',
   'pepper',
+  'iamRequestHeaders',
+  'secretAccessKey',
+  'sessionToken',
   '*.secret',
   '*.apiKey',
   '*.agentKey',
@@ -22,6 +25,9 @@ export const REDACT_PATHS = [
   '*.accessToken',
   '*.password',
   '*.pepper',
+  '*.iamRequestHeaders',
+  '*.secretAccessKey',
+  '*.sessionToken',
 ];
 
 /** A JSON logger to stdout, or to `destination` (tests read what was written). */

@@ -7,6 +7,7 @@ import type { TenantsService } from '../services/tenants/service';
 import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
 import { alertOnExhausted, jobsExhausted } from './job-alerts';
+import type { KeyHygiene } from '../services/credentials/key-hygiene';
 import { LIFECYCLE_JOB_NAMES, QUEUE, type LifecycleJobs, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
@@ -26,7 +27,8 @@ export interface WorkerDeps {
   tenants: TenantsService;
   fleet: FleetService;
   signingKeys: SigningKeys;
-  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number };
+  keyHygiene: KeyHygiene;
+  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; keyExpiryEveryMs: number };
 }
 
 export interface RunningWorkers {
@@ -47,6 +49,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
+    'key-expiry-warnings': { everyMs: deps.schedule.keyExpiryEveryMs, run: () => deps.keyHygiene.warnExpiring() },
   };
   const maintenance = new Worker(
     QUEUE.maintenance,

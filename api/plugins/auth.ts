@@ -56,7 +56,7 @@ export function agentAuth(tokens: AgentTokens, revocations: Revocations) {
       throw forbidden('read_only_agent', 'This agent key is read-only.');
     }
     req.ctx = {
-      actor: { kind: 'agent', id: claims.agentKeyId, tenantId: claims.tenantId, clusterId: claims.clusterId, access: claims.access },
+      actor: { kind: 'agent', id: claims.subject, tenantId: claims.tenantId, clusterId: claims.clusterId, access: claims.access },
       requestId: req.id,
     };
   };

@@ -25,7 +25,7 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
      * time) until `confirmName`; true also when it is already reserved for that id.
      */
     async reserveName(tenantId: string, name: string, clusterId: string, reservedAt: string): Promise<boolean> {
-      return db.put(
+      return db.forTenant(tenantId).put(
         table,
         { pk: tenantPk(tenantId), sk: nameSk(name), clusterId, reservedAt, gsi1pk: PENDING_NAMES, gsi1sk: `${reservedAt}#${clusterId}` },
         { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } },
@@ -48,17 +48,28 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
       }
     },
     async releaseName(tenantId: string, name: string, clusterId: string) {
-      await db.delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
+      await db.forTenant(tenantId).delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
     },
     async create(c: Cluster) {
-      return db.put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
+      return db.forTenant(c.tenantId).put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(tenantId: string, id: string) {
-      const item = await db.get(table, key(tenantId, id));
+      const item = await db.forTenant(tenantId).get(table, key(tenantId, id));
+      return item && !expired(item, clock.now()) ? strip(item) : undefined;
+    },
+    /**
+     * A cluster by id alone, for callers that do not know the tenant yet (the workload-identity
+     * exchange): `gsi1` locates it, the item is then re-read consistently.
+     */
+    async locate(id: string) {
+      const page = await db.query<{ tenantId: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p AND gsi1sk = :id', values: { ':p': 'CLUSTERS', ':id': id }, limit: 1 });
+      const hit = page.items[0];
+      if (!hit) return undefined;
+      const item = await db.forTenant(hit.tenantId).get(table, key(hit.tenantId, id));
       return item && !expired(item, clock.now()) ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': 'CLUSTER#' },
@@ -113,7 +124,7 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
         expected.status.forEach((s, i) => (values[`:from${i}`] = s));
         conditions.push(`#status IN (${expected.status.map((_, i) => `:from${i}`).join(', ')})`);
       }
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: key(tenantId, id),
         update: `SET ${sets.join(', ')}`,
@@ -129,15 +140,16 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
      */
     async removeChildren(tenantId: string, clusterId: string) {
       const items: { pk: string; sk: string; lookupPk?: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string; lookupPk?: string }>({
+      for await (const it of db.forTenant(tenantId).queryAll<{ pk: string; sk: string; lookupPk?: string }>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': clusterChildPrefix(clusterId) },
       })) {
         items.push(it);
       }
+      // Lookups are vendor-level items (CRED#…), outside the tenant's keys: the base view.
       await db.deleteMany(table, lookupKeysOf(items));
-      await db.deleteMany(table, items.map(({ pk, sk }) => ({ pk, sk })));
+      await db.forTenant(tenantId).deleteMany(table, items.map(({ pk, sk }) => ({ pk, sk })));
     },
   };
 }

@@ -11,6 +11,8 @@ export interface AgentKey {
   name: string;
   access: AgentAccess;
   secretHash: string;
+  /** Fingerprint of the pepper `secretHash` was made with (see peppers.ts). */
+  pepperId?: string;
   createdAt: string;
   createdBy: string;
   revokedAt?: string;
@@ -33,11 +35,11 @@ export function agentKeyStore(db: Db, table: string) {
     async findById(id: string) {
       const found = await lookup.find<{ tenantId: string; clusterId: string }>(id);
       if (!found) return undefined;
-      const item = await db.get(table, { pk: tenantPk(found.tenantId), sk: sk(found.clusterId, id) });
+      const item = await db.forTenant(found.tenantId).get(table, { pk: tenantPk(found.tenantId), sk: sk(found.clusterId, id) });
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENTKEY#` },
@@ -46,8 +48,18 @@ export function agentKeyStore(db: Db, table: string) {
       });
       return { items: page.items.map(strip), lastKey: page.lastKey };
     },
+    /** Replaces a hash made with an earlier pepper, unless someone already did. */
+    async rehash(tenantId: string, clusterId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
+      await db.forTenant(tenantId).update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
+        update: 'SET secretHash = :h, pepperId = :p',
+        condition: 'secretHash = :old',
+        values: { ':h': next.secretHash, ':p': next.pepperId, ':old': previousHash },
+      });
+    },
     async revoke(tenantId: string, clusterId: string, id: string, nowIso: string) {
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
         update: 'SET revokedAt = if_not_exists(revokedAt, :now)',

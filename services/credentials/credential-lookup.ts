@@ -16,9 +16,10 @@ export function credentialLookup(db: Db, table: string) {
      * between the two leaves a key nobody holds a secret for, listed (and revocable) in its
      * tenant and deleted with it, never an untracked lookup.
      */
-    async create(item: Item & { pk: string; sk: string }, credentialId: string, mapping: Record<string, string>) {
+    async create(item: Item & { pk: string; sk: string }, credentialId: string, mapping: { tenantId: string } & Record<string, string>) {
       const lookup = credentialLookupKey(credentialId);
-      if (!(await db.put(table, { ...item, lookupPk: lookup.pk }, { expr: 'attribute_not_exists(pk)' }))) {
+      const tenantDb = db.forTenant(mapping.tenantId);
+      if (!(await tenantDb.put(table, { ...item, lookupPk: lookup.pk }, { expr: 'attribute_not_exists(pk)' }))) {
         throw new Error(`credential ${credentialId} already exists`);
       }
       try {
@@ -26,7 +27,7 @@ export function credentialLookup(db: Db, table: string) {
           throw new Error(`credential lookup ${credentialId} already exists`);
         }
       } catch (e) {
-        await db.delete(table, { pk: item.pk, sk: item.sk }).catch(() => undefined);
+        await tenantDb.delete(table, { pk: item.pk, sk: item.sk }).catch(() => undefined);
         throw e;
       }
     },

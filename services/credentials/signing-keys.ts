@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { isoTime, type Clock } from '../../shared/clock';
-import { randomBase62, seal, unseal } from '../../shared/crypto';
+import { randomBase62, seal, unseal, type Kek } from '../../shared/crypto';
 import { unavailable } from '../../shared/errors';
 import type { KeyPointer, SigningKeyRecord, SigningKeyStore } from './signing-keys-store';
 
@@ -51,7 +51,7 @@ export interface RotationState {
  *      refresh interval and clock skew), then leaves the JWKS and is removed.
  * Any later rotation, scheduled check or token issue completes a rotation left half done.
  */
-export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: Buffer; maxTokenLifetimeMs: number }) {
+export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: Kek; maxTokenLifetimeMs: number }) {
   const { store, clock, kek, maxTokenLifetimeMs } = deps;
   const retainMs = REFRESH_MS + maxTokenLifetimeMs + SKEW_MS;
   let loaded: Loaded | undefined;

@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 
 /** What a replay needs besides the body: the audit target and the `location` header. */
 export interface ReplayMeta {
@@ -26,19 +27,24 @@ export interface IdempotencyRecord {
  * key never meets another's, even within a tenant.
  */
 export function idempotencyStore(db: Db, table: string) {
+  // A customer's records live in its tenant partition: that tenant's view of the store.
+  const scoped = (pk: string) => {
+    const tenantId = tenantOfPk(pk);
+    return tenantId ? db.forTenant(tenantId) : db;
+  };
   return {
     async claim(rec: IdempotencyRecord, now: number): Promise<boolean> {
-      return db.put(table, { ...rec }, {
+      return scoped(rec.pk).put(table, { ...rec }, {
         expr: 'attribute_not_exists(pk) OR (#state = :pending AND lockedUntil < :now) OR #ttl < :nowS',
         names: { '#state': 'state', '#ttl': 'ttl' },
         values: { ':pending': 'pending', ':now': now, ':nowS': Math.floor(now / 1000) },
       });
     },
     async get(pk: string, sk: string) {
-      return db.get<IdempotencyRecord>(table, { pk, sk });
+      return scoped(pk).get<IdempotencyRecord>(table, { pk, sk });
     },
     async complete(pk: string, sk: string, status: number, sealedBody: string, meta: ReplayMeta) {
-      await db.update({
+      await scoped(pk).update({
         table,
         key: { pk, sk },
         update: 'SET #state = :done, #status = :status, sealedBody = :body, meta = :meta',
@@ -47,7 +53,7 @@ export function idempotencyStore(db: Db, table: string) {
       });
     },
     async release(pk: string, sk: string) {
-      await db.delete(table, { pk, sk });
+      await scoped(pk).delete(table, { pk, sk });
     },
   };
 }

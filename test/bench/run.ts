@@ -5,10 +5,11 @@ import path from 'node:path';
  * `npm run bench`: every benchmark in one run, so that ratios are measured side by side on
  * the same machine state. Each prints readable lines and one JSON line per figure. Each runs
  * in its own process (with this one's Node flags), so that one's heap and leftovers do not
- * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, log, commit-http, groups-http).
+ * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, log, commit-http,
+ * groups-http, token-exchange, tenant-fence).
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'log', 'commit-http', 'groups-http', 'heartbeat'];
+const suites = ['sequencer', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence'];
 let failed = 0;
 
 for (const name of suites) {

@@ -24,6 +24,12 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
   logLines?: Record<string, unknown>[];
+  /** Puts something (an IAM stand-in) between the control plane and its store: returns the endpoint to use. */
+  dynamoProxy?: (endpoint: string) => Promise<string>;
+  /** The current API key pepper (default a fixed test pepper); previous ones come from HM_API_KEY_PEPPER. */
+  pepper?: string;
+  /** The base identity for STS AssumeRole (token vending machine tests). */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface Reply {
@@ -64,11 +70,12 @@ export async function startHarness(opts: HarnessOptions = {}) {
   });
   const runtime: Runtime = await compose({
     config,
-    dynamoEndpoint: dynamo.endpoint,
+    dynamoEndpoint: opts.dynamoProxy ? await opts.dynamoProxy(dynamo.endpoint) : dynamo.endpoint,
+    stsCredentials: opts.stsCredentials,
     redisUrl: redis.url,
     clock: opts.clock,
     logger: createLogger(config.logLevel, {}, opts.logLines ? { write: (line: string) => void opts.logLines!.push(JSON.parse(line)) } : undefined),
-    pepper: 'test-pepper-'.padEnd(40, 'x'),
+    pepper: opts.pepper ?? 'test-pepper-'.padEnd(40, 'x'),
     reconcileEveryMs: opts.reconcileEveryMs,
   });
   // As infra/server.ts does: the app (which resets the metrics registry) before the workers.

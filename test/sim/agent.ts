@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { identitySigner, type AgentRoleIdentity } from './agent-identity';
 
 /** One keep-alive connection pool for every simulated agent in this process. */
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
@@ -23,7 +24,9 @@ async function http(method: string, url: string, headers: Record<string, string>
  */
 export interface AgentOptions {
   baseUrl: string;
-  agentKey: string;
+  /** An agent key (hm_ak_…), or `identity` instead: the agent's AWS role, no static secret. */
+  agentKey?: string;
+  identity?: AgentRoleIdentity;
   agentId: string;
   version?: string;
   region?: string;
@@ -52,14 +55,20 @@ export interface TokenInfo {
   access: string;
 }
 
-/** Exchanges an agent key for tokens and refreshes them a minute before they expire. */
+/**
+ * Exchanges an agent key, or a freshly signed STS request of the agent's role, for tokens and
+ * refreshes them a minute before they expire.
+ */
 export class TokenSource {
   private current: TokenInfo | undefined;
   private pending: Promise<TokenInfo> | undefined;
+  private readonly signer: ReturnType<typeof identitySigner> | undefined;
   constructor(
     private readonly baseUrl: string,
-    private readonly agentKey: string,
-  ) {}
+    private readonly credential: string | AgentRoleIdentity,
+  ) {
+    if (typeof credential !== 'string') this.signer = identitySigner(credential);
+  }
 
   async get(forceRefresh = false): Promise<TokenInfo> {
     if (!forceRefresh && this.current && this.current.expiresAtMs - Date.now() > 60_000) return this.current;
@@ -68,7 +77,10 @@ export class TokenSource {
   }
 
   private async exchange(): Promise<TokenInfo> {
-    const res = await http('POST', `${this.baseUrl}/agent/v1/token`, { authorization: `Bearer ${this.agentKey}` });
+    // A signature is good once: every exchange signs anew.
+    const res = this.signer
+      ? await http('POST', `${this.baseUrl}/agent/v1/token`, {}, await this.signer.sign())
+      : await http('POST', `${this.baseUrl}/agent/v1/token`, { authorization: `Bearer ${this.credential}` });
     const body = res.body as Record<string, string>;
     if (!res.ok) throw new ApiError(res.status, body.code, body);
     this.current = { accessToken: body.accessToken, expiresAtMs: Date.parse(body.expiresAt), clusterId: body.clusterId, tenantId: body.tenantId, access: body.access };
@@ -91,7 +103,7 @@ export class ReferenceAgent {
   private registered = false;
 
   constructor(readonly opts: AgentOptions) {
-    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey);
+    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.identity ?? opts.agentKey!);
   }
 
   /** One API call with the agent token; a token the server no longer accepts is renewed once. */

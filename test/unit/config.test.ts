@@ -55,3 +55,30 @@ test('config: outside production a plain-http JWKS (a local IdP) and the local i
   assert.equal(loadConfig({ HM_ADMIN_JWKS_URL: 'http://127.0.0.1:9000/jwks.json', HM_ADMIN_ISSUER: 'dev-idp' }).admin.jwksUrl, 'http://127.0.0.1:9000/jwks.json');
   assert.equal(loadConfig({ NODE_ENV: 'test' }).admin.jwksUrl, undefined);
 });
+
+test('config: workload identity, token vending machine and pepper rotation settings', () => {
+  const prod = { NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40), REDIS_URL: 'redis://r:6379' };
+  const c = loadConfig({ AWS_REGION: 'eu-west-1', HM_PUBLIC_URL: 'https://hm.example.com/' });
+  assert.deepEqual(c.identity, { stsEndpoints: ['https://sts.eu-west-1.amazonaws.com'], audience: 'https://hm.example.com' });
+  assert.deepEqual(loadConfig({ AWS_REGION: 'cn-north-1' }).identity.stsEndpoints, ['https://sts.cn-north-1.amazonaws.com.cn']);
+  assert.equal(c.tvm.roleArn, undefined);
+  assert.deepEqual(loadConfig({ HM_STS_ENDPOINT: 'http://127.0.0.1:4566, https://sts.us-west-2.amazonaws.com' }).identity.stsEndpoints, ['http://127.0.0.1:4566', 'https://sts.us-west-2.amazonaws.com']);
+  const vpce = 'https://vpce-0a1b2c3d-abcd1234.sts.us-east-1.vpce.amazonaws.com';
+  assert.deepEqual(loadConfig({ ...prod, HM_STS_ENDPOINT: vpce }).identity.stsEndpoints, [vpce]);
+  const rotated = loadConfig({ HM_API_KEY_PEPPER: `${'n'.repeat(32)},${'o'.repeat(32)}` });
+  assert.equal(rotated.apiKeyPepper, 'n'.repeat(32));
+  assert.deepEqual(rotated.previousApiKeyPeppers, ['o'.repeat(32)]);
+  assert.equal(loadConfig({ HM_TVM_ROLE_ARN: 'arn:aws:iam::123456789012:role/hm-tenant-data' }).tvm.roleArn, 'arn:aws:iam::123456789012:role/hm-tenant-data');
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ ...prod, HM_STS_ENDPOINT: 'https://evil.example.com' }, /HM_STS_ENDPOINT=https:\/\/evil.example.com is not an AWS STS endpoint/],
+    [{ ...prod, HM_STS_ENDPOINT: 'http://sts.us-east-1.amazonaws.com' }, /not an AWS STS endpoint/],
+    [{ HM_STS_ENDPOINT: 'https://sts.amazonaws.com/path' }, /must be an origin/],
+    [{ HM_STS_ENDPOINT: 'ftp://sts.amazonaws.com' }, /HM_STS_ENDPOINT must use https: or http:/],
+    [{ HM_TVM_ROLE_ARN: 'arn:aws:iam::123:role/x' }, /HM_TVM_ROLE_ARN=.* is not an IAM role ARN/],
+    [{ HM_TVM_SESSION_S: '60' }, /HM_TVM_SESSION_S=60 is out of range/],
+    [{ HM_API_KEY_PEPPER: `${'n'.repeat(32)},short` }, /HM_API_KEY_PEPPER must be at least 32/],
+    [{ HM_API_KEY_PEPPER: Array.from({ length: 4 }, (_, i) => String(i).repeat(32)).join(',') }, /at most three peppers/],
+  ];
+  for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message), JSON.stringify(env));
+});
