@@ -136,10 +136,12 @@ export function fleetService(deps: {
       const scope = `T#${tenantId}:agents:${clusterId}`;
       const page = await members.list(tenantId, clusterId, limit, cursors.decode(scope, cursor));
       const now = clock.now();
-      const byId = new Map((await live.live(clusterId, 0)).map((a) => [a.agentId, a]));
+      // The page's own records, dead agents' included (the live set no longer holds them).
+      const records = await live.records(clusterId, page.items.map((m) => m.agentId));
       const items = page.items.map((m) => {
-        const l = byId.get(m.agentId);
-        const state: AgentState = m.state === 'deregistered' ? 'deregistered' : l ? stateFromSilence(now - l.lastSeen, intervalMs) : 'dead';
+        const l = records.get(m.agentId);
+        const state: AgentState =
+          m.state === 'deregistered' ? 'deregistered' : !l || l.state === 'dead' ? 'dead' : stateFromSilence(now - l.lastSeen, intervalMs);
         return {
           agentId: m.agentId,
           version: m.version,
@@ -149,8 +151,8 @@ export function fleetService(deps: {
           roles: m.roles,
           capacity: m.capacity ?? {},
           state,
-          lastHeartbeatAt: l ? isoTime(l.lastSeen) : null,
-          stats: l?.stats ?? {},
+          lastHeartbeatAt: l ? isoTime(l.lastSeen) : (m.lastHeartbeatAt ?? null),
+          stats: l?.stats ?? m.lastStats ?? {},
           registeredAt: m.registeredAt,
           updatedAt: m.updatedAt,
         };
@@ -164,9 +166,10 @@ export function fleetService(deps: {
       let died = 0;
       for (const { tenantId, clusterId } of await live.clusters()) {
         for (const agentId of await live.silentSince(clusterId, now - deadAfterMs)) {
-          if (!(await live.markDead(clusterId, agentId, now - deadAfterMs))) continue;
+          const last = await live.markDead(clusterId, agentId, now - deadAfterMs, now - recordTtlSeconds * 1000);
+          if (!last) continue;
           died++;
-          if (await members.setState(tenantId, clusterId, agentId, 'dead', isoTime(now))) {
+          if (await members.setState(tenantId, clusterId, agentId, 'dead', isoTime(now), { heartbeatAt: isoTime(last.lastSeen), stats: last.stats })) {
             await membershipEvent(ctx, tenantId, clusterId, agentId, 'agent.died');
           }
         }
