@@ -6,6 +6,7 @@ import { RedisMissingError } from './local/redis-server';
 import { DataDirInUseError } from './local/data-dir-lock';
 import { compose, type Runtime } from './compose';
 import { buildApp } from '../api/app';
+import { portRefusal, startedLine } from './startup-lines';
 
 /**
  * The long-running entry point (`npm start`). HM_ROLE picks what this process runs: the HTTP
@@ -40,12 +41,22 @@ async function main() {
   if (config.role !== 'api') await runtime.startWorkers();
   if (config.role !== 'workers') {
     app = await buildApp(runtime.appDeps);
-    await app.listen({ port: config.port, host: config.host });
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' && (e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      console.error(portRefusal(config.host, config.port, (e as NodeJS.ErrnoException).code!));
+      await app.close();
+      await runtime.close();
+      await engines.close();
+      process.exit(1);
+    }
   }
   logger.info(
     { role: config.role, dataDir: config.dataDir, embeddedDynamo: !config.dynamodbEndpoint, embeddedRedis: !config.redisUrl },
     'harbormaster started',
   );
+  if (app) console.log(startedLine(config.publicUrl, app.server.address()));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
