@@ -34,8 +34,16 @@ import { agentLogRoutes } from './routes/agent/log-metadata';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+export type Audience = 'customer' | 'admin' | 'agent';
+
+export interface AppOptions {
+  /** Route groups to serve (default all three); the Lambda API serves customers and admins only. */
+  audiences?: readonly Audience[];
+}
+
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const serves = (a: Audience) => !opts.audiences || opts.audiences.includes(a);
   const { config, services } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -69,10 +77,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes(deps));
   await app.register(tierRoutes);
-  await app.register(jwksRoutes(deps));
-  await app.register(agentTokenRoutes(deps));
+  if (serves('agent')) {
+    await app.register(jwksRoutes(deps));
+    await app.register(agentTokenRoutes(deps));
+  }
 
-  await app.register(async (customer) => {
+  if (serves('customer')) await app.register(async (customer) => {
     customer.addHook('onRequest', customerAuth(services.apiKeys));
     await registerRateLimit(customer, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
     registerIdempotency(customer, services.idempotency);
@@ -85,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(topicRoutes(deps));
   });
 
-  await app.register(async (admin) => {
+  if (serves('admin')) await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(services.adminVerifier));
     await registerRateLimit(admin, { redis: deps.redis, perMinute: config.rateLimitPerMinute, namespace: config.queuePrefix });
     registerIdempotency(admin, services.idempotency);
@@ -98,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency
   // header (their writes are idempotent by design: agent id, file id, job lease token).
-  await app.register(async (agent) => {
+  if (serves('agent')) await app.register(async (agent) => {
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
     await agent.register(agentFleetRoutes(deps, metrics));
     await agent.register(agentLogRoutes(deps));

@@ -53,6 +53,8 @@ export interface ComposeOptions {
   pepper?: string;
   reconcileEveryMs?: number;
   livenessEveryMs?: number;
+  /** Poll the revocation log (default yes); a process that serves no agents (the Lambda API) need not. */
+  pollRevocations?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export async function compose(opts: ComposeOptions) {
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
   const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
-  await revocations.start();
+  if (opts.pollRevocations !== false) await revocations.start();
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });

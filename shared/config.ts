@@ -26,6 +26,8 @@ export interface Config {
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   shutdownGraceMs: number;
+  /** The agent plane's load balancer, for processes that forward to cluster leaders (the Lambda API). */
+  agentPlaneUrl?: string;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
   agents: {
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
     },
+    agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
 }
