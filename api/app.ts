@@ -6,6 +6,7 @@ import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
 import { registerValidation } from './plugins/validation';
+import { lazySerializerFactory } from './plugins/lazy-compile';
 import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     trustProxy: config.env === 'production',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('ctx', undefined);

@@ -21,7 +21,7 @@ import { idempotencyService } from '../services/idempotency/service';
 import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
 import { tenantStore } from '../services/tenants/store';
-import { startWorkers, type RunningWorkers } from '../workers';
+import type { RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
 import { deriveKey } from '../shared/crypto';
@@ -191,6 +191,8 @@ export async function compose(opts: ComposeOptions) {
     localIssuer,
     appDeps,
     async startWorkers() {
+      // Loaded here, not at import: a process that runs no workers (the Lambda API) never pays for them.
+      const { startWorkers } = await import('../workers');
       workers = await startWorkers({
         connection: bullConnection,
         prefix: config.queuePrefix,

@@ -59,8 +59,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
   }
   // Job schedulers are idempotent: every process may upsert them, Redis keeps one of each.
+  const { maintenance: maintenanceQueue } = await deps.queues.open();
   for (const [name, p] of Object.entries(periodic)) {
-    await deps.queues.maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
+    await maintenanceQueue.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
   }
   await Promise.all([lifecycle.waitUntilReady(), maintenance.waitUntilReady()]);
   return {

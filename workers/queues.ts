@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
 import type { ClusterJobs } from '../services/clusters/service';
 import type { TenantJobs } from '../services/tenants/service';
 import type { QueueOverview } from '../services/ops/queues';
@@ -24,20 +24,29 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export interface Queues {
+export interface OpenQueues {
   lifecycle: Queue;
   maintenance: Queue;
+}
+
+export interface Queues {
+  /** The queues, opened on first use: BullMQ is loaded and connects only when a job is queued or read. */
+  open(): Promise<OpenQueues>;
   close(): Promise<void>;
 }
 
 export function openQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const lifecycle = new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS });
-  const maintenance = new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } });
+  let opened: Promise<OpenQueues> | undefined;
   return {
-    lifecycle,
-    maintenance,
+    open: () =>
+      (opened ??= import('bullmq').then(({ Queue }) => ({
+        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
+        maintenance: new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
+      }))),
     close: async () => {
-      await Promise.all([lifecycle.close(), maintenance.close()]);
+      if (!opened) return;
+      const q = await opened;
+      await Promise.all([q.lifecycle.close(), q.maintenance.close()]);
     },
   };
 }
@@ -48,7 +57,7 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Queue
  */
 export function lifecycleProducer(queues: Queues): ClusterJobs & TenantJobs {
   const add = async (job: LifecycleJob, id: string) => {
-    await queues.lifecycle.add(job.name, job.data, { jobId: id });
+    await (await queues.open()).lifecycle.add(job.name, job.data, { jobId: id });
   };
   return {
     provision: (tenantId, clusterId) => add({ name: 'cluster.provision', data: { tenantId, clusterId } }, `cluster-provision-${clusterId}`),
@@ -60,8 +69,9 @@ export function lifecycleProducer(queues: Queues): ClusterJobs & TenantJobs {
 export function queueOverview(queues: Queues): QueueOverview {
   return {
     async counts() {
+      const q = await queues.open();
       return Promise.all(
-        [queues.lifecycle, queues.maintenance].map(async (q) => ({
+        [q.lifecycle, q.maintenance].map(async (q) => ({
           name: q.name,
           counts: await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'),
         })),

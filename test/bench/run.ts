@@ -8,7 +8,7 @@ import path from 'node:path';
  * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, commit-http).
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'commit-http', 'heartbeat'];
+const suites = ['sequencer', 'commit-http', 'heartbeat', 'lambda-cold-start'];
 let failed = 0;
 
 for (const name of suites) {
