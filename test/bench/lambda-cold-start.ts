@@ -38,7 +38,7 @@ export async function run() {
   const h = await startHarness({ workers: false });
   try {
     const bundleStarted = performance.now();
-    const bundle = await bundleEntry('infra/lambda.ts', path.join(dir, 'bundle'));
+    const bundle = bundleEntry('infra/lambda.ts', path.join(dir, 'bundle'));
     console.log(`bundled infra/lambda.ts in ${Math.round(performance.now() - bundleStarted)} ms`);
     writeFileSync(path.join(dir, 'runner.mjs'), RUNNER);
     const { key } = await h.createTenant('pro', 'Cold Start Co');
