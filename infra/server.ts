@@ -7,6 +7,7 @@ import { DataDirInUseError } from './local/data-dir-lock';
 import { compose, type Runtime } from './compose';
 import { buildApp } from '../api/app';
 import { portRefusal, startedLine } from './startup-lines';
+import { cloudMetrics } from './cloud-metrics';
 
 /**
  * The long-running entry point (`npm start`). HM_ROLE picks what this process runs: the HTTP
@@ -57,6 +58,14 @@ async function main() {
     'harbormaster started',
   );
   if (app) console.log(startedLine(config.publicUrl, app.server.address()));
+  const metrics = config.cloudwatchMetrics
+    ? cloudMetrics({
+        region: config.awsRegion,
+        queues: config.role !== 'api' ? runtime.services.queues : undefined,
+        metadata: config.role !== 'workers' ? runtime.services.metadata : undefined,
+      })
+    : undefined;
+  metrics?.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -69,6 +78,7 @@ async function main() {
     }, config.shutdownGraceMs);
     force.unref();
     try {
+      metrics?.stop();
       await app?.close();
       await runtime.close();
       await engines.close();

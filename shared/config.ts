@@ -30,6 +30,8 @@ export interface Config {
   agentPlaneUrl?: string;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
+  /** Write CloudWatch embedded-metric lines (failed jobs, lease takeovers) once a minute. */
+  cloudwatchMetrics: boolean;
   agents: {
     tokenTtlSeconds: number;
     heartbeatIntervalMs: number;
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
     },
     agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
+    cloudwatchMetrics: oneOf(env, 'HM_CLOUDWATCH_METRICS', ['true', 'false'] as const, 'false') === 'true',
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
 }
