@@ -32,6 +32,8 @@ import { agentFleetRoutes } from './routes/agent/fleet';
 import { jwksRoutes } from './routes/jwks';
 import { topicRoutes } from './routes/customer/topics';
 import { agentLogRoutes } from './routes/agent/log-metadata';
+import { customerUsageRoutes } from './routes/customer/usage';
+import { adminUsageRoutes } from './routes/admin/usage';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -95,6 +97,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await customer.register(agentKeyRoutes(deps));
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
+    await customer.register(customerUsageRoutes(deps));
   });
 
   if (serves('admin')) await app.register(async (admin) => {
@@ -106,6 +109,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await admin.register(adminAuditRoutes(deps));
     await admin.register(adminQueueRoutes(deps));
     await admin.register(adminFleetRoutes(deps));
+    await admin.register(adminUsageRoutes(deps));
   });
 
   // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency

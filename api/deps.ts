@@ -16,6 +16,7 @@ import type { FleetService } from '../services/agents/service';
 import type { FleetOverview } from '../services/agents/overview';
 import type { MetadataService } from '../services/metadata/service';
 import type { ClusterAccess } from '../services/metadata/cluster-access';
+import type { UsageService } from '../services/usage/service';
 import type { LeaderForwarder } from './forwarding/leader-forwarder';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
@@ -39,6 +40,7 @@ export interface AppDeps {
     metadata: MetadataService;
     clusterAccess: ClusterAccess;
     fleetOverview: FleetOverview;
+    usage: UsageService;
   };
   /** Set in processes that never lead clusters (the Lambda API): topic changes go to the leader. */
   leaderForwarder?: LeaderForwarder;

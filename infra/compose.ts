@@ -41,6 +41,11 @@ import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHomeStore } from '../services/metadata/home-store';
 import os from 'node:os';
+import { usageStore } from '../services/usage/store';
+import { usageMeter } from '../services/usage/meter';
+import { meteredFleet, meteredMetadata } from '../services/usage/hooks';
+import { usageService } from '../services/usage/service';
+import { usageRollup } from '../services/usage/rollup';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 export interface ComposeOptions {
@@ -55,6 +60,8 @@ export interface ComposeOptions {
   livenessEveryMs?: number;
   /** Poll the revocation log (default yes); a process that serves no agents (the Lambda API) need not. */
   pollRevocations?: boolean;
+  /** Count usage and flush it (default yes); the Lambda API serves nothing that is metered. */
+  meterUsage?: boolean;
 }
 
 /**
@@ -98,23 +105,28 @@ export async function compose(opts: ComposeOptions) {
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
-  const metadata = metadataService({
+  const nodeId = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
+  const usage = usageStore(db, tables.control);
+  const meter = usageMeter({ store: usage, clock, node: nodeId, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger: logger.child({ component: 'usage' }) });
+  const sequencers = metadataService({
     db,
     table: tables.metadata,
     clock,
-    nodeId: `${os.hostname()}-${process.pid}-${randomBase62(6)}`,
+    nodeId,
     advertisedAddress: config.sequencer.advertisedAddress,
     leaseMs: config.sequencer.leaseMs,
     snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
     logger: logger.child({ component: 'sequencer' }),
   });
+  const metadata = meteredMetadata(sequencers, meter);
+  if (opts.meterUsage !== false) meter.start(config.usage.flushEveryMs, () => sequencers.usageSample());
   const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
   const tenants = tenantsService({ tenants: stores.tenants, clusters: stores.clusters, apiKeys, jobs, revocations, clock, cursors });
-  const fleet = fleetService({
+  const fleet = meteredFleet(fleetService({
     live: stores.live,
     members: stores.members,
     clusters: clusterContexts,
@@ -123,7 +135,7 @@ export async function compose(opts: ComposeOptions) {
     cursors,
     intervalMs: config.agents.heartbeatIntervalMs,
     recommendedVersion: config.agents.recommendedVersion,
-  });
+  }), meter);
   const lifecycle = clusterLifecycle({
     metadataHome: metadataHomeStore(db, tables.metadata),
     clusters: stores.clusters,
@@ -136,6 +148,14 @@ export async function compose(opts: ComposeOptions) {
       (tenantId, clusterId) => fleet.forgetCluster(tenantId, clusterId),
       (_tenantId, clusterId) => revocations.revoke('cluster', clusterId),
     ],
+  });
+
+  const rollUpUsage = usageRollup({
+    store: usage,
+    clock,
+    logger: logger.child({ component: 'usage' }),
+    // Priced with the cluster's tier (deleted clusters stay readable for 30 days), else the plan's.
+    tierOf: async (tenantId, clusterId) => (await stores.clusters.get(tenantId, clusterId))?.tier ?? (await stores.tenants.get(tenantId))?.tier ?? 'dev',
   });
 
   const services = {
@@ -158,6 +178,7 @@ export async function compose(opts: ComposeOptions) {
     fleet,
     metadata,
     clusterAccess: clusterAccess(clusterContexts),
+    usage: usageService({ store: usage, cursors }),
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -190,6 +211,8 @@ export async function compose(opts: ComposeOptions) {
     lifecycle,
     localIssuer,
     appDeps,
+    meter,
+    usageRollup: rollUpUsage,
     async startWorkers() {
       // Loaded here, not at import: a process that runs no workers (the Lambda API) never pays for them.
       const { startWorkers } = await import('../workers');
@@ -205,11 +228,13 @@ export async function compose(opts: ComposeOptions) {
         tenants,
         fleet,
         signingKeys,
+        usageRollup: rollUpUsage,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
           signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
+          usageRollupEveryMs: config.usage.rollupEveryMs,
         },
       });
     },
@@ -217,6 +242,8 @@ export async function compose(opts: ComposeOptions) {
     async close() {
       revocations.stop();
       await workers?.close();
+      // What was counted since the last flush is written before leaving.
+      await meter.stop();
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await queues.close();

@@ -28,7 +28,7 @@ export async function createLambdaApp(env: Record<string, string | undefined> = 
   if (!agentPlaneUrl) throw new ConfigError('HM_AGENT_PLANE_URL is required: the Lambda API forwards topic changes to the agent plane');
   if (!config.redisUrl) throw new ConfigError('REDIS_URL is required in the Lambda API');
   const logger = createLogger(config.logLevel, { role: 'lambda' });
-  const runtime = await compose({ config, dynamoEndpoint: config.dynamodbEndpoint, redisUrl: config.redisUrl, logger, pollRevocations: false });
+  const runtime = await compose({ config, dynamoEndpoint: config.dynamodbEndpoint, redisUrl: config.redisUrl, logger, pollRevocations: false, meterUsage: false });
   const forwarder = leaderForwarder({ locate: leaderLocator(runtime.db, runtime.tables.metadata, runtime.clock), fallbackUrl: agentPlaneUrl });
   const app = await buildApp({ ...runtime.appDeps, leaderForwarder: forwarder }, { audiences: ['customer', 'admin'] });
   // @fastify/aws-lambda wants its proxy made before the app is ready.

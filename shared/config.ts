@@ -30,6 +30,12 @@ export interface Config {
   agentPlaneUrl?: string;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
+  usage: {
+    /** How often each process writes its usage counts (and samples storage). */
+    flushEveryMs: number;
+    /** How often a worker rolls raw counts up into priced hourly and daily items. */
+    rollupEveryMs: number;
+  };
   /** Write CloudWatch embedded-metric lines (failed jobs, lease takeovers) once a minute. */
   cloudwatchMetrics: boolean;
   agents: {
@@ -157,6 +163,10 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
     },
     agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
+    usage: {
+      flushEveryMs: int(env, 'HM_USAGE_FLUSH_MS', 60_000, 1000, 3_600_000),
+      rollupEveryMs: int(env, 'HM_USAGE_ROLLUP_EVERY_MS', 300_000, 1000, 3_600_000),
+    },
     cloudwatchMetrics: oneOf(env, 'HM_CLOUDWATCH_METRICS', ['true', 'false'] as const, 'false') === 'true',
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };

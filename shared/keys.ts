@@ -7,6 +7,9 @@
  * control table
  *   T#<tenant>            TENANT, CLUSTER#<id>, NAME#…, KEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
  *   T#<tenant>#AUDIT      the tenant's audit events
+ *   T#<tenant>#USAGE      usage: R#<hour>#<cluster>#<node> (a node's counts, expire after 8 days),
+ *                         H#<hour>#<cluster> and D#<day>#<cluster> (rolled up, priced)
+ *   USAGE#ROLLUP          the roll-up's watermark (vendor item)
  * metadata table
  *   T#<tenant>#C#<cluster> LEASE, META, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
@@ -22,3 +25,6 @@ export const clusterPk = (tenantId: string, clusterId: string) => `T#${tenantId}
 
 /** The partition key of a tenant's audit events. */
 export const tenantAuditPk = (tenantId: string) => `T#${tenantId}#AUDIT`;
+
+/** The partition key of a tenant's usage (raw counts and rolled-up items). */
+export const tenantUsagePk = (tenantId: string) => `T#${tenantId}#USAGE`;

@@ -7,6 +7,7 @@ import type { ClusterStore } from '../services/clusters/store';
 import type { TenantsService } from '../services/tenants/service';
 import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
+import type { UsageRollup } from '../services/usage/rollup';
 import { QUEUE, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
@@ -25,7 +26,8 @@ export interface WorkerDeps {
   tenants: TenantsService;
   fleet: FleetService;
   signingKeys: SigningKeys;
-  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number };
+  usageRollup: UsageRollup;
+  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; usageRollupEveryMs: number };
 }
 
 export interface RunningWorkers {
@@ -43,6 +45,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
     reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.clusterJobs, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
+    'usage-rollup': { everyMs: deps.schedule.usageRollupEveryMs, run: deps.usageRollup },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
   };
   const maintenance = new Worker(

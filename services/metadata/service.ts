@@ -4,6 +4,7 @@ import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
 import { encodeState } from './state-codec';
+import { FILE_LIVE, type ClusterState } from './state';
 import type {
   ClusterRef,
   CommitFileInput,
@@ -119,6 +120,24 @@ export function metadataService(deps: MetadataServiceDeps) {
       return sequencerFor(cluster).snapshotNow();
     },
 
+    /**
+     * For usage metering: per cluster this node serves, the live files' bytes and the
+     * partitions. Clusters that are starting or stopping are left out (their leader samples them).
+     */
+    async usageSample(): Promise<{ tenantId: string; clusterId: string; liveBytes: number; partitions: number }[]> {
+      const out: { tenantId: string; clusterId: string; liveBytes: number; partitions: number }[] = [];
+      for (const s of [...sequencers.values()]) {
+        if (s.status.phase !== 'serving') continue;
+        const [, tenantId, , clusterId] = s.pk.split('#');
+        try {
+          out.push({ tenantId, clusterId, ...(await s.read((core) => ({ liveBytes: liveFileBytes(core.state), partitions: core.state.totalPartitions }))) });
+        } catch {
+          // Lost the lease meanwhile: its next leader samples it.
+        }
+      }
+      return out;
+    },
+
     /** Clusters this node currently leads or is starting to lead. */
     status() {
       return [...sequencers.values()].map((s) => ({ cluster: s.pk, ...s.status }));
@@ -160,3 +179,9 @@ export function metadataService(deps: MetadataServiceDeps) {
   };
 }
 export type MetadataService = ReturnType<typeof metadataService>;
+
+function liveFileBytes(state: ClusterState): number {
+  let bytes = 0;
+  for (const f of state.files) if (f && f.state === FILE_LIVE) bytes += f.sizeBytes;
+  return bytes;
+}
