@@ -14,6 +14,7 @@ import { registerAudit } from './plugins/audit';
 import { agentAuth, customerAuth, adminAuth } from './plugins/auth';
 import { registerRateLimit } from './plugins/rate-limit';
 import { registerIdempotency } from './plugins/idempotency';
+import { registerQueueBoard } from './plugins/queue-board';
 import { opsRoutes } from './routes/ops';
 import { tierRoutes } from './routes/customer/tiers';
 import { tenantSelfRoutes } from './routes/customer/tenant';
@@ -111,6 +112,10 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await admin.register(adminFleetRoutes(deps));
     await admin.register(adminUsageRoutes(deps));
   });
+
+  if (serves('admin')) {
+    await registerQueueBoard(app, { verifier: services.adminVerifier, queues: () => services.queueBoard.all(), secureCookie: config.publicUrl.startsWith('https:') });
+  }
 
   // Agents: no shared rate limit here (heartbeats are budgeted by interval), no idempotency
   // header (their writes are idempotent by design: agent id, file id, job lease token).

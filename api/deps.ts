@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { AuditService } from '../services/audit/service';
@@ -41,6 +42,8 @@ export interface AppDeps {
     clusterAccess: ClusterAccess;
     fleetOverview: FleetOverview;
     usage: UsageService;
+    /** Every queue, for the queue console (bull-board). */
+    queueBoard: { all(): Promise<Queue[]> };
   };
   /** Set in processes that never lead clusters (the Lambda API): topic changes go to the leader. */
   leaderForwarder?: LeaderForwarder;

@@ -22,7 +22,7 @@ import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
 import { tenantStore } from '../services/tenants/store';
 import type { RunningWorkers } from '../workers';
-import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
+import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
@@ -79,6 +79,17 @@ export async function compose(opts: ComposeOptions) {
   const redis: Redis = createRedis(opts.redisUrl, 'command');
   const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
   const queues = openQueues(bullConnection, config.queuePrefix);
+  const scanKeys = async (pattern: string) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    return keys;
+  };
+  const queueBoard = queueRegistry(bullConnection, config.queuePrefix, scanKeys);
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
@@ -179,6 +190,7 @@ export async function compose(opts: ComposeOptions) {
     metadata,
     clusterAccess: clusterAccess(clusterContexts),
     usage: usageService({ store: usage, cursors }),
+    queueBoard,
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -247,6 +259,7 @@ export async function compose(opts: ComposeOptions) {
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await queues.close();
+      await queueBoard.close();
       redis.disconnect();
       dynamo.destroy();
     },

@@ -79,3 +79,26 @@ export function queueOverview(queues: Queues): QueueOverview {
     },
   };
 }
+
+/**
+ * Every queue under the prefix, as the queue console (bull-board) lists them: the fixed ones and
+ * any that appear later (per-cluster agent-job queues), found by their `meta` keys in Redis.
+ */
+export function queueRegistry(connection: ConnectionOptions, prefix: string, scan: (pattern: string) => Promise<string[]>) {
+  const known = new Map<string, Queue>();
+  return {
+    async all(): Promise<Queue[]> {
+      const { Queue } = await import('bullmq');
+      const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
+      for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
+        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix }));
+      }
+      return [...known.values()].sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async close() {
+      await Promise.all([...known.values()].map((q) => q.close()));
+      known.clear();
+    },
+  };
+}
+export type QueueRegistry = ReturnType<typeof queueRegistry>;
