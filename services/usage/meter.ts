@@ -33,7 +33,10 @@ export interface UsageGauge {
  * crash loses at most one flush interval of counts.
  */
 export function usageMeter(deps: { store: UsageStore; clock: Clock; node: string; heartbeatIntervalMs: number; logger: Logger }) {
-  const slots = new Map<string, Slot>();
+  // The current hour's slots by cluster id (ids are unique across tenants: no key to build on
+  // the hot path), and slots of past hours until they are flushed.
+  let current = new Map<string, Slot>();
+  let past: Slot[] = [];
   let hour = '';
   let hourEndsAt = 0;
 
@@ -42,12 +45,13 @@ export function usageMeter(deps: { store: UsageStore; clock: Clock; node: string
     if (now >= hourEndsAt) {
       hour = hourKey(now);
       hourEndsAt = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
+      past.push(...current.values());
+      current = new Map();
     }
-    const key = `${hour}|${tenantId}|${clusterId}`;
-    let s = slots.get(key);
+    let s = current.get(clusterId);
     if (!s) {
       s = { tenantId, clusterId, hour, bytesWritten: 0, recordsWritten: 0, metadataRequests: 0, beats: new Map(), storageByteSamples: 0, storageSamples: 0, partitionsMax: 0, dirty: true };
-      slots.set(key, s);
+      current.set(clusterId, s);
     }
     s.dirty = true;
     return s;
@@ -58,7 +62,7 @@ export function usageMeter(deps: { store: UsageStore; clock: Clock; node: string
     const flushedAt = new Date(deps.clock.now()).toISOString();
     let written = 0;
     let failed = 0;
-    for (const [key, s] of [...slots]) {
+    for (const s of [...past, ...current.values()]) {
       if (s.dirty) {
         s.dirty = false;
         let agentSeconds = 0;
@@ -85,8 +89,10 @@ export function usageMeter(deps: { store: UsageStore; clock: Clock; node: string
           deps.logger.warn({ err: (err as Error).message, clusterId: s.clusterId, hour: s.hour }, 'usage flush failed; kept for the next one');
         }
       }
-      if (!s.dirty && s.hour < currentHour) slots.delete(key);
     }
+    // A past hour's slot leaves memory once its last counts are written.
+    past = past.filter((s) => s.dirty || s.hour >= currentHour);
+    for (const [id, s] of current) if (!s.dirty && s.hour < currentHour) current.delete(id);
     return { written, failed };
   }
 
@@ -117,7 +123,7 @@ export function usageMeter(deps: { store: UsageStore; clock: Clock; node: string
     },
     flush,
     /** Slots held in memory (tests, diagnostics). */
-    size: () => slots.size,
+    size: () => past.length + current.size,
     start(everyMs: number, gauges: () => Promise<UsageGauge[]>) {
       const tick = async () => {
         try {
