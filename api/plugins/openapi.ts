@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 
 /** OpenAPI 3 document at /docs/json and the UI at /docs; every route but ops internals. */
 export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
@@ -30,5 +29,41 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerDocsUi(app);
+}
+
+/**
+ * The docs UI (/docs) and the document (/docs/json, /docs/yaml). The UI's plugin reads its
+ * files and loads a YAML library when registered, a large part of a Lambda cold start that no
+ * API call needs: so it lives in a Fastify instance of its own, built on the first request to
+ * /docs, fed the document this app generates, and reached through inject.
+ */
+function registerDocsUi(app: FastifyInstance) {
+  let ui: Promise<FastifyInstance> | undefined;
+  const build = async () => {
+    const [{ default: Fastify }, { default: staticSwagger }, { default: swaggerUi }] = await Promise.all([
+      import('fastify'),
+      import('@fastify/swagger'),
+      import('@fastify/swagger-ui'),
+    ]);
+    const inner = Fastify();
+    await inner.register(staticSwagger, { mode: 'static', specification: { document: app.swagger() as never } });
+    await inner.register(swaggerUi, { routePrefix: '/docs' });
+    await inner.ready();
+    return inner;
+  };
+  const serve = async (req: FastifyRequest, reply: FastifyReply) => {
+    ui ??= build().catch((e) => {
+      ui = undefined;
+      throw e;
+    });
+    const res = await (await ui).inject({ method: 'GET', url: req.url, headers: { accept: req.headers.accept ?? '*/*' } });
+    for (const h of ['content-type', 'cache-control', 'etag', 'last-modified', 'location', 'content-security-policy']) {
+      const v = res.headers[h];
+      if (v !== undefined) reply.header(h, v);
+    }
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, serve);
+  app.get('/docs/*', { schema: { hide: true } }, serve);
 }

@@ -17,13 +17,6 @@ const REFRESH_MS = 5000;
  * the bearer header instead. Every request is checked again, role included.
  */
 export async function registerQueueBoard(app: FastifyInstance, deps: { verifier: AdminVerifier; queues: () => Promise<Queue[]>; secureCookie: boolean }) {
-  // Loaded when the app is built, not when the module is imported.
-  const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
-    import('@bull-board/api'),
-    import('@bull-board/api/bullMQAdapter'),
-    import('@bull-board/fastify'),
-  ]);
-
   await app.register(async (login) => {
     login.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) =>
       done(null, Object.fromEntries(new URLSearchParams(body as string))),
@@ -61,35 +54,78 @@ export async function registerQueueBoard(app: FastifyInstance, deps: { verifier:
     return '';
   }
 
-  await app.register(async (board) => {
-    board.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      try {
-        await checkAdmin(tokenOf(req));
-      } catch (e) {
-        if (!isAppError(e)) throw e;
-        // A person in a browser goes to the login form; programs get the problem.
-        if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) return reply.redirect(`${QUEUE_BOARD_PATH}/login`, 303);
-        return sendProblem(req, reply, { status: e.status, code: e.code, detail: e.detail });
-      }
-      await refresh();
+  const board = lazyBoard(deps.queues);
+  const serve = async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await checkAdmin(tokenOf(req));
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      // A person in a browser goes to the login form; programs get the problem.
+      if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) return reply.redirect(`${QUEUE_BOARD_PATH}/login`, 303);
+      return sendProblem(req, reply, { status: e.status, code: e.code, detail: e.detail });
+    }
+    const res = await (await board()).inject({
+      method: req.method as 'GET',
+      url: req.url,
+      headers: { accept: req.headers.accept ?? '*/*', ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      payload: req.body === undefined ? undefined : JSON.stringify(req.body),
     });
+    for (const h of ['content-type', 'cache-control', 'etag', 'last-modified', 'location']) {
+      const v = res.headers[h];
+      if (v !== undefined) reply.header(h, v);
+    }
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: QUEUE_BOARD_PATH, schema: { hide: true }, handler: serve });
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: `${QUEUE_BOARD_PATH}/*`, schema: { hide: true }, handler: serve });
+}
+
+/**
+ * bull-board in a Fastify instance of its own, built on the first request to the console and
+ * reached through inject: loading it (and the BullMQ it requires) costs more than a Lambda's
+ * whole first answer, and most processes never serve the console.
+ */
+function lazyBoard(queues: () => Promise<Queue[]>) {
+  let built: Promise<FastifyInstance> | undefined;
+  let shown = '';
+  let checkedAt = 0;
+  let replace: ((adapters: unknown[]) => void) | undefined;
+  let adapt: ((q: Queue) => unknown) | undefined;
+  async function build(): Promise<FastifyInstance> {
+    const [{ default: Fastify }, { createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
+      import('fastify'),
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/fastify'),
+    ]);
+    const inner = Fastify();
     const server = new FastifyAdapter();
     server.setBasePath(QUEUE_BOARD_PATH);
     const bull = createBullBoard({ queues: [], serverAdapter: server, options: { uiConfig: { boardTitle: 'Harbormaster' } } });
-    let shown = '';
-    let checkedAt = 0;
-    async function refresh() {
-      if (Date.now() - checkedAt < REFRESH_MS) return;
+    replace = (adapters) => bull.replaceQueues(adapters as Parameters<typeof bull.replaceQueues>[0]);
+    adapt = (q) => new BullMQAdapter(q);
+    await inner.register(server.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
+    await inner.ready();
+    return inner;
+  }
+  return async () => {
+    built ??= build().catch((e) => {
+      built = undefined;
+      throw e;
+    });
+    const inner = await built;
+    // New queues (per-cluster ones) show up within REFRESH_MS.
+    if (Date.now() - checkedAt >= REFRESH_MS) {
       checkedAt = Date.now();
-      const queues = await deps.queues();
-      const names = queues.map((q) => q.name).join(',');
+      const list = await queues();
+      const names = list.map((q) => q.name).join(',');
       if (names !== shown) {
-        bull.replaceQueues(queues.map((q) => new BullMQAdapter(q)));
+        replace!(list.map((q) => adapt!(q)));
         shown = names;
       }
     }
-    await board.register(server.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
-  });
+    return inner;
+  };
 }
 
 function loginPage(error?: string): string {

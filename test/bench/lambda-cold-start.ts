@@ -42,7 +42,7 @@ export async function run() {
     console.log(`bundled infra/lambda.ts in ${Math.round(performance.now() - bundleStarted)} ms`);
     writeFileSync(path.join(dir, 'runner.mjs'), RUNNER);
     const { key } = await h.createTenant('pro', 'Cold Start Co');
-    const events = [apiGatewayEvent('GET', '/v1/tenant', { headers: { authorization: `Bearer ${key}` } }), apiGatewayEvent('GET', '/v1/clusters', { headers: { authorization: `Bearer ${key}` } })];
+    const events = [apiGatewayEvent('GET', '/v1/tenant', { headers: { authorization: `Bearer ${key}` } }), apiGatewayEvent('GET', '/v1/tenant', { headers: { authorization: `Bearer ${key}` } })];
     const env = {
       ...process.env,
       NODE_ENV: 'production',

@@ -83,6 +83,14 @@ test('agent routes are not served by the Lambda (they run on the agent plane)', 
     assert.equal(res.status, 404, url);
     assert.equal(res.body.code, 'route_not_found');
   }
+  // Its docs describe what it serves.
+  const doc = (await invoke('GET', '/docs/json')).body;
+  assert.ok(doc.paths['/v1/usage'] && doc.paths['/admin/v1/usage'] && doc.paths['/v1/clusters/{clusterId}/topics']);
+  assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/agent/')));
+  const ui = await invoke('GET', '/docs', { headers: { accept: 'text/html' } });
+  assert.equal(ui.status, 200);
+  assert.match(ui.headers['content-type'], /text\/html/);
+  assert.match(ui.text, /swagger/i);
 });
 
 test('topic changes are forwarded to the leader, applied and audited once there; the Lambda never leads', async () => {
