@@ -89,7 +89,7 @@ export async function compose(opts: ComposeOptions) {
     } while (cursor !== '0');
     return keys;
   };
-  const queueBoard = queueRegistry(bullConnection, config.queuePrefix, scanKeys);
+  const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));

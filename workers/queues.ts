@@ -84,11 +84,14 @@ export function queueOverview(queues: Queues): QueueOverview {
  * Every queue under the prefix, as the queue console (bull-board) lists them: the fixed ones and
  * any that appear later (per-cluster agent-job queues), found by their `meta` keys in Redis.
  */
-export function queueRegistry(connection: ConnectionOptions, prefix: string, scan: (pattern: string) => Promise<string[]>) {
+export function queueRegistry(redisUrl: string, prefix: string, scan: (pattern: string) => Promise<string[]>) {
   const known = new Map<string, Queue>();
+  // One connection for every queue shown (BullMQ reuses a connection it is given), not one each.
+  let connection: import('ioredis').Redis | undefined;
   return {
     async all(): Promise<Queue[]> {
-      const { Queue } = await import('bullmq');
+      const [{ Queue }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+      connection ??= new Redis(redisUrl, { maxRetriesPerRequest: null });
       const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
       for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
         if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix }));
@@ -98,6 +101,7 @@ export function queueRegistry(connection: ConnectionOptions, prefix: string, sca
     async close() {
       await Promise.all([...known.values()].map((q) => q.close()));
       known.clear();
+      connection?.disconnect();
     },
   };
 }
