@@ -1,4 +1,6 @@
 import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../shared/redis';
 import type { ClusterJobs } from '../services/clusters/service';
 import type { TenantJobs } from '../services/tenants/service';
 import type { QueueOverview } from '../services/ops/queues';
@@ -24,6 +26,12 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/** BullMQ, loaded on first use; a bundled CommonJS module may expose its names on `default` only. */
+async function loadBullmq(): Promise<typeof import('bullmq')> {
+  const m = await import('bullmq');
+  return (m.Queue ? m : (m as unknown as { default: typeof import('bullmq') }).default);
+}
+
 export interface OpenQueues {
   lifecycle: Queue;
   maintenance: Queue;
@@ -39,7 +47,7 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Queue
   let opened: Promise<OpenQueues> | undefined;
   return {
     open: () =>
-      (opened ??= import('bullmq').then(({ Queue }) => ({
+      (opened ??= loadBullmq().then(({ Queue }) => ({
         lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
         maintenance: new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
       }))),
@@ -87,11 +95,11 @@ export function queueOverview(queues: Queues): QueueOverview {
 export function queueRegistry(redisUrl: string, prefix: string, scan: (pattern: string) => Promise<string[]>) {
   const known = new Map<string, Queue>();
   // One connection for every queue shown (BullMQ reuses a connection it is given), not one each.
-  let connection: import('ioredis').Redis | undefined;
+  let connection: Redis | undefined;
   return {
     async all(): Promise<Queue[]> {
-      const [{ Queue }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-      connection ??= new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const { Queue } = await loadBullmq();
+      connection ??= createRedis(redisUrl, 'blocking');
       const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
       for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
         if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix }));

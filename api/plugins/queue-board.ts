@@ -92,12 +92,17 @@ function lazyBoard(queues: () => Promise<Queue[]>) {
   let replace: ((adapters: unknown[]) => void) | undefined;
   let adapt: ((q: Queue) => unknown) | undefined;
   async function build(): Promise<FastifyInstance> {
-    const [{ default: Fastify }, { createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
+    const [{ default: Fastify }, api, adapter, fastifyAdapter] = await Promise.all([
       import('fastify'),
       import('@bull-board/api'),
       import('@bull-board/api/bullMQAdapter'),
       import('@bull-board/fastify'),
     ]);
+    // CommonJS packages loaded from an ES module: the names may only be on `default`.
+    const named = <T>(mod: T): T => ((mod as { default?: T }).default && typeof mod === 'object' ? { ...(mod as { default: T }).default, ...mod } : mod);
+    const { createBullBoard } = named(api);
+    const { BullMQAdapter } = named(adapter);
+    const { FastifyAdapter } = named(fastifyAdapter);
     const inner = Fastify();
     const server = new FastifyAdapter();
     server.setBasePath(QUEUE_BOARD_PATH);

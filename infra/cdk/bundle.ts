@@ -61,10 +61,21 @@ function copyPackages(names: string[], target: string) {
     if (seen.has(dir)) return;
     seen.add(dir);
     cpSync(dir, path.join(target, name), { recursive: true, dereference: true, filter: (src) => !src.slice(dir.length).includes('/node_modules/') });
-    const deps = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    for (const dep of Object.keys(deps)) visit(dep, dir);
+    const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, dir);
+    // Peers the project installs (bull-board's BullMQ adapter requires bullmq) come along too.
+    for (const peer of Object.keys(pkg.peerDependencies ?? {})) if (resolvable(peer, dir)) visit(peer, dir);
   };
   for (const n of names) visit(n, ROOT);
+}
+
+function resolvable(name: string, from: string): boolean {
+  try {
+    findPackageJson(name, from);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function findPackageJson(name: string, from: string): string {
