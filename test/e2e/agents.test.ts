@@ -57,7 +57,7 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
 
   // Live means a beat within 3 intervals (600 ms here): beat again right before looking, so a
   // slow machine between the steps above cannot turn the answer into "suspect".
-  await a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 });
+  await Promise.all([a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 }), a1.heartbeat({ openConnections: 3 }), jobsOnly.heartbeat()]);
   const list = await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key });
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.items.map((a: { agentId: string }) => a.agentId).sort(), ['a-1a', 'a-1b', 'j-1a']);
@@ -65,7 +65,9 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
   assert.equal(b.stats.cpuPercent, 12.5);
   assert.equal(b.state, 'live');
 
-  const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+  const viewer = await h.adminToken(['viewer']);
+  await Promise.all([a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 }), a1.heartbeat({ openConnections: 3 }), jobsOnly.heartbeat()]);
+  const fleet = await h.request('GET', '/admin/v1/fleet', { token: viewer });
   assert.equal(fleet.status, 200);
   assert.equal(fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live, 3);
   assert.ok(fleet.body.outdatedAgents.some((a: { agentId: string; version: string }) => a.agentId === 'a-1b' && a.version === '1.1.0'));
