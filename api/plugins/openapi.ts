@@ -1,9 +1,49 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { SwaggerOptions } from '@fastify/swagger';
 
-/** OpenAPI 3 document at /docs/json and the UI at /docs; every route but ops internals. */
+/**
+ * OpenAPI 3 document at /docs/json and the UI at /docs; every route but ops internals.
+ *
+ * Nothing of it is loaded until someone asks: the app only notes each route as it is added;
+ * the first request to /docs replays those routes (their schemas, no handlers) into a Fastify
+ * instance of its own with @fastify/swagger, which writes the document, and serves the UI from
+ * there. Swagger, its YAML library and the UI's files are a large part of a Lambda cold start
+ * that no API call needs.
+ */
 export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
-  await app.register(swagger, {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  let document: Promise<unknown> | undefined;
+  const build = async () => {
+    const [{ default: Fastify }, { default: swagger }] = await Promise.all([import('fastify'), import('@fastify/swagger')]);
+    const inner = Fastify({ exposeHeadRoutes: false });
+    // Only the document is wanted: no validator or serializer is compiled.
+    inner.setValidatorCompiler(() => () => true);
+    inner.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    await inner.register(swagger, openApiOptions(publicUrl));
+    for (const schema of Object.values(app.getSchemas())) inner.addSchema(schema as { $id: string });
+    await inner.register(async (replay) => {
+      for (const r of routes) {
+        const methods = [r.method].flat().filter((m) => m !== 'HEAD');
+        if (methods.length > 0) replay.route({ method: methods, url: r.url, schema: r.schema, handler: async () => null });
+      }
+    });
+    await inner.ready();
+    return inner.swagger();
+  };
+  registerDocsUi(app, () => {
+    document ??= build().catch((e) => {
+      document = undefined;
+      throw e;
+    });
+    return document;
+  });
+}
+
+function openApiOptions(publicUrl: string): SwaggerOptions {
+  return {
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -28,17 +68,14 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
         { name: 'ops', description: 'Health and discovery' },
       ],
     },
-  });
-  registerDocsUi(app);
+  };
 }
 
 /**
- * The docs UI (/docs) and the document (/docs/json, /docs/yaml). The UI's plugin reads its
- * files and loads a YAML library when registered, a large part of a Lambda cold start that no
- * API call needs: so it lives in a Fastify instance of its own, built on the first request to
- * /docs, fed the document this app generates, and reached through inject.
+ * The docs UI (/docs) and the document (/docs/json, /docs/yaml), from a Fastify instance of
+ * their own built on the first request and reached through inject.
  */
-function registerDocsUi(app: FastifyInstance) {
+function registerDocsUi(app: FastifyInstance, document: () => Promise<unknown>) {
   let ui: Promise<FastifyInstance> | undefined;
   const build = async () => {
     const [{ default: Fastify }, { default: staticSwagger }, { default: swaggerUi }] = await Promise.all([
@@ -47,7 +84,7 @@ function registerDocsUi(app: FastifyInstance) {
       import('@fastify/swagger-ui'),
     ]);
     const inner = Fastify();
-    await inner.register(staticSwagger, { mode: 'static', specification: { document: app.swagger() as never } });
+    await inner.register(staticSwagger, { mode: 'static', specification: { document: (await document()) as never } });
     await inner.register(swaggerUi, { routePrefix: '/docs' });
     await inner.ready();
     return inner;
