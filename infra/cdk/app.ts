@@ -19,7 +19,7 @@ export function buildCdkApp(opts: { deployment: Deployment; outdir?: string; lam
     (region) => new ControlPlaneStack(app, `Harbormaster-${opts.deployment.name}-${region}`, { deployment: opts.deployment, region, lambdaAssetDir, tenantPolicy: opts.tenantPolicy }),
   );
   // The other regions use the primary's global tables and replicated secret.
-  for (const s of stacks.slice(1)) s.addDependency(stacks[0]);
+  for (const s of stacks.slice(1)) s.addStackDependency(stacks[0]);
   return app;
 }
 
