@@ -56,7 +56,8 @@ export function usageService(deps: { store: UsageStore; cursors: CursorCodec }) 
   async function acrossPage(q: UsageQuery & { tenantId?: string }) {
     const { start, end, fromKey, toKey } = periods(q);
     const partitions: string[] = [];
-    for (let t = start; t < end; t += DAY_MS) {
+    // From midnight of the first day: a range starting at 22:00 still covers the next day.
+    for (let t = Math.floor(start / DAY_MS) * DAY_MS; t < end; t += DAY_MS) {
       const day = new Date(t).toISOString().slice(0, 10);
       const p = q.granularity === 'hour' ? day : monthOfDay(day);
       if (partitions.at(-1) !== p) partitions.push(p);

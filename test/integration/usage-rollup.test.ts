@@ -7,6 +7,8 @@ import { usageRollup } from '../../services/usage/rollup';
 import { usageStore } from '../../services/usage/store';
 import { price } from '../../services/usage/model';
 import { startTestDynamo } from '../helpers/dynamo';
+import { usageService } from '../../services/usage/service';
+import { cursorCodec } from '../../shared/cursor';
 
 const T = 'tnt_01jd4v7m2q8x3k5n6p7r8s9t0a';
 const C = 'vci_01jd4v7m2q8x3k5n6p7r8s9t0a';
@@ -72,4 +74,13 @@ test('meter and roll-up on a moving clock: hours close and leave memory, repeats
   await store.putRaw({ ...(await store.rawOfHour(T, '2026-11-20T10')).find((r) => r.node === 'node-b')!, flushedAt: new Date(clock.now()).toISOString() });
   clock.advance(60_000);
   assert.deepEqual(await rollUp(), { hours: 1, hourItems: 0, dayItems: 0 });
+
+  // Staff list across tenants from the index, a partition per day: a range starting late on the
+  // day before still reaches into this one.
+  const service = usageService({ store, cursors: cursorCodec('test-secret') });
+  const across = await service.listAll({ from: '2026-11-19T22:30:00Z', to: '2026-11-20T12:00:00Z', granularity: 'hour', limit: 10 });
+  assert.deepEqual(across.items.map((i) => i.periodStart), ['2026-11-20T10:00:00.000Z', '2026-11-20T11:00:00.000Z']);
+  assert.equal(across.nextCursor, null);
+  const days = await service.listAll({ from: '2026-10-31T12:00:00Z', to: '2026-11-21', granularity: 'day', limit: 10 });
+  assert.deepEqual(days.items.map((i) => [i.periodStart, i.bytesWritten]), [['2026-11-20T00:00:00.000Z', 1750]]);
 });

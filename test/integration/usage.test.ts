@@ -121,7 +121,7 @@ test('staff see every tenant (page by page), or one; customers only their own; r
     seen.push(...page.body.items);
     cursor = page.body.nextCursor;
   } while (cursor);
-  for (const t of [a, b]) assert.ok(seen.some((i) => i.tenantId === t.tenantId && i.clusterId === t.clusterId), t.tenantId);
+  for (const t of [a, b]) assert.ok(seen.some((i) => i.tenantId === t.tenantId && i.clusterId === t.clusterId), `${t.tenantId} not in ${JSON.stringify(seen.map((i) => [i.tenantId, i.periodStart]))} (range ${from}..${to})`);
   assert.ok(seen.find((i) => i.tenantId === b.tenantId)!.tier === 'enterprise');
   const onlyB = await h.request('GET', `/admin/v1/usage?from=${from}&to=${to}&granularity=day&tenantId=${b.tenantId}`, { token: admin });
   assert.ok(onlyB.body.items.length > 0 && onlyB.body.items.every((i: UsageItem) => i.tenantId === b.tenantId));
