@@ -7,7 +7,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildCdkApp } from '../../infra/cdk/app';
 import { buildLambdaAsset } from '../../infra/cdk/bundle';
 import { deployment } from '../../infra/cdk/deployment';
-import { leadingKeyPolicy, TENANT_FROM_SESSION } from '../../infra/cdk/tenant-access-role';
+import { leadingKeyPolicy, TenantAccessRole, TENANT_FROM_SESSION } from '../../infra/cdk/tenant-access-role';
+import { App, Stack } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { TTL_ATTRIBUTE, tableDefinitions } from '../../infra/tables';
 
 // Synthesised offline: no account, no credentials, no network (the stacks name only a region).
@@ -19,13 +21,15 @@ let single: Template;
 before(() => {
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
   buildLambdaAsset(assetDir);
-  const templates = (regions: string[]) => {
-    const app = buildCdkApp({ deployment: deployment({ regions }), lambdaAssetDir: assetDir });
-    return app.node.children.filter((c) => 'templateFile' in c).map((s) => Template.fromStack(s as never));
-  };
+  const templates = (regions: string[]) => synthesized(buildCdkApp({ deployment: deployment({ regions }), lambdaAssetDir: assetDir }));
   multi = templates(['us-east-1', 'us-east-2', 'us-west-2']);
   [single] = templates(['eu-west-1']);
 });
+
+/** One synthesis per app (Template.fromStack would synthesise again for every stack). */
+function synthesized(app: ReturnType<typeof buildCdkApp>): Template[] {
+  return app.synth().stacks.map((s) => Template.fromJSON(s.template));
+}
 
 const resources = (t: Template, type: string) => Object.values(t.findResources(type)) as { Properties: any }[];
 
@@ -129,14 +133,15 @@ test('the tenant-access role is fenced by leading key (with the null-key guard) 
     assert.deepEqual(s.Condition, { StringLike: { 'aws:RequestTag/hm:tenant': 'tnt_*' } }, JSON.stringify(s));
   }
   // Another generator's document (issue 12's, when it lands) becomes the role's ceiling as is.
+  const stack = new Stack(new App(), 'PolicyHook', { env: { region: 'us-east-1' } });
+  const caller = new Role(stack, 'Caller', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   const custom = (tenant: string, arns: string[]) => {
     const doc = leadingKeyPolicy(tenant, arns);
     doc.Statement[0].Sid = 'FromTheGenerator';
     return doc;
   };
-  const app = buildCdkApp({ deployment: deployment({ regions: ['us-east-1'] }), lambdaAssetDir: assetDir, tenantPolicy: custom });
-  const tt = Template.fromStack(app.node.children.find((c) => 'templateFile' in c) as never);
-  const [r2] = resources(tt, 'AWS::IAM::Role').filter((r) => (r.Properties.Policies ?? []).some((p: any) => p.PolicyName === 'TenantScoped'));
+  new TenantAccessRole(stack, 'Tenant', { tableArns: ['arn:aws:dynamodb:us-east-1:123456789012:table/hm-control'], assumedBy: [caller], policy: custom });
+  const [r2] = resources(Template.fromStack(stack), 'AWS::IAM::Role').filter((r) => (r.Properties.Policies ?? []).some((p: any) => p.PolicyName === 'TenantScoped'));
   assert.equal(r2.Properties.Policies[0].PolicyDocument.Statement[0].Sid, 'FromTheGenerator');
 });
 
