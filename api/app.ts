@@ -6,6 +6,7 @@ import { Problem } from './schemas/common';
 import { registerProblemHandlers } from './plugins/problems';
 import { clientErrorHandler, frameworkErrors, registerExpectationHandler, registerShutdownAnswer, requestIdOf } from './plugins/http-errors';
 import { registerValidation } from './plugins/validation';
+import { lazySerializerFactory } from './plugins/lazy-compile';
 import { lazyRequestLogger } from './plugins/request-logger';
 import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
@@ -16,6 +17,7 @@ import { limitAuthFailures } from './plugins/auth-limits';
 import { rateLimiter } from '../shared/rate-limiter';
 import { agentKeyFormat, apiKeyFormat } from '../services/credentials/secret-format';
 import { registerIdempotency } from './plugins/idempotency';
+import { registerQueueBoard } from './plugins/queue-board';
 import { opsRoutes } from './routes/ops';
 import { tierRoutes } from './routes/customer/tiers';
 import { tenantSelfRoutes } from './routes/customer/tenant';
@@ -41,11 +43,21 @@ import { agentGroupOffsetRoutes } from './routes/agent/group-offsets';
 import { consumerGroupRoutes } from './routes/customer/consumer-groups';
 import { agentIdentityRoutes } from './routes/customer/agent-identities';
 import { adminSecretRoutes } from './routes/admin/secrets';
+import { customerUsageRoutes } from './routes/customer/usage';
+import { adminUsageRoutes } from './routes/admin/usage';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+export type Audience = 'customer' | 'admin' | 'agent';
+
+export interface AppOptions {
+  /** Route groups to serve (default all three); the Lambda API serves customers and admins only. */
+  audiences?: readonly Audience[];
+}
+
 /** Builds the HTTP application: plugins, then the three audiences' route groups. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const serves = (a: Audience) => !opts.audiences || opts.audiences.includes(a);
   const { config, services } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -60,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Answered by registerShutdownAnswer instead, as a problem document.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerExpectationHandler(app.server);
@@ -100,14 +113,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes(deps));
   await app.register(tierRoutes);
-  await app.register(jwksRoutes(deps));
-  await app.register(async (token) => {
-    limitAuthFailures(token, { ...authFailures, keyIdOf: idOf(agentKeyFormat) });
-    tokenExchangeBudget(token, { ...limits, perMinute: config.limits.tokenExchangesPerMinute, keyIdOf: idOf(agentKeyFormat) });
-    await token.register(agentTokenRoutes(deps));
-  });
+  if (serves('agent')) {
+    await app.register(jwksRoutes(deps));
+    await app.register(async (token) => {
+      limitAuthFailures(token, { ...authFailures, keyIdOf: idOf(agentKeyFormat) });
+      tokenExchangeBudget(token, { ...limits, perMinute: config.limits.tokenExchangesPerMinute, keyIdOf: idOf(agentKeyFormat) });
+      await token.register(agentTokenRoutes(deps));
+    });
+  }
 
-  await app.register(async (customer) => {
+  if (serves('customer')) await app.register(async (customer) => {
     limitAuthFailures(customer, { ...authFailures, keyIdOf: idOf(apiKeyFormat) });
     customer.addHook('onRequest', customerAuth(services.apiKeys));
     callerBudget(customer, { ...limits, perMinute: config.rateLimitPerMinute });
@@ -122,9 +137,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customer.register(customerAgentRoutes(deps));
     await customer.register(topicRoutes(deps));
     await customer.register(consumerGroupRoutes(deps));
+    await customer.register(customerUsageRoutes(deps));
   });
 
-  await app.register(async (admin) => {
+  if (serves('admin')) await app.register(async (admin) => {
     limitAuthFailures(admin, authFailures);
     admin.addHook('onRequest', adminAuth(services.adminVerifier));
     callerBudget(admin, { ...limits, perMinute: config.rateLimitPerMinute });
@@ -136,11 +152,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(adminQueueRoutes(deps));
     await admin.register(adminFleetRoutes(deps));
     await admin.register(adminSecretRoutes(deps));
+    await admin.register(adminUsageRoutes(deps));
   });
+
+  if (serves('admin')) {
+    await registerQueueBoard(app, { verifier: services.adminVerifier, queues: () => services.queueBoard.all(), secureCookie: config.publicUrl.startsWith('https:') });
+  }
 
   // Agents: the cluster's metadata budget (heartbeats: each agent's own), no idempotency
   // header (their writes are idempotent by design: agent id, file id, job lease token).
-  await app.register(async (agent) => {
+  if (serves('agent')) await app.register(async (agent) => {
     limitAuthFailures(agent, { ...authFailures, knownGood: (token) => services.agentTokens.isVerified(token) });
     agent.addHook('onRequest', agentAuth(services.agentTokens, services.revocations));
     clusterBudget(agent, { ...limits, ratePerSecond: services.clusterMetadataRate });

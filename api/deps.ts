@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
+import type { Queue } from 'bullmq';
 import type { Config } from '../shared/config';
 import type { RedisGuard } from '../shared/redis';
 import type { Logger } from '../shared/logger';
@@ -22,6 +23,8 @@ import type { TrustRulesService } from '../services/credentials/trust-rules-serv
 import type { WorkloadIdentity } from '../services/credentials/workload-identity';
 import type { KeyHygiene } from '../services/credentials/key-hygiene';
 import type { LeakedSecrets } from '../services/credentials/leaked-secrets';
+import type { UsageService } from '../services/usage/service';
+import type { LeaderForwarder } from './forwarding/leader-forwarder';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
 export interface AppDeps {
@@ -53,7 +56,12 @@ export interface AppDeps {
     fleetOverview: FleetOverview;
     /** The tier's agent metadata requests per second for a cluster (cached); undefined when unknown. */
     clusterMetadataRate(tenantId: string, clusterId: string): Promise<number | undefined>;
+    usage: UsageService;
+    /** Every queue, for the queue console (bull-board). */
+    queueBoard: { all(): Promise<Queue[]> };
   };
+  /** Set in processes that never lead clusters (the Lambda API): topic changes go to the leader. */
+  leaderForwarder?: LeaderForwarder;
   /** Readiness probes: each resolves when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;
   /** Probes of dependencies the process keeps serving without (reported, not failing readiness). */

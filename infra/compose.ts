@@ -21,8 +21,8 @@ import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
 import { API_KEY_SCOPES } from '../services/credentials/scopes';
 import { tenantStore } from '../services/tenants/store';
-import { startWorkers, type RunningWorkers } from '../workers';
-import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
+import type { RunningWorkers } from '../workers';
+import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
 import { pepperRing } from '../services/credentials/peppers';
@@ -45,6 +45,13 @@ import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHome } from '../services/metadata/retirement';
+import { metadataHomeStore } from '../services/metadata/home-store';
+import os from 'node:os';
+import { usageStore } from '../services/usage/store';
+import { usageMeter } from '../services/usage/meter';
+import { meteredFleet, meteredMetadata } from '../services/usage/hooks';
+import { usageService } from '../services/usage/service';
+import { usageRollup } from '../services/usage/rollup';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { trustRuleStore } from '../services/credentials/trust-rules-store';
 import { trustRulesService } from '../services/credentials/trust-rules-service';
@@ -67,6 +74,10 @@ export interface ComposeOptions {
   /** How often the worker looks for API keys expiring within a week (default hourly). */
   keyExpiryEveryMs?: number;
   livenessEveryMs?: number;
+  /** Poll the revocation log (default yes); a process that serves no agents (the Lambda API) need not. */
+  pollRevocations?: boolean;
+  /** Count usage and flush it (default yes); the Lambda API serves nothing that is metered. */
+  meterUsage?: boolean;
 }
 
 /**
@@ -104,6 +115,17 @@ export async function compose(opts: ComposeOptions) {
   });
   const bullConnection = bullOptions(opts.redisUrl);
   const queues = openQueues(bullConnection, config.queuePrefix);
+  const scanKeys = async (pattern: string) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    return keys;
+  };
+  const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
@@ -138,14 +160,18 @@ export async function compose(opts: ComposeOptions) {
     pollMs: config.agents.revocationPollMs,
     maxStalenessMs: config.agents.revocationMaxStalenessMs,
   });
-  await revocations.start();
+  if (opts.pollRevocations !== false) await revocations.start();
   const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: peppers.map((p) => deriveKey(p, 'signing-keys')), maxTokenLifetimeMs });
   if (config.previousApiKeyPeppers.length > 0) {
     await replaceSigningKeySealedWithOldPepper({ store: stores.signingKeys, signingKeys, currentKek: deriveKey(pepper, 'signing-keys'), logger });
   }
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
-  const metadata = metadataService({
+  // Usage counts are kept per process run (a restart must not overwrite what its previous run flushed).
+  const meterNode = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
+  const usage = usageStore(db, tables.control);
+  const meter = usageMeter({ store: usage, clock, node: meterNode, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger: logger.child({ component: 'usage' }) });
+  const sequencers = metadataService({
     db,
     table: tables.metadata,
     clock,
@@ -157,6 +183,8 @@ export async function compose(opts: ComposeOptions) {
     log: config.log,
     logger: logger.child({ component: 'sequencer' }),
   });
+  const metadata = meteredMetadata(sequencers, meter);
+  if (opts.meterUsage !== false) meter.start(config.usage.flushEveryMs, () => sequencers.usageSample());
   // A queue write that cannot reach Redis fails within the deadline (503, or the reconciler
   // re-queues) instead of waiting in BullMQ's offline queue.
   const jobs = withDeadline(lifecycleProducer(queues), redisTimeoutMs);
@@ -177,7 +205,7 @@ export async function compose(opts: ComposeOptions) {
       },
     },
   });
-  const fleet = fleetService({
+  const fleet = meteredFleet(fleetService({
     live: stores.live,
     members: stores.members,
     clusters: clusterContexts,
@@ -188,7 +216,7 @@ export async function compose(opts: ComposeOptions) {
     heartbeatsPerInterval: config.limits.heartbeatsPerInterval,
     recommendedVersion: config.agents.recommendedVersion,
     logger: logger.child({ component: 'fleet' }),
-  });
+  }), meter);
   const lifecycle = clusterLifecycle({
     home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
@@ -205,6 +233,14 @@ export async function compose(opts: ComposeOptions) {
   const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
   const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
   const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
+  const rollUpUsage = usageRollup({
+    store: usage,
+    clock,
+    logger: logger.child({ component: 'usage' }),
+    // Priced with the cluster's tier (deleted clusters stay readable for 30 days), else the plan's.
+    tierOf: async (tenantId, clusterId) => (await stores.clusters.get(tenantId, clusterId))?.tier ?? (await stores.tenants.get(tenantId))?.tier ?? 'dev',
+  });
+
   const services = {
     tenants,
     apiKeys,
@@ -242,6 +278,8 @@ export async function compose(opts: ComposeOptions) {
     metadata,
     clusterAccess: clusterAccess(clusterContexts),
     clusterMetadataRate: async (tenantId: string, clusterId: string) => (await clusterContexts.get(tenantId, clusterId))?.limits.metadataRequestsPerSecond,
+    usage: usageService({ store: usage, cursors }),
+    queueBoard,
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -281,7 +319,11 @@ export async function compose(opts: ComposeOptions) {
     lifecycle,
     localIssuer,
     appDeps,
+    meter,
+    usageRollup: rollUpUsage,
     async startWorkers() {
+      // Loaded here, not at import: a process that runs no workers (the Lambda API) never pays for them.
+      const { startWorkers } = await import('../workers');
       workers = await startWorkers({
         connection: bullConnection,
         prefix: config.queuePrefix,
@@ -296,12 +338,14 @@ export async function compose(opts: ComposeOptions) {
         fleet,
         signingKeys,
         keyHygiene: hygiene,
+        usageRollup: rollUpUsage,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
           signingKeyCheckEveryMs: Math.min(60_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
           keyExpiryEveryMs: opts.keyExpiryEveryMs ?? 3_600_000,
+          usageRollupEveryMs: config.usage.rollupEveryMs,
         },
       });
     },
@@ -309,10 +353,13 @@ export async function compose(opts: ComposeOptions) {
     async close() {
       revocations.stop();
       await workers?.close();
+      // What was counted since the last flush is written before leaving.
+      await meter.stop();
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await queues.close();
       sts.close();
+      await queueBoard.close();
       redis.disconnect();
       data.close();
     },

@@ -39,8 +39,18 @@ export interface Config {
   /** Deadline of every Redis call on a request path; past it the call fails (503 or fallback). */
   redisCommandTimeoutMs: number;
   shutdownGraceMs: number;
+  /** The agent plane's load balancer, for processes that forward to cluster leaders (the Lambda API). */
+  agentPlaneUrl?: string;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
+  usage: {
+    /** How often each process writes its usage counts (and samples storage). */
+    flushEveryMs: number;
+    /** How often a worker rolls raw counts up into priced hourly and daily items. */
+    rollupEveryMs: number;
+  };
+  /** Write CloudWatch embedded-metric lines (failed jobs, lease takeovers) once a minute. */
+  cloudwatchMetrics: boolean;
   agents: {
     tokenTtlSeconds: number;
     heartbeatIntervalMs: number;
@@ -225,6 +235,12 @@ export function loadConfig(env: Env = process.env): Config {
         maxWaiting: int(env, 'HM_GROUP_MAX_WAITING', 10_000, 1, 1_000_000),
       },
     },
+    agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
+    usage: {
+      flushEveryMs: int(env, 'HM_USAGE_FLUSH_MS', 60_000, 1000, 3_600_000),
+      rollupEveryMs: int(env, 'HM_USAGE_ROLLUP_EVERY_MS', 300_000, 1000, 3_600_000),
+    },
+    cloudwatchMetrics: oneOf(env, 'HM_CLOUDWATCH_METRICS', ['true', 'false'] as const, 'false') === 'true',
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
 }

@@ -8,6 +8,9 @@
  *   T#<tenant>            TENANT, CLUSTER#<id>, CLUSTERNAME#…, APIKEY#…, IDEM#…, C#<cluster>#… (agent keys, agents)
  *   T#<tenant>#AUDIT      the tenant's audit events
  *   CRED#<credentialId>   LOOKUP: credential id → tenant (and cluster), see credentialLookupKey
+ *   T#<tenant>#USAGE      usage: R#<hour>#<cluster>#<node> (a node's counts, expire after 8 days),
+ *                         H#<hour>#<cluster> and D#<day>#<cluster> (rolled up, priced)
+ *   USAGE#ROLLUP          the roll-up's watermark (vendor item)
  * metadata table
  *   T#<tenant>#C#<cluster> LEASE, J#<seq>, SNAP, S#<seq>#<chunk> (see services/metadata/keys.ts)
  */
@@ -45,3 +48,5 @@ export function tenantOfPk(pk: string): string | undefined {
   const end = pk.indexOf('#', 2);
   return end === -1 ? pk.slice(2) : pk.slice(2, end);
 }
+/** The partition key of a tenant's usage (raw counts and rolled-up items). */
+export const tenantUsagePk = (tenantId: string) => `T#${tenantId}#USAGE`;

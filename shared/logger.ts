@@ -6,6 +6,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["idempotency-key"]',
+  'req.headers.cookie',
   'headers.authorization',
   'authorization',
   'secret',

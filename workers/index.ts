@@ -8,6 +8,7 @@ import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
 import { alertOnExhausted, jobsExhausted } from './job-alerts';
 import type { KeyHygiene } from '../services/credentials/key-hygiene';
+import type { UsageRollup } from '../services/usage/rollup';
 import { LIFECYCLE_JOB_NAMES, QUEUE, type LifecycleJobs, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
@@ -28,7 +29,8 @@ export interface WorkerDeps {
   fleet: FleetService;
   signingKeys: SigningKeys;
   keyHygiene: KeyHygiene;
-  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; keyExpiryEveryMs: number };
+  usageRollup: UsageRollup;
+  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; keyExpiryEveryMs: number; usageRollupEveryMs: number };
 }
 
 export interface RunningWorkers {
@@ -48,6 +50,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
     reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
+    'usage-rollup': { everyMs: deps.schedule.usageRollupEveryMs, run: deps.usageRollup },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
     'key-expiry-warnings': { everyMs: deps.schedule.keyExpiryEveryMs, run: () => deps.keyHygiene.warnExpiring() },
   };
@@ -70,7 +73,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   // Again every minute: a Redis that restarted without its data lost them too.
   const upsertSchedulers = async () => {
     for (const [name, p] of Object.entries(periodic)) {
-      await deps.queues.maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
+      await (await deps.queues.open()).maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
     }
   };
   await upsertSchedulers();

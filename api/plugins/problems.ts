@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../shared/errors';
+import { describeIssues, type ValidationIssue } from './validation-messages';
 
 export const PROBLEM_TYPE_BASE = 'https://docs.harbormaster.dev/problems/';
 
@@ -48,10 +49,7 @@ export function registerProblemHandlers(app: FastifyInstance) {
     }
     if (err.validation) {
       const unknown = err.validation.find((v) => v.keyword === 'additionalProperties');
-      const errors = err.validation.map((v) => ({
-        path: `${err.validationContext ?? ''}${v.instancePath}`,
-        message: v.keyword === 'additionalProperties' ? `unknown field "${(v.params as { additionalProperty: string }).additionalProperty}"` : (v.message ?? 'is invalid'),
-      }));
+      const errors = describeIssues(err.validation as ValidationIssue[], err.validationContext ?? '');
       return sendProblem(req, reply, {
         status: 400,
         code: unknown ? 'unknown_field' : (CONTEXT_CODES[err.validationContext ?? ''] ?? 'invalid_request'),

@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../../shared/errors';
+import { compileOnFirstUse } from './lazy-compile';
 import { sendProblem } from './problems';
 
 /**
@@ -9,7 +10,7 @@ import { sendProblem } from './problems';
  *
  * - Two validators: query strings, paths and headers arrive as text, so numbers and booleans
  *   there are coerced; JSON bodies are taken as sent (a "100" is not a 100). Unknown fields
- *   are refused, never silently dropped.
+ *   are refused, never silently dropped. Each schema is compiled when its route is first used.
  * - Text must be well-formed Unicode: a lone UTF-16 surrogate (JSON's "\ud800") cannot be
  *   stored (DynamoDB refuses such strings, which would turn bad input into a 5xx), so every
  *   string and key of every body, query and path is checked here, once: 400 `invalid_unicode`.
@@ -24,7 +25,7 @@ export function registerValidation(app: FastifyInstance) {
   };
   const forBody = make(false);
   const forText = make('array');
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? forBody : forText).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => compileOnFirstUse(() => (httpPart === 'body' ? forBody : forText).compile(schema)));
 
   app.addHook('onRequest', refuseContentEncoding);
 

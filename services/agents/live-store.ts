@@ -45,10 +45,14 @@ if prev == 'dead' then redis.call('SADD', KEYS[3], ARGV[4]) end
 return {1, prev, h[2] or ''}
 `;
 
+// Moves a silent agent from the live set to the cluster's dead set (trimmed to the agents
+// that died within the record's lifetime) and queues its membership write.
 const MARK_DEAD = `
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[4], score, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'state', 'dead')
   redis.call('SADD', KEYS[3], ARGV[1])
@@ -89,7 +93,7 @@ export interface ClusterLiveness {
 type Scripted = Redis & {
   hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string]>;
   hmHeartbeat(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string, number?]>;
-  hmMarkDead(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
+  hmMarkDead(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
   hmSynced(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
 };
 
@@ -101,15 +105,29 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
   if (!('hmRegister' in r)) {
     redis.defineCommand('hmRegister', { numberOfKeys: 2, lua: REGISTER });
     redis.defineCommand('hmHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT });
-    redis.defineCommand('hmMarkDead', { numberOfKeys: 3, lua: MARK_DEAD });
+    redis.defineCommand('hmMarkDead', { numberOfKeys: 4, lua: MARK_DEAD });
     redis.defineCommand('hmSynced', { numberOfKeys: 2, lua: SYNCED });
   }
   const agentKey = (clusterId: string, agentId: string) => `${prefix}:agent:{${clusterId}}:${agentId}`;
   const fleetKey = (clusterId: string) => `${prefix}:fleet:{${clusterId}}`;
   const pendingKey = (clusterId: string) => `${prefix}:fleet-pending:{${clusterId}}`;
+  const deadKey = (clusterId: string) => `${prefix}:dead:{${clusterId}}`;
   const clustersKey = `${prefix}:fleet-clusters`;
   const sweepKey = `${prefix}:fleet-sweep`;
   const run = guard.run;
+
+  async function records(clusterId: string, agentIds: string[]): Promise<Map<string, LiveAgent>> {
+    const out = new Map<string, LiveAgent>();
+    if (agentIds.length === 0) return out;
+    const pipe = redis.pipeline();
+    for (const id of agentIds) pipe.hmget(agentKey(clusterId, id), 'agent', 'lastSeen', 'state', 'stats');
+    (await results(pipe)).forEach((v, i) => {
+      const [agent, lastSeen, state, stats] = (v ?? []) as (string | null)[];
+      if (!agent || !lastSeen) return;
+      out.set(agentIds[i], { agentId: agentIds[i], lastSeen: Number(lastSeen), state: state ?? 'live', info: JSON.parse(agent), stats: stats ? JSON.parse(stats) : {} });
+    });
+    return out;
+  }
 
   return {
     /** Adds or refreshes an agent; 'full' when the cluster already has `limit` live agents. */
@@ -141,17 +159,22 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
     async live(clusterId: string, since: number): Promise<LiveAgent[]> {
       return run(async () => {
         const ids = await redis.zrangebyscore(fleetKey(clusterId), since, '+inf');
-        if (ids.length === 0) return [];
-        const pipe = redis.pipeline();
-        for (const id of ids) pipe.hmget(agentKey(clusterId, id), 'agent', 'lastSeen', 'state', 'stats');
-        const rows = await results(pipe);
-        const out: LiveAgent[] = [];
-        rows.forEach((v, i) => {
-          const [agent, lastSeen, state, stats] = (v ?? []) as (string | null)[];
-          if (!agent || !lastSeen) return;
-          out.push({ agentId: ids[i], lastSeen: Number(lastSeen), state: state ?? 'live', info: JSON.parse(agent), stats: stats ? JSON.parse(stats) : {} });
-        });
-        return out;
+        return [...(await records(clusterId, ids)).values()];
+      });
+    },
+    /** The liveness records of the given agents (dead ones included, until their record expires). */
+    records: (clusterId: string, agentIds: string[]) => run(() => records(clusterId, agentIds)),
+    /**
+     * Agents the sweep declared dead that are still dead (not revived, deregistered or expired);
+     * entries that no longer are leave the dead set on the way.
+     */
+    async dead(clusterId: string, since: number): Promise<LiveAgent[]> {
+      return run(async () => {
+        const ids = await redis.zrangebyscore(deadKey(clusterId), since, '+inf');
+        const rows = await records(clusterId, ids);
+        const stale = ids.filter((id) => rows.get(id)?.state !== 'dead');
+        if (stale.length > 0) await redis.zrem(deadKey(clusterId), ...stale);
+        return [...rows.values()].filter((a) => a.state === 'dead');
       });
     },
     /** Every cluster's liveness figures, a pipeline per 100 clusters. */
@@ -188,8 +211,8 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
       });
     },
     /** Removes the agent from the live set if it is still silent; true when this call did it. */
-    async markDead(clusterId: string, agentId: string, before: number): Promise<boolean> {
-      return (await run(() => r.hmMarkDead(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), agentId, before))) === 1;
+    async markDead(clusterId: string, agentId: string, before: number, keepDeadSince: number): Promise<boolean> {
+      return (await run(() => r.hmMarkDead(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId), agentId, before, keepDeadSince))) === 1;
     },
     /** The membership record now matches `state`: drop the pending write (unless it moved on). */
     async synced(clusterId: string, agentId: string, state: string) {
@@ -211,11 +234,11 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
     },
     async forgetCluster(tenantId: string, clusterId: string) {
       await run(async () => {
-        const ids = await redis.zrange(fleetKey(clusterId), 0, -1);
+        const ids = [...(await redis.zrange(fleetKey(clusterId), 0, -1)), ...(await redis.zrange(deadKey(clusterId), 0, -1))];
         const pipe = redis
           .pipeline()
           .srem(clustersKey, `${tenantId}/${clusterId}`)
-          .del(fleetKey(clusterId), pendingKey(clusterId))
+          .del(fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId))
           .hdel(sweepKey, ...Object.values(holdFields(clusterId)));
         for (const id of ids) pipe.del(agentKey(clusterId, id));
         await results(pipe);

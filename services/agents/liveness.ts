@@ -107,13 +107,20 @@ export function planSweep(view: ClusterLiveness[], state: Record<string, number>
  * disruption holds them, then writes the membership records (and audit events) that Redis
  * queued: deaths declared here and revivals noted by heartbeats.
  */
+/** How long a dead agent stays in the cluster's dead set (the fleet view counts it meanwhile). */
+export const DEAD_KEPT_MS = 3_600_000;
+
 export function livenessSweeper(deps: { live: LiveStore; members: MemberStore; audit: AuditService; clock: Clock; intervalMs: number; logger?: Logger }) {
   const { live, members, audit, clock, intervalMs } = deps;
   const deadAfter = DEAD_AFTER_INTERVALS * intervalMs;
 
   async function sync(ctx: RequestContext, p: { tenantId: string; clusterId: string; agentId: string; state: string }) {
     if (p.state === 'live' || p.state === 'dead') {
-      if (await members.setState(p.tenantId, p.clusterId, p.agentId, p.state, isoTime(clock.now()))) {
+      // A death keeps the agent's last beat and counters with its membership: the customer's
+      // view still shows them once Redis has forgotten the agent.
+      const last = p.state === 'dead' ? (await live.records(p.clusterId, [p.agentId])).get(p.agentId) : undefined;
+      const kept = last ? { heartbeatAt: isoTime(last.lastSeen), stats: last.stats } : undefined;
+      if (await members.setState(p.tenantId, p.clusterId, p.agentId, p.state, isoTime(clock.now()), kept)) {
         const action = p.state === 'live' ? 'agent.revived' : 'agent.died';
         await audit.record(ctx, { action, tenantId: p.tenantId, target: { type: 'agent', id: `${p.clusterId}/${p.agentId}` }, result: 'success' });
       }
@@ -131,7 +138,7 @@ export function livenessSweeper(deps: { live: LiveStore; members: MemberStore; a
     const pending = view.flatMap((c) => c.pending.map((p) => ({ tenantId: c.tenantId, clusterId: c.clusterId, ...p })));
     let died = 0;
     for (const d of plan.deaths) {
-      if (!(await live.markDead(d.clusterId, d.agentId, now - deadAfter))) continue;
+      if (!(await live.markDead(d.clusterId, d.agentId, now - deadAfter, now - deadAfter - DEAD_KEPT_MS))) continue;
       died++;
       pending.push({ ...d, state: 'dead' });
     }

@@ -148,10 +148,12 @@ export function fleetService(deps: {
       const scope = `T#${tenantId}:agents:${clusterId}`;
       const page = await members.list(tenantId, clusterId, limit, cursors.decode(scope, cursor));
       const now = clock.now();
-      const byId = new Map((await live.live(clusterId, 0)).map((a) => [a.agentId, a]));
+      // The page's own records, dead agents' included (the live set no longer holds them).
+      const records = await live.records(clusterId, page.items.map((m) => m.agentId));
       const items = page.items.map((m) => {
-        const l = byId.get(m.agentId);
-        const state: AgentState = m.state === 'deregistered' ? 'deregistered' : l ? stateFromSilence(now - l.lastSeen, intervalMs) : 'dead';
+        const l = records.get(m.agentId);
+        const state: AgentState =
+          m.state === 'deregistered' ? 'deregistered' : !l || l.state === 'dead' ? 'dead' : stateFromSilence(now - l.lastSeen, intervalMs);
         return {
           agentId: m.agentId,
           version: m.version,
@@ -161,8 +163,8 @@ export function fleetService(deps: {
           roles: m.roles,
           capacity: m.capacity ?? {},
           state,
-          lastHeartbeatAt: l ? isoTime(l.lastSeen) : null,
-          stats: l?.stats ?? {},
+          lastHeartbeatAt: l ? isoTime(l.lastSeen) : (m.lastHeartbeatAt ?? null),
+          stats: l?.stats ?? m.lastStats ?? {},
           registeredAt: m.registeredAt,
           updatedAt: m.updatedAt,
         };

@@ -136,6 +136,24 @@ export function metadataService(deps: MetadataServiceDeps) {
       return sequencerFor(cluster).snapshotNow();
     },
 
+    /**
+     * For usage metering: per cluster this node serves, the live files' bytes and the
+     * partitions. Clusters that are starting or stopping are left out (their leader samples them).
+     */
+    async usageSample(): Promise<{ tenantId: string; clusterId: string; liveBytes: number; partitions: number }[]> {
+      const out: { tenantId: string; clusterId: string; liveBytes: number; partitions: number }[] = [];
+      for (const s of [...sequencers.values()]) {
+        if (s.status.phase !== 'serving') continue;
+        const [, tenantId, , clusterId] = s.pk.split('#');
+        try {
+          out.push({ tenantId, clusterId, ...(await s.read((core) => ({ liveBytes: core.state.files.liveBytes, partitions: core.state.totalPartitions }))) });
+        } catch {
+          // Lost the lease meanwhile: its next leader samples it.
+        }
+      }
+      return out;
+    },
+
     /** Clusters this node currently leads or is starting to lead. */
     status() {
       return [...sequencers.values()].map((s) => ({ cluster: s.pk, ...s.status }));
@@ -160,3 +178,4 @@ export function metadataService(deps: MetadataServiceDeps) {
   };
 }
 export type MetadataService = ReturnType<typeof metadataService>;
+

@@ -9,7 +9,7 @@ import path from 'node:path';
  * groups-http, token-exchange, tenant-fence).
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence'];
+const suites = ['sequencer', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence', 'lambda-cold-start'];
 let failed = 0;
 
 for (const name of suites) {

@@ -57,6 +57,9 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
   const fromA = await a1.discovery('us-east-1a');
   assert.equal(fromA.agents[0].agentId, 'a-1a');
 
+  // Live means a beat within 3 intervals (600 ms here): beat again right before looking, so a
+  // slow machine between the steps above cannot turn the answer into "suspect".
+  await Promise.all([a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 }), a1.heartbeat({ openConnections: 3 }), jobsOnly.heartbeat()]);
   const list = await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key });
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.items.map((a: { agentId: string }) => a.agentId).sort(), ['a-1a', 'a-1b', 'j-1a']);
@@ -96,9 +99,12 @@ test('an agent silent for 3 intervals is suspect, for 6 dead and out of discover
   const quiet = agent(ak.secret, 'quiet', { zone: 'us-east-1a' });
   const chatty = agent(ak.secret, 'chatty', { zone: 'us-east-1a' });
   await quiet.register();
+  await quiet.heartbeat({ openConnections: 7, cpuPercent: 12 });
+  const lastBeat = Date.now();
   await chatty.start();
   try {
-    const state = async () => (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items.find((a: { agentId: string }) => a.agentId === 'quiet').state;
+    const view = async () => (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items.find((a: { agentId: string }) => a.agentId === 'quiet');
+    const state = async () => (await view()).state;
     await eventually(async () => (await state()) === 'suspect', 3000, 20);
     await eventually(async () => (await state()) === 'dead', 5000, 50);
     await eventually(async () => !(await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'));
@@ -108,6 +114,22 @@ test('an agent silent for 3 intervals is suspect, for 6 dead and out of discover
     });
     assert.equal(died.principal.type, 'system');
     assert.equal(await state(), 'dead');
+    // The customer still sees the dead agent's last beat and counters...
+    const dead = await view();
+    assert.ok(dead.lastHeartbeatAt && Math.abs(Date.parse(dead.lastHeartbeatAt) - lastBeat) < 2000, JSON.stringify(dead));
+    assert.deepEqual(dead.stats, { openConnections: 7, cpuPercent: 12 });
+    // ...also once Redis has forgotten the agent (its record expires an hour after death).
+    await h.runtime.redis.del(`${h.config.queuePrefix}:agent:{${clusterId}}:quiet`);
+    assert.deepEqual((await view()).stats, { openConnections: 7, cpuPercent: 12 });
+    assert.equal((await view()).lastHeartbeatAt, dead.lastHeartbeatAt);
+    assert.equal((await view()).state, 'dead');
+    await h.runtime.redis.hset(`${h.config.queuePrefix}:agent:{${clusterId}}:quiet`, 'state', 'dead', 'lastSeen', String(Date.parse(dead.lastHeartbeatAt)), 'agent', JSON.stringify({ agentId: 'quiet', version: '1.0.0', region: 'us-east-1', zone: 'us-east-1a', advertisedAddress: '10.0.0.1:9092', roles: ['proxy', 'jobs'] }));
+    // The admin fleet view keeps counting it as dead long after the dead threshold (2 × 6 intervals here).
+    await new Promise((r) => setTimeout(r, Math.max(0, lastBeat + 12 * INTERVAL + 500 - Date.now())));
+    const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+    const row = fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId);
+    assert.deepEqual({ live: row.live, suspect: row.suspect, dead: row.dead }, { live: 1, suspect: 0, dead: 1 });
+    assert.ok(fleet.body.byState.dead >= 1);
     await quiet.heartbeat({ openConnections: 1 });
     assert.equal(await state(), 'live');
     assert.ok((await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'), 'revived agents return to discovery');
@@ -188,10 +210,15 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
   const wrongRegion = agent(ak.secret, 'x', { region: 'eu-west-1', zone: 'eu-west-1a' });
   await assert.rejects(wrongRegion.register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_region');
   await assert.rejects(agent(ak.secret, 'y', { zone: 'eu-west-1a' }).register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_zone');
-  // dev allows 5 live agents per cluster.
-  for (let i = 2; i <= 5; i++) await agent(ak.secret, `ro-${i}`).register();
-  await assert.rejects(agent(ak.secret, 'ro-6').register(), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'agent_limit_reached');
-  assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
+  // dev allows 5 live agents per cluster; the five keep beating, so none is counted dead on a slow machine.
+  const five = [ro, ...[2, 3, 4, 5].map((i) => agent(ak.secret, `ro-${i}`))];
+  try {
+    for (const a of five) await a.start();
+    await assert.rejects(agent(ak.secret, 'ro-6').register(), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'agent_limit_reached');
+    assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
+  } finally {
+    await Promise.all(five.map((a) => a.stop()));
+  }
 });
 
 test('issue 8 #16: deregistration is a write: a read-only agent cannot take any agent (itself included) out of discovery', async () => {

@@ -117,8 +117,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
     config,
     engines: { dynamoEndpoint: dynamo.endpoint, redisUrl: redis.url },
     /** Listens on a real loopback port (for the reference agent); returns the base URL. */
-    async listen() {
-      baseUrl ??= await app.listen({ port: 0, host: '127.0.0.1' });
+    async listen(port = 0) {
+      baseUrl ??= await app.listen({ port, host: '127.0.0.1' });
       return baseUrl;
     },
     request,

@@ -176,3 +176,18 @@ test('issue 8 #15: a body in a Content-Encoding we do not decode is a 415, never
   assert.equal(plain.statusCode, 201, plain.body);
   await h.request('DELETE', `/v1/api-keys/${plain.json().id}`, { token: key });
 });
+
+test('enum and literal-union errors name the allowed values, one line per field', async () => {
+  const badTier = await h.request('POST', '/v1/clusters', { token: key, body: cluster({ tier: 'platinum' }) });
+  assert.equal(badTier.status, 400);
+  assert.deepEqual(badTier.body.errors, [{ path: 'body/tier', message: 'must be one of: "dev", "fundamentals", "pro", "enterprise"' }]);
+  const tenantId = (await h.request('GET', '/v1/tenant', { token: key })).body.id;
+  const badStatus = await h.request('PATCH', `/admin/v1/tenants/${tenantId}`, { token: admin, body: { status: 'paused' } });
+  assert.equal(badStatus.status, 400);
+  assert.equal(badStatus.body.detail, 'body/status: must be one of: "active", "suspended"');
+  const badAccess = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: 'x', access: 'admin' } });
+  assert.equal(badAccess.body.detail, 'body/access: must be one of: "read-write", "read-only"');
+  // A union of other forms collapses into one line too.
+  const badRetention = await h.request('POST', `/v1/clusters/${clusterId}/topics`, { token: key, body: { name: 't', partitions: 1, config: { 'retention.ms': 'a week' } } });
+  assert.equal(badRetention.body.detail, 'body/config/retention.ms: must be integer, or match pattern "^-?\\d{1,19}$"');
+});

@@ -110,7 +110,7 @@ test('expiring keys: expiresSoon in lists, one api_key.expiring audit event a we
   const warnings = audit.body.items.filter((e: { action: string }) => e.action === 'api_key.expiring');
   assert.deepEqual(warnings.map((e: { target: { id: string } }) => e.target.id), [soon.body.id]);
   assert.equal(warnings[0].principal.type, 'system');
-  const schedulers = await h.runtime.queues.maintenance.getJobSchedulers();
+  const schedulers = await (await h.runtime.queues.open()).maintenance.getJobSchedulers();
   assert.ok(schedulers.some((s) => s.name === 'key-expiry-warnings'), 'the worker runs the sweep on a schedule');
 });
 
