@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../shared/actor';
 import type { ApiKeyScope } from '../services/credentials/scopes';
 import type { AdminRole } from '../services/credentials/admin-tokens';
@@ -13,8 +14,15 @@ export interface RoutePolicy {
   audit?: { action: string; target: string; idParam?: string };
   /** Creates: honour the Idempotency-Key header. */
   idempotent?: boolean;
+  /**
+   * The route's own authorisation beyond its scope or role (e.g. "a key can only grant scopes
+   * it holds"), run after validation and before any idempotent replay; throws to refuse.
+   */
+  authorize?: (req: FastifyRequest) => void | Promise<void>;
   /** Agent routes that write metadata or take jobs: refused to read-only agents. */
   agentWrite?: boolean;
+  /** Agent routes budgeted on their own (heartbeats, per agent) instead of by the cluster's tier. */
+  ownBudget?: boolean;
   /** Hot routes keep out of the per-route latency histogram (fastify-metrics). */
   disableMetrics?: boolean;
 }
@@ -26,5 +34,7 @@ declare module 'fastify' {
     /** Set by handlers whose target is only known once created, or whose tenant is not the caller's. */
     auditTarget: { id?: string; tenantId?: string } | undefined;
     idempotency: Extract<IdempotencyOutcome, { kind: 'proceed' }> | undefined;
+    /** True when the answer is an idempotent replay of an earlier request. */
+    replayed: boolean;
   }
 }

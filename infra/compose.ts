@@ -5,9 +5,8 @@ import { systemClock, type Clock } from '../shared/clock';
 import { NODE_ID, type Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
-import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
 import { createLogger, type Logger } from '../shared/logger';
-import { createRedis } from '../shared/redis';
+import { bullConnection as bullOptions, createRedis, redisGuard, withDeadline } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
 import { auditService } from '../services/audit/service';
 import { auditStore } from '../services/audit/store';
@@ -22,9 +21,14 @@ import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
 import { API_KEY_SCOPES } from '../services/credentials/scopes';
 import { tenantStore } from '../services/tenants/store';
-import { startWorkers, type RunningWorkers } from '../workers';
-import { lifecycleProducer, openQueues, queueOverview } from '../workers/queues';
+import type { RunningWorkers } from '../workers';
+import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
 import { ensureTables } from './local/ensure-tables';
+import { dataAccess } from './data-access';
+import { pepperRing } from '../services/credentials/peppers';
+import { keyHygiene } from '../services/credentials/key-hygiene';
+import { replaceSigningKeySealedWithOldPepper } from '../services/credentials/pepper-rotation';
+import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
 import { agentKeyStore } from '../services/credentials/agent-keys-store';
@@ -46,7 +50,20 @@ import { leaseStore } from '../services/metadata/lease-store';
 import { regionsService } from '../services/regions/service';
 import { regionStore } from '../services/regions/store';
 import { StoreLatency } from '../shared/store-latency';
+import { metadataHomeStore } from '../services/metadata/home-store';
+import os from 'node:os';
+import { usageStore } from '../services/usage/store';
+import { usageMeter } from '../services/usage/meter';
+import { meteredFleet, meteredMetadata } from '../services/usage/hooks';
+import { usageService } from '../services/usage/service';
+import { usageRollup } from '../services/usage/rollup';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { trustRuleStore } from '../services/credentials/trust-rules-store';
+import { trustRulesService } from '../services/credentials/trust-rules-service';
+import { workloadIdentity } from '../services/credentials/workload-identity';
+import { stsCallerIdentity } from '../services/credentials/workload-identity-sts';
+import { signatureReplayGuard } from '../services/credentials/signature-replay';
+import { MAX_SIGNATURE_AGE_MS, MAX_SIGNATURE_LEAD_MS } from '../services/credentials/workload-identity-request';
 
 export interface ComposeOptions {
   config: Config;
@@ -54,10 +71,18 @@ export interface ComposeOptions {
   redisUrl: string;
   clock?: Clock;
   logger?: Logger;
+  /** The base identity for STS AssumeRole (token vending machine); default: the AWS credential chain. */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Tests pass a fixed pepper; otherwise config or a file under the data directory. */
   pepper?: string;
   reconcileEveryMs?: number;
+  /** How often the worker looks for API keys expiring within a week (default hourly). */
+  keyExpiryEveryMs?: number;
   livenessEveryMs?: number;
+  /** Poll the revocation log (default yes); a process that serves no agents (the Lambda API) need not. */
+  pollRevocations?: boolean;
+  /** Count usage and flush it (default yes); the Lambda API serves nothing that is metered. */
+  meterUsage?: boolean;
 }
 
 /**
@@ -82,20 +107,41 @@ export async function compose(opts: ComposeOptions) {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const dynamo = createDynamoClient({ endpoint: opts.dynamoEndpoint, region: config.awsRegion });
+  const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, clock, logger, stsCredentials: opts.stsCredentials });
+  const { dynamo, db, tables } = data;
   // This node's view of its link to the store: published in the region registry.
   const storeLatency = new StoreLatency();
   storeLatency.attach(dynamo);
-  if (config.createTables) await ensureTables(dynamo, config.tablePrefix);
-  const db = new Db(dynamo);
-  const tables = tableNames(config.tablePrefix);
-  const redis: Redis = createRedis(opts.redisUrl, 'command');
-  const bullConnection = { url: opts.redisUrl, maxRetriesPerRequest: null } as const;
+  if (config.createTables && (await ensureTables(dynamo, config.tablePrefix)).ttl === 'unsupported') {
+    logger.info('the store has no TTL (embedded engine): expired items stay and are filtered when read');
+  }
+  const redisTimeoutMs = config.redisCommandTimeoutMs;
+  const redis: Redis = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs });
+  const guard = redisGuard({
+    onChange: (up, cause) =>
+      up ? logger.warn('redis available again') : logger.error({ err: cause?.message }, 'redis unavailable: heartbeats and discovery answer 503, rate limits count locally'),
+  });
+  const bullConnection = bullOptions(opts.redisUrl);
   const queues = openQueues(bullConnection, config.queuePrefix);
+  const scanKeys = async (pattern: string) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    return keys;
+  };
+  const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
-  const cursors = cursorCodec(pepper);
+  // HM_API_KEY_PEPPER=current,previous: the current pepper makes new hashes, seals and cursors;
+  // the previous ones keep what they made readable until it is re-made.
+  const peppers = [pepper, ...config.previousApiKeyPeppers];
+  const pepperSet = pepperRing(peppers);
+  const cursors = cursorCodec(peppers);
   const localIssuer: LocalAdminIssuer | undefined = config.admin.jwksUrl
     ? undefined
     : await loadLocalAdminIssuer(config.dataDir, config.admin.issuer, config.admin.audience);
@@ -103,35 +149,51 @@ export async function compose(opts: ComposeOptions) {
   const stores = {
     tenants: tenantStore(db, tables.control),
     apiKeys: apiKeyStore(db, tables.control),
-    clusters: clusterStore(db, tables.control),
+    clusters: clusterStore(db, tables.control, clock),
     audit: auditStore(db, tables.control),
     idempotency: idempotencyStore(db, tables.control),
     agentKeys: agentKeyStore(db, tables.control),
     members: memberStore(db, tables.control),
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
-    live: liveStore(redis, config.queuePrefix),
+    trustRules: trustRuleStore(db, tables.control),
+    live: liveStore(redis, config.queuePrefix, guard),
+    regions: regionStore(db, tables.control),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
-  const revocations = revocationLog({ store: stores.revocations, clock, logger, maxTokenLifetimeMs, pollMs: config.agents.revocationPollMs });
-  await revocations.start();
-  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: deriveKey(pepper, 'signing-keys'), maxTokenLifetimeMs });
+  const revocations = revocationLog({
+    store: stores.revocations,
+    clock,
+    logger,
+    maxTokenLifetimeMs,
+    pollMs: config.agents.revocationPollMs,
+    maxStalenessMs: config.agents.revocationMaxStalenessMs,
+  });
+  if (opts.pollRevocations !== false) await revocations.start();
+  const signingKeys = signingKeyService({ store: stores.signingKeys, clock, kek: peppers.map((p) => deriveKey(p, 'signing-keys')), maxTokenLifetimeMs });
+  if (config.previousApiKeyPeppers.length > 0) {
+    await replaceSigningKeySealedWithOldPepper({ store: stores.signingKeys, signingKeys, currentKek: deriveKey(pepper, 'signing-keys'), logger });
+  }
   const tokens = agentTokens({ keys: signingKeys, clock, issuer: config.publicUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
+  // Usage counts are kept per process run (a restart must not overwrite what its previous run flushed).
+  const meterNode = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
+  const usage = usageStore(db, tables.control);
+  const meter = usageMeter({ store: usage, clock, node: meterNode, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger: logger.child({ component: 'usage' }) });
   const nodeId = nodeIdOf(config);
   // The region registry and the metadata sequencers need each other: the registry reports how
   // many clusters this node leads, the sequencers place multi-region clusters by the registry.
   const regions = regionsService({
-    store: regionStore(db, tables.control),
+    store: stores.regions,
     clock,
     self: { nodeId, region: config.region.name, endpoint: config.region.endpoint, address: config.sequencer.advertisedAddress },
     storeHealth: () => storeLatency.summary(),
     latencyBudgetMs: config.region.storeLatencyBudgetMs,
     beatEveryMs: config.region.beatEveryMs,
-    leading: () => metadata.status().filter((s) => s.phase === 'serving').length,
+    leading: () => sequencers.status().filter((s) => s.phase === 'serving').length,
     logger: logger.child({ component: 'regions' }),
   });
-  const metadata = metadataService({
+  const sequencers = metadataService({
     db,
     table: tables.metadata,
     clock,
@@ -148,13 +210,18 @@ export async function compose(opts: ComposeOptions) {
     leaseMs: config.sequencer.leaseMs,
     snapshotEveryEntries: config.sequencer.snapshotEveryEntries,
     snapshotEveryMs: config.sequencer.snapshotEveryMs,
+    log: config.log,
     logger: logger.child({ component: 'sequencer' }),
   });
+  const metadata = meteredMetadata(sequencers, meter);
+  if (opts.meterUsage !== false) meter.start(config.usage.flushEveryMs, () => sequencers.usageSample());
+  // A queue write that cannot reach Redis fails within the deadline (503, or the reconciler
+  // re-queues) instead of waiting in BullMQ's offline queue.
+  const jobs = withDeadline(lifecycleProducer(queues), redisTimeoutMs);
   // Only nodes that serve the API join the registry: agents are sent to them, leadership handed to them.
   if (config.role !== 'workers') await regions.start();
-  const jobs = lifecycleProducer(queues);
   const audit = auditService({ store: stores.audit, clock, cursors });
-  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, pepper, cursors });
+  const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, peppers: pepperSet, cursors });
   const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
   const tenants = tenantsService({
     tenants: stores.tenants,
@@ -170,7 +237,7 @@ export async function compose(opts: ComposeOptions) {
       },
     },
   });
-  const fleet = fleetService({
+  const fleet = meteredFleet(fleetService({
     live: stores.live,
     members: stores.members,
     clusters: clusterContexts,
@@ -178,8 +245,10 @@ export async function compose(opts: ComposeOptions) {
     clock,
     cursors,
     intervalMs: config.agents.heartbeatIntervalMs,
+    heartbeatsPerInterval: config.limits.heartbeatsPerInterval,
     recommendedVersion: config.agents.recommendedVersion,
-  });
+    logger: logger.child({ component: 'fleet' }),
+  }), meter);
   const lifecycle = clusterLifecycle({
     home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
@@ -193,21 +262,48 @@ export async function compose(opts: ComposeOptions) {
     ],
   });
 
+  const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
+  const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
+  const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
+  const rollUpUsage = usageRollup({
+    store: usage,
+    clock,
+    logger: logger.child({ component: 'usage' }),
+    // Priced with the cluster's tier (deleted clusters stay readable for 30 days), else the plan's.
+    tierOf: async (tenantId, clusterId) => (await stores.clusters.get(tenantId, clusterId))?.tier ?? (await stores.tenants.get(tenantId))?.tier ?? 'dev',
+  });
+
   const services = {
     tenants,
     apiKeys,
     clusters,
     audit,
-    idempotency: idempotencyService({ store: stores.idempotency, clock }),
+    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: deriveKey(pepper, 'idempotency-replays') }),
     adminVerifier: adminVerifier({
       issuer: config.admin.issuer,
       audience: config.admin.audience,
       local: localIssuer,
       jwksUrl: config.admin.jwksUrl,
     }),
-    queues: queueOverview(queues),
-    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, pepper, cursors }),
+    queues: withDeadline(queueOverview(queues), redisTimeoutMs),
+    agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, peppers: pepperSet, cursors }),
     agentTokens: tokens,
+    trustRules,
+    keyHygiene: hygiene,
+    leakedSecrets: leakedSecrets({ apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, peppers: pepperSet, revocations, clock }),
+    workloadIdentity: workloadIdentity({
+      sts,
+      replay: signatureReplayGuard(redis, config.queuePrefix, MAX_SIGNATURE_AGE_MS + MAX_SIGNATURE_LEAD_MS + 60_000),
+      clusters: stores.clusters,
+      tenants: stores.tenants,
+      rules: trustRules,
+      tokens,
+      audit,
+      clock,
+      logger,
+      endpoints: config.identity.stsEndpoints,
+      audience: config.identity.audience,
+    }),
     revocations,
     signingKeys,
     fleet,
@@ -215,6 +311,9 @@ export async function compose(opts: ComposeOptions) {
     clusterAccess: clusterAccess(clusterContexts),
     regions,
     controlPlane: controlPlaneView({ leases: leaseStore(db, tables.metadata), regions, clock }),
+    clusterMetadataRate: async (tenantId: string, clusterId: string) => (await clusterContexts.get(tenantId, clusterId))?.limits.metadataRequestsPerSecond,
+    usage: usageService({ store: usage, cursors }),
+    queueBoard,
     fleetOverview: fleetOverview({ live: stores.live, clusters: stores.clusters, clock, intervalMs: config.agents.heartbeatIntervalMs, recommendedVersion: config.agents.recommendedVersion }),
   };
 
@@ -222,11 +321,17 @@ export async function compose(opts: ComposeOptions) {
     config,
     logger,
     redis,
+    redisGuard: guard,
+    clock,
     services,
     readiness: {
       store: async () => {
         await dynamo.send(new DescribeTableCommand({ TableName: tables.control }));
       },
+    },
+    // Without Redis the customer and admin APIs keep serving: not a reason to take the
+    // process out of a load balancer.
+    degradedReadiness: {
       redis: async () => {
         await redis.ping();
       },
@@ -239,6 +344,7 @@ export async function compose(opts: ComposeOptions) {
     clock,
     logger,
     db,
+    tvm: data.tvm,
     tables,
     redis,
     queues,
@@ -247,7 +353,11 @@ export async function compose(opts: ComposeOptions) {
     lifecycle,
     localIssuer,
     appDeps,
+    meter,
+    usageRollup: rollUpUsage,
     async startWorkers() {
+      // Loaded here, not at import: a process that runs no workers (the Lambda API) never pays for them.
+      const { startWorkers } = await import('../workers');
       workers = await startWorkers({
         connection: bullConnection,
         prefix: config.queuePrefix,
@@ -261,11 +371,15 @@ export async function compose(opts: ComposeOptions) {
         tenants,
         fleet,
         signingKeys,
+        keyHygiene: hygiene,
+        usageRollup: rollUpUsage,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
-          signingKeyCheckEveryMs: Math.min(600_000, config.agents.signingKeyRotateEverySeconds * 250),
+          signingKeyCheckEveryMs: Math.min(60_000, config.agents.signingKeyRotateEverySeconds * 250),
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
+          keyExpiryEveryMs: opts.keyExpiryEveryMs ?? 3_600_000,
+          usageRollupEveryMs: config.usage.rollupEveryMs,
         },
       });
     },
@@ -273,12 +387,16 @@ export async function compose(opts: ComposeOptions) {
     async close() {
       revocations.stop();
       await workers?.close();
+      // What was counted since the last flush is written before leaving.
+      await meter.stop();
       // Finishes in-flight metadata writes and hands the leases back for a fast takeover.
       await metadata.close();
       await regions.stop();
       await queues.close();
+      sts.close();
+      await queueBoard.close();
       redis.disconnect();
-      dynamo.destroy();
+      data.close();
     },
   };
 }

@@ -6,6 +6,8 @@ import { RedisMissingError } from './local/redis-server';
 import { DataDirInUseError } from './local/data-dir-lock';
 import { compose, type Runtime } from './compose';
 import { buildApp } from '../api/app';
+import { portRefusal, startedLine } from './startup-lines';
+import { cloudMetrics } from './cloud-metrics';
 
 /**
  * The long-running entry point (`npm start`). HM_ROLE picks what this process runs: the HTTP
@@ -26,7 +28,7 @@ async function main() {
 
   let engines: Engines;
   try {
-    engines = await startEngines(config);
+    engines = await startEngines(config, logger);
   } catch (e) {
     if (e instanceof RedisMissingError || e instanceof DataDirInUseError) {
       console.error(`harbormaster: ${e.message}`);
@@ -39,11 +41,31 @@ async function main() {
   // The app first: building it resets the metrics registry, where the workers then register theirs.
   const app: FastifyInstance | undefined = config.role !== 'workers' ? await buildApp(runtime.appDeps) : undefined;
   if (config.role !== 'api') await runtime.startWorkers();
-  if (app) await app.listen({ port: config.port, host: config.host });
+  if (app) {
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' && (e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      console.error(portRefusal(config.host, config.port, (e as NodeJS.ErrnoException).code!));
+      await app.close();
+      await runtime.close();
+      await engines.close();
+      process.exit(1);
+    }
+  }
   logger.info(
     { role: config.role, dataDir: config.dataDir, embeddedDynamo: !config.dynamodbEndpoint, embeddedRedis: !config.redisUrl },
     'harbormaster started',
   );
+  if (app) console.log(startedLine(config.publicUrl, app.server.address()));
+  const metrics = config.cloudwatchMetrics
+    ? cloudMetrics({
+        region: config.awsRegion,
+        queues: config.role !== 'api' ? runtime.services.queues : undefined,
+        metadata: config.role !== 'workers' ? runtime.services.metadata : undefined,
+      })
+    : undefined;
+  metrics?.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -56,6 +78,7 @@ async function main() {
     }, config.shutdownGraceMs);
     force.unref();
     try {
+      metrics?.stop();
       await app?.close();
       await runtime.close();
       await engines.close();

@@ -51,5 +51,9 @@ export function tableDefinitions(prefix: string): CreateTableCommandInput[] {
   ];
 }
 
-/** The attribute DynamoDB TTL is configured on (epoch seconds). dynalite ignores TTL. */
+/**
+ * The attribute DynamoDB TTL is switched on for (epoch seconds), on every table, by
+ * `ensureTables`. dynalite has no TTL, and on AWS deletion lags expiry by up to days: every
+ * reader of an item carrying it treats it as gone once it has passed.
+ */
 export const TTL_ATTRIBUTE = 'ttl';

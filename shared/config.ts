@@ -21,13 +21,36 @@ export interface Config {
   queuePrefix: string;
   /** Unset outside production: generated once and kept under `dataDir`. */
   apiKeyPepper?: string;
+  /** Earlier peppers (`HM_API_KEY_PEPPER=current,previous`): hashes made with them still verify. */
+  previousApiKeyPeppers: string[];
   publicUrl: string;
   admin: { jwksUrl?: string; issuer: string; audience: string };
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
+  /** Budgets that apply before (or instead of) the per-tenant one; see api/plugins/rate-limit.ts. */
+  limits: {
+    /** Failed authentications per minute, per client address and per presented key id. */
+    authFailuresPerMinute: number;
+    /** Token exchanges per minute, per client address and per agent key. */
+    tokenExchangesPerMinute: number;
+    /** Heartbeats one agent may send per heartbeat interval, sustained (a burst of 5× that). */
+    heartbeatsPerInterval: number;
+  };
+  /** Deadline of every Redis call on a request path; past it the call fails (503 or fallback). */
+  redisCommandTimeoutMs: number;
   shutdownGraceMs: number;
+  /** The agent plane's load balancer, for processes that forward to cluster leaders (the Lambda API). */
+  agentPlaneUrl?: string;
   /** Create missing tables on start (default: yes, except in production). */
   createTables: boolean;
+  usage: {
+    /** How often each process writes its usage counts (and samples storage). */
+    flushEveryMs: number;
+    /** How often a worker rolls raw counts up into priced hourly and daily items. */
+    rollupEveryMs: number;
+  };
+  /** Write CloudWatch embedded-metric lines (failed jobs, lease takeovers) once a minute. */
+  cloudwatchMetrics: boolean;
   agents: {
     tokenTtlSeconds: number;
     heartbeatIntervalMs: number;
@@ -35,6 +58,8 @@ export interface Config {
     /** Agents older than this get `upgrade-available`; unset: the newest version seen. */
     recommendedVersion?: string;
     revocationPollMs: number;
+    /** Older than this, the revocation view may miss one: agent requests get 503. */
+    revocationMaxStalenessMs: number;
   };
   /** The region this node runs in, and how agents reach that region's control plane. */
   region: {
@@ -51,6 +76,14 @@ export interface Config {
     /** How long a better-ranked region must be healthy before leadership returns to it. */
     returnAfterMs: number;
   };
+  identity: {
+    /** STS endpoints signed GetCallerIdentity requests are forwarded to; nothing else is ever contacted. */
+    stsEndpoints: string[];
+    /** The `x-harbormaster-audience` value agents must sign (default: the public URL). */
+    audience: string;
+  };
+  /** Token vending machine: unset role = tenant fences enforced in-process only (embedded default). */
+  tvm: { roleArn?: string; sessionSeconds: number; cacheSize: number };
   sequencer: {
     /** Stable identity of this node's leases; unset: the data directory's own id. */
     nodeId?: string;
@@ -59,6 +92,12 @@ export interface Config {
     leaseMs: number;
     snapshotEveryEntries: number;
     snapshotEveryMs: number;
+  };
+  /** The log's upkeep and consumer groups (services/metadata/log-settings.ts). */
+  log: {
+    fileDeleteGraceMs: number;
+    maintenanceEveryMs: number;
+    groups: { minSessionTimeoutMs: number; maxSessionTimeoutMs: number; initialRebalanceDelayMs: number; maxWaitMs: number; maxGroupSize: number; maxWaiting: number };
   };
 }
 
@@ -113,10 +152,12 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = str(env, 'HOST', '127.0.0.1')!;
-  const apiKeyPepper = str(env, 'HM_API_KEY_PEPPER');
-  if (apiKeyPepper !== undefined && apiKeyPepper.length < 32) {
-    throw new ConfigError('HM_API_KEY_PEPPER must be at least 32 characters');
+  const peppers = str(env, 'HM_API_KEY_PEPPER')?.split(',').map((p) => p.trim());
+  const apiKeyPepper = peppers?.[0];
+  if (peppers && peppers.some((p) => p.length < 32)) {
+    throw new ConfigError('HM_API_KEY_PEPPER must be at least 32 characters (each of current,previous)');
   }
+  if (peppers && peppers.length > 3) throw new ConfigError('HM_API_KEY_PEPPER holds at most three peppers: current,previous[,older]');
   if (nodeEnv === 'production' && apiKeyPepper === undefined) {
     throw new ConfigError('HM_API_KEY_PEPPER is required when NODE_ENV=production');
   }
@@ -131,7 +172,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
     throw new ConfigError('HM_QUEUE_PREFIX may hold only letters, digits, "_" and "-" (1..64)');
   }
-  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', ['https:', 'http:']);
+  // In production admin tokens come from the vendor IdP only, and its keys only over TLS: a
+  // local file issuer or a JWKS fetched in the clear would let anyone on the path mint admins.
+  const jwksUrl = url(env, 'HM_ADMIN_JWKS_URL', nodeEnv === 'production' ? ['https:'] : ['https:', 'http:']);
+  if (nodeEnv === 'production' && jwksUrl === undefined) {
+    throw new ConfigError('HM_ADMIN_JWKS_URL is required when NODE_ENV=production (the local admin issuer is for development only)');
+  }
+  const revocationPollMs = int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000);
+  const revocationMaxStalenessMs = int(env, 'HM_REVOCATION_MAX_STALENESS_MS', 5 * revocationPollMs, 200, 600_000);
+  if (revocationMaxStalenessMs < 2 * revocationPollMs) {
+    throw new ConfigError(`HM_REVOCATION_MAX_STALENESS_MS=${revocationMaxStalenessMs} must be at least twice HM_REVOCATION_POLL_MS (${revocationPollMs})`);
+  }
   const publicUrl = url(env, 'HM_PUBLIC_URL', ['https:', 'http:'], `http://${host}:${port}`)!;
   return {
     env: nodeEnv,
@@ -146,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     queuePrefix,
     apiKeyPepper,
+    previousApiKeyPeppers: peppers?.slice(1) ?? [],
     publicUrl: publicUrl.replace(/\/$/, ''),
     admin: {
       jwksUrl,
@@ -155,13 +207,29 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'HM_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     rateLimitPerMinute: int(env, 'HM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    limits: {
+      authFailuresPerMinute: int(env, 'HM_AUTH_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
+      tokenExchangesPerMinute: int(env, 'HM_TOKEN_EXCHANGES_PER_MINUTE', 1200, 1, 10_000_000),
+      heartbeatsPerInterval: int(env, 'HM_HEARTBEATS_PER_INTERVAL', 2, 1, 1_000_000),
+    },
+    redisCommandTimeoutMs: int(env, 'HM_REDIS_COMMAND_TIMEOUT_MS', 1000, 50, 60_000),
     shutdownGraceMs: int(env, 'HM_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     agents: {
       tokenTtlSeconds: int(env, 'HM_AGENT_TOKEN_TTL_S', 600, 60, 900),
       heartbeatIntervalMs: int(env, 'HM_HEARTBEAT_INTERVAL_MS', 5000, 100, 300_000),
       signingKeyRotateEverySeconds: int(env, 'HM_SIGNING_KEY_ROTATE_EVERY_S', 86_400, 60, 90 * 86_400),
       recommendedVersion: semver(env, 'HM_AGENT_RECOMMENDED_VERSION'),
-      revocationPollMs: int(env, 'HM_REVOCATION_POLL_MS', 1000, 100, 4000),
+      revocationPollMs,
+      revocationMaxStalenessMs,
+    },
+    identity: {
+      stsEndpoints: stsEndpoints(env, nodeEnv, str(env, 'AWS_REGION', 'us-east-1')!),
+      audience: str(env, 'HM_IDENTITY_AUDIENCE', publicUrl.replace(/\/$/, ''))!,
+    },
+    tvm: {
+      roleArn: roleArn(env, 'HM_TVM_ROLE_ARN'),
+      sessionSeconds: int(env, 'HM_TVM_SESSION_S', 3600, 900, 43_200),
+      cacheSize: int(env, 'HM_TVM_CACHE_SIZE', 10_000, 10, 1_000_000),
     },
     region: {
       name: regionName(env, 'HM_REGION', str(env, 'AWS_REGION', 'us-east-1')!),
@@ -179,6 +247,24 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
     },
+    log: {
+      fileDeleteGraceMs: int(env, 'HM_FILE_DELETE_GRACE_MS', 300_000, 0, 7 * 86_400_000),
+      maintenanceEveryMs: int(env, 'HM_MAINTENANCE_EVERY_MS', 30_000, 100, 3_600_000),
+      groups: {
+        minSessionTimeoutMs: int(env, 'HM_GROUP_MIN_SESSION_TIMEOUT_MS', 6_000, 1, 3_600_000),
+        maxSessionTimeoutMs: int(env, 'HM_GROUP_MAX_SESSION_TIMEOUT_MS', 1_800_000, 1, 86_400_000),
+        initialRebalanceDelayMs: int(env, 'HM_GROUP_INITIAL_REBALANCE_DELAY_MS', 3_000, 0, 300_000),
+        maxWaitMs: int(env, 'HM_GROUP_MAX_WAIT_MS', 30_000, 100, 300_000),
+        maxGroupSize: int(env, 'HM_GROUP_MAX_SIZE', 1_000, 1, 100_000),
+        maxWaiting: int(env, 'HM_GROUP_MAX_WAITING', 10_000, 1, 1_000_000),
+      },
+    },
+    agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
+    usage: {
+      flushEveryMs: int(env, 'HM_USAGE_FLUSH_MS', 60_000, 1000, 3_600_000),
+      rollupEveryMs: int(env, 'HM_USAGE_ROLLUP_EVERY_MS', 300_000, 1000, 3_600_000),
+    },
+    cloudwatchMetrics: oneOf(env, 'HM_CLOUDWATCH_METRICS', ['true', 'false'] as const, 'false') === 'true',
     createTables: oneOf(env, 'HM_CREATE_TABLES', ['true', 'false'] as const, nodeEnv === 'production' ? 'false' : 'true') === 'true',
   };
 }
@@ -203,6 +289,31 @@ function nodeIdOf(env: Env): string | undefined {
 
 /** The shape of a node id (HM_NODE_ID or the data directory's `node-id` file). */
 export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const STS_HOST = /^(sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?|vpce-[a-z0-9-]+\.sts\.[a-z0-9-]+\.vpce\.amazonaws\.com)$/;
+
+/** HM_STS_ENDPOINT: one or more (comma-separated) STS endpoints; default the region's own. */
+function stsEndpoints(env: Env, nodeEnv: string, region: string): string[] {
+  const fallback = `https://sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const list = (str(env, 'HM_STS_ENDPOINT') ?? fallback).split(',').map((e) => e.trim()).filter(Boolean);
+  return list.map((raw) => {
+    const u = url({ HM_STS_ENDPOINT: raw }, 'HM_STS_ENDPOINT', ['https:', 'http:'])!;
+    const parsed = new URL(u);
+    if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.username) {
+      throw new ConfigError(`HM_STS_ENDPOINT=${raw} must be an origin (scheme, host and port only)`);
+    }
+    if (nodeEnv === 'production' && (parsed.protocol !== 'https:' || !STS_HOST.test(parsed.hostname))) {
+      throw new ConfigError(`HM_STS_ENDPOINT=${raw} is not an AWS STS endpoint (https://sts.<region>.amazonaws.com or an STS VPC endpoint)`);
+    }
+    return parsed.origin;
+  });
+}
+
+function roleArn(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(raw)) throw new ConfigError(`${name}=${raw} is not an IAM role ARN`);
+  return raw;
+}
 
 function fail(message: string): never {
   throw new ConfigError(message);

@@ -47,17 +47,37 @@ export const sha256Hex = (data: string) => createHash('sha256').update(data).dig
 export const deriveKey = (secret: string, purpose: string) =>
   Buffer.from(hkdfSync('sha256', Buffer.from(secret), Buffer.alloc(0), Buffer.from(`harbormaster/${purpose}`), 32));
 
-/** AES-256-GCM: `iv.tag.ciphertext`, base64url. Used for secrets kept in the store. */
-export function seal(key: Buffer, plaintext: string): string {
+/**
+ * A key-encryption key, or several during a pepper rotation: the first seals, any of them
+ * unseals (what was sealed before the rotation stays readable).
+ */
+export type Kek = Buffer | readonly Buffer[];
+
+/**
+ * AES-256-GCM: `iv.tag.ciphertext`, base64url. Used for secrets kept in the store. `aad`
+ * binds the ciphertext to its context (e.g. the item key): unsealing elsewhere fails.
+ */
+export function seal(kek: Kek, plaintext: string, aad?: string): string {
+  const key = Buffer.isBuffer(kek) ? kek : kek[0];
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  if (aad !== undefined) cipher.setAAD(Buffer.from(aad));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
 }
 
-export function unseal(key: Buffer, sealed: string): string {
+/** Throws when no key, the context (`aad`) or the ciphertext is not the one sealed. */
+export function unseal(kek: Kek, sealed: string, aad?: string): string {
   const [iv, tag, ct] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+  const keys = Buffer.isBuffer(kek) ? [kek] : kek;
+  for (let i = 0; ; i++) {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', keys[i], iv);
+      if (aad !== undefined) decipher.setAAD(Buffer.from(aad));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+    } catch (e) {
+      if (i === keys.length - 1) throw e;
+    }
+  }
 }

@@ -12,9 +12,11 @@ export interface CursorCodec {
   decode(scope: string, cursor: string | undefined): Item | undefined;
 }
 
-export function cursorCodec(secret: string): CursorCodec {
-  const key = hmacSha256(secret, 'harbormaster/cursor/v1');
-  const sign = (payload: string) => hmacSha256(key, payload).subarray(0, 16).toString('base64url');
+/** `secret` may list several (current first, during a pepper rotation): any of them verifies. */
+export function cursorCodec(secret: string | readonly string[]): CursorCodec {
+  const keys = (typeof secret === 'string' ? [secret] : secret).map((s) => hmacSha256(s, 'harbormaster/cursor/v1'));
+  const signWith = (key: Buffer, payload: string) => hmacSha256(key, payload).subarray(0, 16).toString('base64url');
+  const sign = (payload: string) => signWith(keys[0], payload);
   return {
     encode(scope, lastKey) {
       if (!lastKey) return undefined;
@@ -27,7 +29,7 @@ export function cursorCodec(secret: string): CursorCodec {
       const dot = cursor.indexOf('.');
       if (dot <= 0 || cursor.length > 2048) throw invalid();
       const payload = cursor.slice(0, dot);
-      if (!safeEqual(sign(payload), cursor.slice(dot + 1))) throw invalid();
+      if (!keys.some((key) => safeEqual(signWith(key, payload), cursor.slice(dot + 1)))) throw invalid();
       let parsed: { s?: unknown; k?: unknown };
       try {
         parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -10,7 +10,9 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { systemClock, type Clock } from './clock';
 import { unavailable } from './errors';
+import type { TenantAccess } from './tenant-fence';
 
 export type Item = Record<string, unknown>;
 export type Key = { pk: string; sk: string };
@@ -48,6 +50,8 @@ export interface QueryInput {
   startKey?: Item;
   forward?: boolean;
   consistent?: boolean;
+  /** Attributes to return (a projection expression); all when absent. */
+  projection?: string;
 }
 
 export interface Page<T> {
@@ -78,12 +82,61 @@ export interface UpdateInput {
   values?: Item;
 }
 
+/** How long a batch write may keep retrying what the store left unprocessed. */
+export interface BatchRetry {
+  /** Attempts in a row (the first one included) that process nothing before giving up. */
+  maxStalledAttempts: number;
+  /** Total time one call may spend, retries and waits included. */
+  maxTotalMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_BATCH_RETRY: BatchRetry = { maxStalledAttempts: 8, maxTotalMs: 30_000, baseDelayMs: 50, maxDelayMs: 5_000 };
+
+export interface DbOptions {
+  batchRetry?: BatchRetry;
+  /** Injected by tests so that backoff runs without waiting. */
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Fences `forTenant` views (the composition root sets it; see shared/tenant-fence.ts). */
+  tenants?: TenantAccess;
+}
+
 /**
  * A thin, typed layer over DynamoDB single-item operations. Conditional failures come back
  * as `false`/`undefined` (they are answers, not faults); store faults become a retryable 503.
  */
 export class Db {
-  constructor(readonly client: DynamoDBClient) {}
+  private readonly batchRetry: BatchRetry;
+  private readonly clock: Clock;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  /** Set by the composition root: fences `forTenant` views (see shared/tenant-fence.ts). */
+  private readonly tenants?: TenantAccess;
+
+  constructor(
+    readonly client: DynamoDBClient,
+    private readonly opts: DbOptions = {},
+  ) {
+    this.batchRetry = opts.batchRetry ?? DEFAULT_BATCH_RETRY;
+    this.clock = opts.clock ?? systemClock;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = opts.random ?? Math.random;
+    this.tenants = opts.tenants;
+  }
+
+  /**
+   * The store as work for one tenant must use it: every request through the returned view is
+   * checked against the tenant's LeadingKeys policy before any I/O (a key outside `T#<tenant>`
+   * throws), and, with a token vending machine, signed with that tenant's own credentials.
+   * Stores use it for every operation on a tenant's items; vendor-level and cross-tenant work
+   * (admin lists, workers, lookups that do not know the tenant yet) uses the base view.
+   */
+  forTenant(tenantId: string): Db {
+    return this.tenants ? new Db(this.tenants.forTenant(tenantId), { ...this.opts, tenants: undefined }) : this;
+  }
 
   async get<T = Item>(table: string, key: Key, consistent = true): Promise<T | undefined> {
     const out = await this.call(() =>
@@ -160,6 +213,7 @@ export class Db {
           ExclusiveStartKey: q.startKey ? marshall(q.startKey) : undefined,
           ScanIndexForward: q.forward ?? true,
           ConsistentRead: q.index ? false : (q.consistent ?? true),
+          ProjectionExpression: q.projection,
         }),
       ),
     );
@@ -179,11 +233,22 @@ export class Db {
     } while (startKey);
   }
 
-  /** Deletes keys 25 at a time, retrying what the store leaves unprocessed. */
+  /**
+   * Deletes keys 25 at a time, retrying what the store leaves unprocessed (throttling) with
+   * exponential backoff and full jitter. Bounded: after `maxStalledAttempts` retries in a row
+   * that process nothing, or `maxTotalMs` in all, it gives up with a retryable 503 so that the
+   * job calling it is retried later rather than held here. Deletes are idempotent, so a retry
+   * of the whole call is safe.
+   */
   async deleteMany(table: string, keys: Key[]): Promise<void> {
+    const { maxStalledAttempts, maxTotalMs, baseDelayMs, maxDelayMs } = this.batchRetry;
+    const started = this.clock.now();
+    const giveUp = (left: number, why: string) =>
+      unavailable('store_unavailable', `The store left ${left} of ${keys.length} deletes unprocessed (${why}); retry later.`);
     for (let i = 0; i < keys.length; i += 25) {
       let requests: Record<string, AttributeValue>[] = keys.slice(i, i + 25).map((k) => marshall(k));
-      for (let attempt = 0; requests.length > 0; attempt++) {
+      for (let retry = 0, stalled = 0; ; retry++) {
+        const before = requests.length;
         const out = await this.call(() =>
           this.client.send(
             new BatchWriteItemCommand({
@@ -192,7 +257,13 @@ export class Db {
           ),
         );
         requests = (out.UnprocessedItems?.[table] ?? []).map((r) => r.DeleteRequest!.Key!);
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        if (requests.length === 0) break;
+        const left = requests.length + Math.max(0, keys.length - i - 25);
+        stalled = requests.length < before ? 0 : stalled + 1;
+        if (stalled >= maxStalledAttempts) throw giveUp(left, `${stalled} attempts in a row made no progress`);
+        const delay = Math.floor(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** retry));
+        if (this.clock.now() - started + delay > maxTotalMs) throw giveUp(left, `still throttled after ${maxTotalMs} ms`);
+        await this.sleep(delay);
       }
     }
   }

@@ -8,6 +8,7 @@ export const ID_PREFIXES = {
   cluster: 'vci',
   apiKey: 'key',
   agentKey: 'akn',
+  agentIdentity: 'aid',
   job: 'job',
   auditEvent: 'evt',
 } as const;

@@ -6,6 +6,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["idempotency-key"]',
+  'req.headers.cookie',
   'headers.authorization',
   'authorization',
   'secret',
@@ -15,6 +16,9 @@ export const REDACT_PATHS = [
   'accessToken',
   'password',
   'pepper',
+  'iamRequestHeaders',
+  'secretAccessKey',
+  'sessionToken',
   '*.secret',
   '*.apiKey',
   '*.agentKey',
@@ -22,6 +26,9 @@ export const REDACT_PATHS = [
   '*.accessToken',
   '*.password',
   '*.pepper',
+  '*.iamRequestHeaders',
+  '*.secretAccessKey',
+  '*.sessionToken',
 ];
 
 /** A JSON logger to stdout, or to `destination` (tests read what was written). */

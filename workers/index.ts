@@ -7,6 +7,8 @@ import type { TenantsService } from '../services/tenants/service';
 import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
 import { alertOnExhausted, jobsExhausted } from './job-alerts';
+import type { KeyHygiene } from '../services/credentials/key-hygiene';
+import type { UsageRollup } from '../services/usage/rollup';
 import { LIFECYCLE_JOB_NAMES, QUEUE, type LifecycleJobs, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
@@ -26,7 +28,9 @@ export interface WorkerDeps {
   tenants: TenantsService;
   fleet: FleetService;
   signingKeys: SigningKeys;
-  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number };
+  keyHygiene: KeyHygiene;
+  usageRollup: UsageRollup;
+  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; keyExpiryEveryMs: number; usageRollupEveryMs: number };
 }
 
 export interface RunningWorkers {
@@ -40,11 +44,15 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 4,
+    // After a Redis outage, fetch again within a second of its return (BullMQ waits 15 s).
+    runRetryDelay: 1000,
   });
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
     reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
+    'usage-rollup': { everyMs: deps.schedule.usageRollupEveryMs, run: deps.usageRollup },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
+    'key-expiry-warnings': { everyMs: deps.schedule.keyExpiryEveryMs, run: () => deps.keyHygiene.warnExpiring() },
   };
   const maintenance = new Worker(
     QUEUE.maintenance,
@@ -53,7 +61,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (!p) throw new Error(`unknown maintenance job ${job.name}`);
       return p.run();
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, runRetryDelay: 1000 },
   );
   jobsExhausted(LIFECYCLE_JOB_NAMES.map((name) => ({ queue: QUEUE.lifecycle, name })));
   for (const w of [lifecycle, maintenance]) {
@@ -62,12 +70,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     alertOnExhausted(w, log);
   }
   // Job schedulers are idempotent: every process may upsert them, Redis keeps one of each.
-  for (const [name, p] of Object.entries(periodic)) {
-    await deps.queues.maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
-  }
+  // Again every minute: a Redis that restarted without its data lost them too.
+  const upsertSchedulers = async () => {
+    for (const [name, p] of Object.entries(periodic)) {
+      await (await deps.queues.open()).maintenance.upsertJobScheduler(name, { every: p.everyMs }, { name, data: {} });
+    }
+  };
+  await upsertSchedulers();
+  let restoring: Promise<void> | undefined;
+  const restore = setInterval(() => {
+    // One at a time: while Redis is away, the call waits for it.
+    restoring ??= upsertSchedulers()
+      .catch((err) => log.warn({ err: err.message }, 'could not restore the job schedulers'))
+      .finally(() => (restoring = undefined));
+  }, 60_000);
+  restore.unref();
   await Promise.all([lifecycle.waitUntilReady(), maintenance.waitUntilReady()]);
   return {
     close: async () => {
+      clearInterval(restore);
       await Promise.all([lifecycle.close(), maintenance.close()]);
     },
   };

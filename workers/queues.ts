@@ -1,4 +1,6 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../shared/redis';
 import type { ClusterJobs } from '../services/clusters/service';
 import type { TenantJobs } from '../services/tenants/service';
 import type { QueueOverview } from '../services/ops/queues';
@@ -26,20 +28,35 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export interface Queues {
+/** BullMQ, loaded on first use; a bundled CommonJS module may expose its names on `default` only. */
+async function loadBullmq(): Promise<typeof import('bullmq')> {
+  const m = await import('bullmq');
+  return (m.Queue ? m : (m as unknown as { default: typeof import('bullmq') }).default);
+}
+
+export interface OpenQueues {
   lifecycle: Queue;
   maintenance: Queue;
+}
+
+export interface Queues {
+  /** The queues, opened on first use: BullMQ is loaded and connects only when a job is queued or read. */
+  open(): Promise<OpenQueues>;
   close(): Promise<void>;
 }
 
 export function openQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const lifecycle = new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS });
-  const maintenance = new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } });
+  let opened: Promise<OpenQueues> | undefined;
   return {
-    lifecycle,
-    maintenance,
+    open: () =>
+      (opened ??= loadBullmq().then(({ Queue }) => ({
+        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
+        maintenance: new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
+      }))),
     close: async () => {
-      await Promise.all([lifecycle.close(), maintenance.close()]);
+      if (!opened) return;
+      const q = await opened;
+      await Promise.all([q.lifecycle.close(), q.maintenance.close()]);
     },
   };
 }
@@ -93,9 +110,9 @@ export interface LifecycleJobs extends ClusterJobs, TenantJobs {
  * again once it has finished (a failed job is retried by queuing it anew).
  */
 export function lifecycleProducer(queues: Queues): LifecycleJobs {
-  const clusterJob = (kind: 'provision' | 'destroy', tenantId: string, clusterId: string) =>
-    ensureJob(queues.lifecycle, { name: `cluster.${kind}`, data: { tenantId, clusterId } }, `cluster-${kind}-${clusterId}`);
-  const purgeJob = (tenantId: string) => ensureJob(queues.lifecycle, { name: 'tenant.purge', data: { tenantId } }, `tenant-purge-${tenantId}`);
+  const clusterJob = async (kind: 'provision' | 'destroy', tenantId: string, clusterId: string) =>
+    ensureJob((await queues.open()).lifecycle, { name: `cluster.${kind}`, data: { tenantId, clusterId } }, `cluster-${kind}-${clusterId}`);
+  const purgeJob = async (tenantId: string) => ensureJob((await queues.open()).lifecycle, { name: 'tenant.purge', data: { tenantId } }, `tenant-purge-${tenantId}`);
   return {
     provision: async (tenantId, clusterId) => void (await clusterJob('provision', tenantId, clusterId)),
     destroy: async (tenantId, clusterId) => void (await clusterJob('destroy', tenantId, clusterId)),
@@ -108,8 +125,9 @@ export function lifecycleProducer(queues: Queues): LifecycleJobs {
 export function queueOverview(queues: Queues): QueueOverview {
   return {
     async counts() {
+      const open = await queues.open();
       return Promise.all(
-        [queues.lifecycle, queues.maintenance].map(async (q) => ({
+        [open.lifecycle, open.maintenance].map(async (q) => ({
           name: q.name,
           counts: await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'),
         })),
@@ -117,3 +135,30 @@ export function queueOverview(queues: Queues): QueueOverview {
     },
   };
 }
+
+/**
+ * Every queue under the prefix, as the queue console (bull-board) lists them: the fixed ones and
+ * any that appear later (per-cluster agent-job queues), found by their `meta` keys in Redis.
+ */
+export function queueRegistry(redisUrl: string, prefix: string, scan: (pattern: string) => Promise<string[]>) {
+  const known = new Map<string, Queue>();
+  // One connection for every queue shown (BullMQ reuses a connection it is given), not one each.
+  let connection: Redis | undefined;
+  return {
+    async all(): Promise<Queue[]> {
+      const { Queue } = await loadBullmq();
+      connection ??= createRedis(redisUrl, 'blocking');
+      const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
+      for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
+        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix }));
+      }
+      return [...known.values()].sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async close() {
+      await Promise.all([...known.values()].map((q) => q.close()));
+      known.clear();
+      connection?.disconnect();
+    },
+  };
+}
+export type QueueRegistry = ReturnType<typeof queueRegistry>;

@@ -5,6 +5,7 @@ import type { Counter } from 'prom-client';
 /**
  * Records an audit event for every authenticated request to a route with `config.audit`,
  * success or failure, before the answer leaves (so a 2xx implies a durable audit entry).
+ * An idempotent replay is recorded too, marked `replay: true`, with the first request's target.
  */
 export function registerAudit(app: FastifyInstance, audit: AuditService, failures?: Counter) {
   app.addHook('onSend', (req, reply, payload, done) => {
@@ -35,6 +36,7 @@ export function registerAudit(app: FastifyInstance, audit: AuditService, failure
         result: ok ? 'success' : 'failure',
         errorCode,
         status: reply.statusCode,
+        ...(req.replayed ? { replay: true } : {}),
       });
     } catch (err) {
       // The mutation itself is durable; losing its audit line must not turn it into an error.

@@ -41,15 +41,13 @@ export function adminAuth(verifier: AdminVerifier) {
 
 /**
  * onRequest hook for agent routes: a verified agent JWT whose credentials have not been
- * revoked, used only on its own cluster's paths (another cluster's path is a 404, as if it
+ * revoked (503 while this process cannot tell), used only on its own cluster's paths (another cluster's path is a 404, as if it
  * did not exist), and only for reads when the agent key is read-only.
  */
 export function agentAuth(tokens: AgentTokens, revocations: Revocations) {
   return async (req: FastifyRequest) => {
     const claims = await tokens.verify(bearerToken(req));
-    if (revocations.isRevoked(claims.issuedAtMs, claims)) {
-      throw unauthorized('token_revoked', 'The agent key, its cluster or its tenant was revoked; exchange a valid agent key for a new token.');
-    }
+    revocations.check(claims.issuedAtMs, claims);
     const clusterId = (req.params as { clusterId?: string }).clusterId;
     if (clusterId !== undefined && clusterId !== claims.clusterId) {
       throw notFound('cluster_not_found', `Cluster ${clusterId} does not exist.`);
@@ -58,8 +56,17 @@ export function agentAuth(tokens: AgentTokens, revocations: Revocations) {
       throw forbidden('read_only_agent', 'This agent key is read-only.');
     }
     req.ctx = {
-      actor: { kind: 'agent', id: claims.agentKeyId, tenantId: claims.tenantId, clusterId: claims.clusterId, access: claims.access },
+      actor: { kind: 'agent', id: claims.subject, tenantId: claims.tenantId, clusterId: claims.clusterId, access: claims.access },
       requestId: req.id,
     };
   };
+}
+
+/**
+ * preHandler hook: the route's own authorisation (`config.authorize`), once the body is
+ * validated. Registered before idempotency, so that no replay skips it.
+ */
+export async function routeAuthorization(req: FastifyRequest) {
+  const authorize = req.routeOptions.config.authorize;
+  if (authorize) await authorize(req);
 }

@@ -1,26 +1,26 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../shared/errors';
+import { describeIssues, type ValidationIssue } from './validation-messages';
 
 export const PROBLEM_TYPE_BASE = 'https://docs.harbormaster.dev/problems/';
 
-interface ProblemBody {
+export interface ProblemBody {
   code: string;
   status: number;
   detail: string;
   [k: string]: unknown;
 }
 
+/** The RFC 9457 document for a problem, as JSON text (also written raw by plugins/http-errors.ts). */
+export const problemJson = (p: ProblemBody, requestId: string) =>
+  JSON.stringify({ type: PROBLEM_TYPE_BASE + p.code, title: STATUS_CODES[p.status] ?? 'Error', ...p, requestId });
+
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, p: ProblemBody) {
-  const body = {
-    type: PROBLEM_TYPE_BASE + p.code,
-    title: STATUS_CODES[p.status] ?? 'Error',
-    ...p,
-    requestId: req.id,
-  };
   if (p.status === 503 || p.status === 429) reply.header('retry-after', String(p.retryAfterSeconds ?? 1));
-  // Sent as a string so that no route's response schema can drop fields from it.
-  return reply.code(p.status).type('application/problem+json').send(JSON.stringify(body));
+  // Sent as a string so that no route's response schema can drop fields from it. The request id
+  // header is set here too: errors raised before the onRequest hooks (routing) never ran them.
+  return reply.code(p.status).header('x-request-id', req.id).type('application/problem+json').send(problemJson(p, req.id));
 }
 
 const CONTEXT_CODES: Record<string, string> = {
@@ -49,10 +49,7 @@ export function registerProblemHandlers(app: FastifyInstance) {
     }
     if (err.validation) {
       const unknown = err.validation.find((v) => v.keyword === 'additionalProperties');
-      const errors = err.validation.map((v) => ({
-        path: `${err.validationContext ?? ''}${v.instancePath}`,
-        message: v.keyword === 'additionalProperties' ? `unknown field "${(v.params as { additionalProperty: string }).additionalProperty}"` : (v.message ?? 'is invalid'),
-      }));
+      const errors = describeIssues(err.validation as ValidationIssue[], err.validationContext ?? '');
       return sendProblem(req, reply, {
         status: 400,
         code: unknown ? 'unknown_field' : (CONTEXT_CODES[err.validationContext ?? ''] ?? 'invalid_request'),

@@ -1,28 +1,98 @@
-import type { FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { isIPv6 } from 'node:net';
 import { AppError } from '../../shared/errors';
+import { perMinute, perSecond, type Budget, type RateLimiter } from '../../shared/rate-limiter';
 
 /**
- * Per-caller request budget for a route group, counted in Redis so that every API process
- * shares it. Runs after authentication, so the key is the tenant (or admin), not the IP.
+ * Request budgets, counted in Redis so that every API process shares them (and counted in
+ * this process while Redis is away: see shared/rate-limiter.ts). Refusals are 429
+ * `rate_limited` problems with Retry-After and the budget's name in `limit`.
+ *
+ * - `caller`: customer and admin requests per minute, per tenant (or per admin);
+ * - `cluster-metadata`: agent requests per second, per cluster, from the cluster's tier
+ *   (`metadataRequestsPerSecond`); heartbeats are budgeted per agent instead (fleet service);
+ * - `token-exchange-address`, `token-exchange-key`: agent token exchanges per minute;
+ * - failed authentications: see auth-limits.ts.
  */
-export async function registerRateLimit(scope: FastifyInstance, opts: { redis: Redis; perMinute: number; namespace: string }) {
-  await scope.register(rateLimit, {
-    global: true,
-    hook: 'preHandler',
-    max: opts.perMinute,
-    timeWindow: 60_000,
-    redis: opts.redis,
-    nameSpace: `${opts.namespace}-rl-`,
-    skipOnError: true,
-    keyGenerator: (req) => {
-      const a = req.ctx?.actor;
-      if (a && 'tenantId' in a) return `t:${a.tenantId}`;
-      if (a) return `a:${a.id}`;
-      return `ip:${req.ip}`;
-    },
-    errorResponseBuilder: (_req, ctx) =>
-      new AppError(429, 'rate_limited', `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s.`, { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) }),
+export function rateLimited(retryAfterMs: number, limit: string) {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new AppError(429, 'rate_limited', `Too many requests (${limit}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds, limit });
+}
+
+export interface LimitDeps {
+  limiter: RateLimiter;
+  /** Counts a refusal, by budget name. */
+  onLimited(limit: string): void;
+}
+
+async function enforce(deps: LimitDeps, budget: Budget, key: string) {
+  const wait = await deps.limiter.take(budget, key);
+  if (wait > 0) {
+    deps.onLimited(budget.name);
+    throw rateLimited(wait, budget.name);
+  }
+}
+
+/** Customer and admin routes: the caller's budget, once authentication has named the caller. */
+export function callerBudget(scope: FastifyInstance, deps: LimitDeps & { perMinute: number }) {
+  const budget = perMinute('caller', deps.perMinute);
+  // Before the body is parsed: a refused request costs no parsing.
+  scope.addHook('preParsing', async (req) => {
+    const a = req.ctx?.actor;
+    if (!a) return;
+    await enforce(deps, budget, 'tenantId' in a ? `t:${a.tenantId}` : `a:${a.id}`);
   });
+}
+
+/** Agent routes: the cluster's metadata budget, by its tier; routes with `ownBudget` skip it. */
+export function clusterBudget(scope: FastifyInstance, deps: LimitDeps & { ratePerSecond(tenantId: string, clusterId: string): Promise<number | undefined> }) {
+  const budgets = new Map<number, Budget>();
+  const check = async (req: FastifyRequest) => {
+    const a = req.ctx?.actor;
+    if (!a || a.kind !== 'agent') return;
+    // An unknown cluster has no budget; the route answers 404.
+    const rate = await deps.ratePerSecond(a.tenantId, a.clusterId);
+    if (!rate) return;
+    let budget = budgets.get(rate);
+    if (!budget) budgets.set(rate, (budget = perSecond('cluster-metadata', rate)));
+    await enforce(deps, budget, a.clusterId);
+  };
+  const hook = (req: FastifyRequest, _reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
+    check(req).then(() => done(), done);
+  };
+  // Attached per route, so that heartbeats (the hottest route) do not even run it.
+  scope.addHook('onRoute', (route) => {
+    if (route.config?.ownBudget) return;
+    const own = route.preParsing ? [route.preParsing].flat() : [];
+    route.preParsing = [...own, hook];
+  });
+}
+
+/** POST /agent/v1/token: exchanges per client address and per agent key, before any work. */
+export function tokenExchangeBudget(scope: FastifyInstance, deps: LimitDeps & { perMinute: number; keyIdOf(credential: string): string | undefined }) {
+  const byAddress = perMinute('token-exchange-address', deps.perMinute);
+  const byKey = perMinute('token-exchange-key', deps.perMinute);
+  scope.addHook('onRequest', async (req) => {
+    await enforce(deps, byAddress, clientAddress(req.ip));
+    const keyId = deps.keyIdOf(bearerOf(req) ?? '');
+    if (keyId) await enforce(deps, byKey, keyId);
+  });
+}
+
+/** The presented bearer credential, if any (validation is auth's job). */
+export function bearerOf(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
+}
+
+/** The address a budget counts: IPv4 as is, IPv6 by its /64 (one site usually holds a whole /64). */
+export function clientAddress(ip: string): string {
+  const bare = ip.split('%')[0];
+  if (bare.startsWith('::ffff:') && bare.includes('.')) return bare.slice(7);
+  if (!isIPv6(bare)) return bare;
+  const [head, tail] = bare.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }

@@ -5,7 +5,7 @@ import { sendProblem } from '../plugins/problems';
 
 const Health = Type.Object({ status: Type.Literal('ok') });
 const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')]),
   checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) })),
 });
 
@@ -17,11 +17,18 @@ export const opsRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (ap
 
   app.get(
     '/readyz',
-    { schema: { tags: ['ops'], summary: 'Readiness: the store and Redis answer', response: { 200: Readiness } } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Readiness: 200 while the store answers (status "degraded" when Redis does not), 503 otherwise',
+        response: { 200: Readiness },
+      },
+    },
     async (req, reply) => {
       const checks: Record<string, { ok: boolean; error?: string }> = {};
+      const probes = { ...deps.readiness, ...deps.degradedReadiness };
       await Promise.all(
-        Object.entries(deps.readiness).map(async ([name, probe]) => {
+        Object.entries(probes).map(async ([name, probe]) => {
           try {
             await Promise.race([probe(), new Promise((_, rej) => setTimeout(() => rej(new Error('timed out')), PROBE_TIMEOUT_MS))]);
             checks[name] = { ok: true };
@@ -30,11 +37,12 @@ export const opsRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (ap
           }
         }),
       );
-      const failed = Object.entries(checks).filter(([, c]) => !c.ok).map(([n]) => n);
+      const failed = Object.keys(deps.readiness).filter((n) => !checks[n].ok);
       if (failed.length > 0) {
         return sendProblem(req, reply, { status: 503, code: 'not_ready', detail: `Not ready: ${failed.join(', ')} unreachable.`, checks });
       }
-      return { status: 'ready' as const, checks };
+      const degraded = Object.values(checks).some((c) => !c.ok);
+      return { status: degraded ? ('degraded' as const) : ('ready' as const), checks };
     },
   );
 };

@@ -121,6 +121,7 @@ export const TokenResponse = Type.Object({
   tenantId: Id('tenant'),
   clusterId: Id('cluster'),
   access: AgentAccess,
+  subject: Type.Optional(Type.String({ description: 'Workload identity exchanges: the AWS role the token names as `sub`' })),
 });
 
 const Counts = Type.Record(Type.String(), Type.Integer());

@@ -12,6 +12,7 @@ export const ApiKey = Type.Object({
   expiresAt: Type.Union([IsoTime, Type.Null()]),
   revokedAt: Type.Union([IsoTime, Type.Null()]),
   status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  expiresSoon: Type.Boolean({ description: 'Active and expiring within 7 days: time to rotate it' }),
 });
 
 export const ApiKeyWithSecret = Type.Intersect([

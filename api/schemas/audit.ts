@@ -11,5 +11,6 @@ export const AuditEvent = Type.Object({
   result: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   errorCode: Type.Optional(Type.String()),
   status: Type.Optional(Type.Integer()),
+  replay: Type.Optional(Type.Boolean({ description: 'The answer was an idempotent replay of an earlier request' })),
   requestId: Type.String(),
 });

@@ -11,10 +11,14 @@ const BucketUrl = Type.String({
   examples: ['s3://acme-streaming-use1/harbormaster'],
 });
 
+const DAY_MS = 24 * 3600 * 1000;
 export const ClusterConfig = Type.Object({
   defaultPartitions: Type.Integer({ minimum: 1, maximum: 10_000 }),
-  defaultRetentionMs: Type.Integer({ minimum: 60_000, maximum: 100 * 365 * 24 * 3600 * 1000 }),
+  defaultRetentionMs: Type.Integer({ minimum: 60_000, maximum: 100 * 365 * DAY_MS }),
+  defaultRetentionBytes: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER, description: 'retention.bytes of new topics (per partition); -1: no size limit' }),
   autoCreateTopics: Type.Boolean(),
+  producerIdExpirationMs: Type.Integer({ minimum: 60_000, maximum: 365 * DAY_MS, description: "Kafka's producer.id.expiration.ms: idle producer state is dropped after this (default 7 days)" }),
+  offsetsRetentionMs: Type.Integer({ minimum: 60_000, maximum: 365 * DAY_MS, description: "Kafka's offsets.retention.minutes in ms: a group without members or commits for this long is removed (default 7 days)" }),
 });
 const ClusterConfigPatch = Type.Partial(ClusterConfig, { additionalProperties: false });
 
@@ -74,3 +78,31 @@ export const UpdateClusterBody = Type.Object(
 );
 
 export const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
+
+const Count = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });
+
+/** A ready cluster's files by lifecycle state, as its metadata leader last counted them. */
+export const ClusterWithFiles = Type.Object({
+  ...Cluster.properties,
+  files: Type.Optional(
+    Type.Object(
+      {
+        live: Count,
+        markedForDeletion: Type.Object(Count.properties, { description: 'No batch refers to them; within the grace period (readers may still hold a fetch plan)' }),
+        due: Type.Object(Count.properties, { description: 'Past the grace period: waiting for an agent to delete the objects' }),
+        countedAt: Type.String({ format: 'date-time', description: 'When the cluster\'s leader counted them (after each maintenance pass)' }),
+      },
+      { description: 'Absent until the cluster\'s leader first counted' },
+    ),
+  ),
+  replication: Type.Optional(
+    Type.Object(
+      {
+        filesMissingReplicas: Type.Integer({ description: 'Live files with a replica agents reported missing: due for re-replication' }),
+        missingByRegion: Type.Record(Type.String(), Type.Integer(), { description: 'How many of those files miss their copy in each region' }),
+        countedAt: Type.String({ format: 'date-time' }),
+      },
+      { description: 'Replicas agents could not read (multi-region reads after a region loss); absent until the cluster\'s leader first counted' },
+    ),
+  ),
+});

@@ -1,42 +1,58 @@
 import { Type } from 'typebox';
+import * as C from '../../services/metadata/contract';
 import { TopicName } from './topics';
 
 /**
- * Agent metadata requests. Shapes are checked here; the sequencer checks meaning (byte
- * ranges, duplicates, regions, quorum) and answers per-batch or per-partition errors.
+ * Agent metadata requests. Every limit and pattern comes from the contract
+ * (services/metadata/contract.ts), which the sequencer's validators use too, so this schema
+ * and the OpenAPI document state exactly what is enforced. Shapes are checked here; the
+ * sequencer checks meaning (byte ranges, duplicates, regions, quorum) and answers per-batch or
+ * per-partition errors.
  */
-const Offset = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-const Partition = Type.Integer({ minimum: 0, maximum: 1_000_000 });
-const Bytes = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-const Timestamp = Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER });
+const int = (minimum: number, maximum: number, description?: string) => Type.Integer({ minimum, maximum, ...(description ? { description } : {}) });
+const text = (maxBytes: number, description: string) =>
+  Type.String({ minLength: 1, maxLength: maxBytes, pattern: C.TEXT_PATTERN, description: `${description}; at most ${maxBytes} bytes (UTF-8), no control characters` });
+const Partition = int(0, C.MAX_PARTITION_NUMBER);
+const Offset = int(0, C.MAX_OFFSET);
+const FetchBytes = int(C.MIN_FETCH_BYTES, C.MAX_FETCH_BYTES);
 
 const Replica = Type.Object(
-  { region: Type.String({ pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 32 }), bucket: Type.String({ minLength: 1, maxLength: 512 }), checksum: Type.String({ minLength: 1, maxLength: 128 }) },
+  {
+    region: Type.String({ pattern: C.REGION_PATTERN, maxLength: C.MAX_REGION_LENGTH, description: 'One of the cluster\'s regions' }),
+    bucket: text(C.MAX_BUCKET_BYTES, 'The bucket holding this copy'),
+    checksum: text(C.MAX_CHECKSUM_BYTES, 'The copy\'s checksum, e.g. crc32c:8f1d2a3b'),
+  },
   { additionalProperties: false },
 );
 
+const noProducer = `${C.NO_PRODUCER} (or leaving out all three producer fields) means a batch without an idempotent producer`;
 const Batch = Type.Object(
   {
     topic: TopicName,
     partition: Partition,
-    byteOffset: Bytes,
-    byteLength: Type.Integer({ minimum: 1, maximum: 2 ** 31 }),
-    recordCount: Type.Integer({ minimum: 1, maximum: 2 ** 31 }),
-    maxTimestamp: Timestamp,
-    producerId: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-    producerEpoch: Type.Optional(Type.Integer({ minimum: 0, maximum: 32767 })),
-    baseSequence: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    byteOffset: int(0, C.MAX_FILE_BYTES - 1),
+    byteLength: int(1, C.MAX_BATCH_BYTES, 'byteOffset + byteLength must not pass sizeBytes'),
+    recordCount: int(1, C.MAX_RECORDS_PER_BATCH),
+    maxTimestamp: int(-1, C.MAX_TIMESTAMP_MS, 'Epoch milliseconds; -1 when the batch has none'),
+    producerId: Type.Optional(int(C.NO_PRODUCER, C.MAX_PRODUCER_ID, noProducer)),
+    producerEpoch: Type.Optional(int(C.NO_PRODUCER, C.MAX_PRODUCER_EPOCH, noProducer)),
+    baseSequence: Type.Optional(int(C.NO_PRODUCER, C.MAX_SEQUENCE, noProducer)),
   },
   { additionalProperties: false },
 );
 
 export const CommitFileBody = Type.Object(
   {
-    fileId: Type.String({ minLength: 1, maxLength: 128, description: 'The agent\'s idempotency key for this file' }),
-    objectKey: Type.String({ minLength: 1, maxLength: 1024 }),
-    sizeBytes: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-    replicas: Type.Array(Replica, { minItems: 1, maxItems: 8 }),
-    batches: Type.Array(Batch, { minItems: 1, maxItems: 20_000 }),
+    fileId: Type.String({
+      minLength: 1,
+      maxLength: C.MAX_FILE_ID_LENGTH,
+      pattern: C.FILE_ID_PATTERN,
+      description: 'The agent\'s idempotency key for this file',
+    }),
+    objectKey: text(C.MAX_OBJECT_KEY_BYTES, 'The object key of the file in the bucket'),
+    sizeBytes: int(1, C.MAX_FILE_BYTES),
+    replicas: Type.Array(Replica, { minItems: 1, maxItems: C.MAX_REPLICAS }),
+    batches: Type.Array(Batch, { minItems: 1, maxItems: C.MAX_BATCHES_PER_COMMIT }),
   },
   {
     additionalProperties: false,
@@ -69,11 +85,11 @@ export const CommitFileResponse = Type.Object({
 
 export const FetchPlanBody = Type.Object(
   {
-    partitions: Type.Array(Type.Object({ topic: TopicName, partition: Partition, offset: Offset, maxBytes: Type.Integer({ minimum: 1, maximum: 2 ** 31 }) }, { additionalProperties: false }), {
+    partitions: Type.Array(Type.Object({ topic: TopicName, partition: Partition, offset: Offset, maxBytes: FetchBytes }, { additionalProperties: false }), {
       minItems: 1,
-      maxItems: 10_000,
+      maxItems: C.MAX_PARTITIONS_PER_READ,
     }),
-    maxBytes: Type.Integer({ minimum: 1, maximum: 2 ** 31 }),
+    maxBytes: FetchBytes,
   },
   { additionalProperties: false, examples: [{ partitions: [{ topic: 'orders', partition: 0, offset: 0, maxBytes: 1048576 }], maxBytes: 52428800 }] },
 );
@@ -105,8 +121,15 @@ export const FetchPlanResponse = Type.Object({
 export const ListOffsetsBody = Type.Object(
   {
     partitions: Type.Array(
-      Type.Object({ topic: TopicName, partition: Partition, timestamp: Type.Integer({ minimum: -3, maximum: Number.MAX_SAFE_INTEGER, description: '-1 latest, -2 earliest, -3 max timestamp, else epoch ms' }) }, { additionalProperties: false }),
-      { minItems: 1, maxItems: 10_000 },
+      Type.Object(
+        {
+          topic: TopicName,
+          partition: Partition,
+          timestamp: int(C.MIN_LIST_OFFSETS_TIMESTAMP, C.MAX_LIST_OFFSETS_TIMESTAMP, '-1 latest, -2 earliest, -3 max timestamp, else epoch ms'),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: C.MAX_PARTITIONS_PER_READ },
     ),
   },
   { additionalProperties: false, examples: [{ partitions: [{ topic: 'orders', partition: 0, timestamp: -1 }] }] },

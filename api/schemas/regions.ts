@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import { Id, IsoTime } from './common';
-import { Cluster } from './clusters';
 
 /** Regions: the agent's control-plane map, replica reports, and the operators' region view. */
 export const RegionName = Type.String({ pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 32, examples: ['us-east-1'] });
@@ -64,14 +63,6 @@ export const ReplicaMissingResponse = Type.Object({
   remainingReplicas: Type.Integer(),
 });
 
-export const ReplicationSummary = Type.Object(
-  {
-    filesMissingReplicas: Type.Integer({ description: 'Live files with a replica reported missing: due for re-replication' }),
-    missingByRegion: Type.Record(Type.String(), Type.Integer()),
-  },
-  { description: 'Null unless the node that answers leads the cluster\'s metadata now' },
-);
-
 const RegionNode = Type.Object({
   nodeId: Type.String(),
   address: Type.String(),
@@ -94,5 +85,3 @@ export const RegionView = Type.Object({
 
 export const RegionsOverview = Type.Object({ items: Type.Array(RegionView), generatedAt: IsoTime });
 
-/** A cluster as `GET /v1/clusters/{id}` shows it: with the replicas agents reported missing. */
-export const ClusterDetail = Type.Object({ ...Cluster.properties, replication: Type.Union([ReplicationSummary, Type.Null()]) });

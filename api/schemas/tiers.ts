@@ -25,6 +25,16 @@ export const Tier = Type.Object({
   slaPercent: Type.Union([Type.Number(), Type.Null()]),
   multiRegion: Type.Boolean(),
   limits: Limits,
+  unitPricesMicroUsd: Type.Object(
+    {
+      perGbWritten: Type.Integer({ minimum: 0 }),
+      perGbMonthStored: Type.Integer({ minimum: 0 }),
+      perPartitionHour: Type.Integer({ minimum: 0 }),
+      perAgentHour: Type.Integer({ minimum: 0 }),
+      perMillionMetadataRequests: Type.Integer({ minimum: 0 }),
+    },
+    { description: 'Usage prices in micro-USD (1,000,000 = $1); see GET /v1/usage' },
+  ),
 });
 
 export const TierCatalogue = Type.Object({

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
+import { TOPIC_NAME_PATTERN } from '../../services/metadata/contract';
 import { Id, IsoTime } from './common';
 
-export const TopicName = Type.String({ pattern: '^[a-zA-Z0-9._-]{1,249}$', description: 'Kafka topic name rules (not "." or "..")', examples: ['orders'] });
+export const TopicName = Type.String({ pattern: TOPIC_NAME_PATTERN, description: 'Kafka topic name rules (not "." or "..")', examples: ['orders'] });
 
 /** Kafka topic config; numbers may come as decimal strings, as Kafka clients send them. */
 export const TopicConfigInput = Type.Object(

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/logger';
 import { startDynalite } from './dynalite';
 import { startRedisServer } from './redis-server';
 import { lockDataDir } from './data-dir-lock';
@@ -12,9 +13,10 @@ export interface Engines {
 
 /**
  * The embedded default: dynalite in this process (LevelDB under `<data>/dynamodb`) and a
- * private redis-server child (`<data>/redis`), each only when no external one is configured.
+ * private redis-server child (`<data>/redis`, restarted when it dies), each only when no external
+ * one is configured.
  */
-export async function startEngines(config: Config): Promise<Engines> {
+export async function startEngines(config: Config, logger?: Logger): Promise<Engines> {
   const closers: (() => Promise<void>)[] = [];
   let dynamoEndpoint = config.dynamodbEndpoint;
   let redisUrl = config.redisUrl;
@@ -30,7 +32,12 @@ export async function startEngines(config: Config): Promise<Engines> {
       closers.push(d.close);
     }
     if (!redisUrl) {
-      const r = await startRedisServer(path.join(config.dataDir, 'redis'), true);
+      const log = logger?.child({ component: 'redis-server' });
+      const r = await startRedisServer(path.join(config.dataDir, 'redis'), true, {
+        onExit: ({ code, signal, delayMs }) => log?.error({ code, signal, delayMs }, 'embedded redis-server exited; restarting it'),
+        onRestart: ({ pid, restarts }) => log?.warn({ pid, restarts }, 'embedded redis-server restarted'),
+        onRestartFailed: (err) => log?.error({ err: err.message }, 'embedded redis-server did not come back; trying again'),
+      });
       redisUrl = r.url;
       closers.push(r.close);
     }

@@ -1,8 +1,23 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { tableDefinitions } from '../tables';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { TTL_ATTRIBUTE, tableDefinitions } from '../tables';
 
-/** Creates any missing table and waits until each is ACTIVE. Safe to run on every start. */
-export async function ensureTables(client: DynamoDBClient, prefix: string): Promise<void> {
+/** What the store said about TTL: switched on (now or before), or an engine without TTL. */
+export type TtlState = 'enabled' | 'unsupported';
+
+/**
+ * Creates any missing table, waits until each is ACTIVE and switches TTL on for it. Safe to
+ * run on every start.
+ */
+export async function ensureTables(client: DynamoDBClient, prefix: string): Promise<{ ttl: TtlState }> {
+  let ttl: TtlState = 'enabled';
   for (const def of tableDefinitions(prefix)) {
     try {
       await client.send(new CreateTableCommand(def));
@@ -19,5 +34,28 @@ export async function ensureTables(client: DynamoDBClient, prefix: string): Prom
       if (i > 600) throw new Error(`table ${def.TableName} did not become ACTIVE`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    if ((await ensureTtl(client, def.TableName!)) === 'unsupported') ttl = 'unsupported';
+  }
+  return { ttl };
+}
+
+/**
+ * Switches TTL on `ttl` (epoch seconds) unless it already is: DynamoDB refuses to enable it
+ * twice. dynalite has no TTL and answers UnknownOperationException: exactly that refusal is
+ * tolerated (readers filter by expiry anyway, since TTL deletion lags on AWS too).
+ */
+async function ensureTtl(client: DynamoDBClient, table: string): Promise<TtlState> {
+  const described = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+  const { TimeToLiveStatus: status, AttributeName: attribute } = described.TimeToLiveDescription ?? {};
+  if (status === 'ENABLED' || status === 'ENABLING') {
+    if (attribute !== TTL_ATTRIBUTE) throw new Error(`table ${table} has TTL on "${attribute}", expected "${TTL_ATTRIBUTE}"`);
+    return 'enabled';
+  }
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } }));
+    return 'enabled';
+  } catch (e) {
+    if ((e as Error).name === 'UnknownOperationException') return 'unsupported';
+    throw e;
   }
 }

@@ -6,6 +6,10 @@ import { freePort } from './free-port';
 
 export interface ChildRedis {
   url: string;
+  /** The running child's process id (it changes when the child is restarted). */
+  pid(): number | undefined;
+  /** How many times the child died and was started again. */
+  restarts(): number;
   close(): Promise<void>;
 }
 
@@ -19,11 +23,20 @@ export class RedisMissingError extends Error {
   }
 }
 
+export interface RedisEvents {
+  /** The child exited without being asked to; it is started again after `delayMs`. */
+  onExit?(info: { code: number | null; signal: string | null; delayMs: number }): void;
+  onRestart?(info: { pid: number | undefined; restarts: number }): void;
+  onRestartFailed?(err: Error): void;
+}
+
 /**
- * Starts a private `redis-server` on a free loopback port. `persistent` keeps an
- * append-only file under `dir` (the embedded default); otherwise nothing touches disk (tests).
+ * Starts a private `redis-server` on a free loopback port and keeps it running: when the child
+ * dies it is started again on the same port and data directory, so clients simply reconnect
+ * (with `persistent`, it reloads its append-only file). `persistent` keeps that file under
+ * `dir` (the embedded default); otherwise nothing touches disk (tests).
  */
-export async function startRedisServer(dir: string, persistent: boolean): Promise<ChildRedis> {
+export async function startRedisServer(dir: string, persistent: boolean, events: RedisEvents = {}): Promise<ChildRedis> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error) throw new RedisMissingError();
   mkdirSync(dir, { recursive: true });
@@ -44,21 +57,60 @@ export async function startRedisServer(dir: string, persistent: boolean): Promis
     // BullMQ requires that keys are never evicted.
     '--maxmemory-policy', 'noeviction',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child: ChildProcess;
   let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
+  let closing = false;
+  let restarts = 0;
+  let failures = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
+  const spawnChild = () => {
+    stderr = '';
+    child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.once('exit', (code, signal) => {
+      if (closing) return;
+      // Quick at first; backs off while it keeps failing (a port taken meanwhile, a full disk).
+      const delayMs = Math.min(100 * 2 ** Math.min(failures, 6), 5000);
+      failures++;
+      events.onExit?.({ code, signal, delayMs });
+      restartTimer = setTimeout(restart, delayMs);
+    });
+    return child;
+  };
+  const restart = async () => {
+    if (closing) return;
+    const c = spawnChild();
+    try {
+      await waitForPing(port, c);
+      failures = 0;
+      restarts++;
+      events.onRestart?.({ pid: c.pid, restarts });
+    } catch (e) {
+      // Its exit handler schedules the next attempt; a hung child is stopped so that it does.
+      events.onRestartFailed?.(new Error(`${(e as Error).message} ${stderr}`.trim()));
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+  };
+
+  spawnChild();
   try {
-    await waitForPing(port, child);
+    await waitForPing(port, child!);
   } catch (e) {
-    child.kill('SIGKILL');
+    closing = true;
+    process.removeListener('exit', killOnExit);
+    child!.kill('SIGKILL');
     throw new Error(`redis-server did not start: ${(e as Error).message} ${stderr}`.trim());
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: () => child.pid,
+    restarts: () => restarts,
     close: async () => {
+      closing = true;
+      clearTimeout(restartTimer);
       process.removeListener('exit', killOnExit);
       await stopChild(child);
     },
@@ -83,7 +135,7 @@ function stopStale(pidFile: string) {
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with code ${child.exitCode ?? child.signalCode}`);
     if (await ping(port)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -100,7 +152,8 @@ function ping(port: number): Promise<boolean> {
       buf += d;
       if (buf.includes('\r\n')) {
         sock.destroy();
-        resolve(buf.startsWith('+PONG'));
+        // A restarted child reloading its data answers LOADING: it is up, clients wait.
+        resolve(buf.startsWith('+PONG') || buf.startsWith('-LOADING'));
       }
     });
     sock.on('error', () => resolve(false));
@@ -119,6 +172,8 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
+    // A stopped child (SIGSTOP) would never see the SIGTERM.
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
   });
 }

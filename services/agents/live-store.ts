@@ -1,10 +1,17 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { RedisGuard } from '../../shared/redis';
 import type { AgentStats, RegisterInput } from './model';
 
 /**
- * Liveness in Redis: a hash per agent (expiring) and a sorted set per cluster scored by last
- * heartbeat. Keys of one cluster share the hash tag `{clusterId}`, so the scripts stay valid
- * on a clustered Redis. Heartbeats never touch DynamoDB.
+ * Liveness in Redis: a hash per agent (expiring), a sorted set per cluster scored by last
+ * heartbeat, and a set per cluster of agents whose durable membership record (DynamoDB) is
+ * behind their state here. Keys of one cluster share the hash tag `{clusterId}`, so the
+ * scripts stay valid on a clustered Redis. Heartbeats never touch DynamoDB: a beat that
+ * revives a dead agent, like a death, only adds the agent to that set, in the same script,
+ * and the liveness sweep writes the record and the audit event.
+ *
+ * Every call goes through the guard: bounded by a deadline, and a 503 `redis_unavailable`
+ * (retryable) when Redis is down or stopped.
  */
 const REGISTER = `
 local member = redis.call('ZSCORE', KEYS[2], ARGV[3])
@@ -19,22 +26,44 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
 return {1, prev, redis.call('HGET', KEYS[1], 'version') or ''}
 `;
 
+// The agent's own beat budget (GCRA, `hbTat` in its hash) costs no extra round trip.
 const HEARTBEAT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, ''} end
-local prev = redis.call('HGET', KEYS[1], 'state') or ''
+local h = redis.call('HMGET', KEYS[1], 'state', 'version', 'hbTat')
+local prev = h[1]
+if not prev then return {0, ''} end
 if prev == 'deregistered' then return {0, prev} end
-redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'stats', ARGV[3])
+local now = tonumber(ARGV[1])
+local emission = tonumber(ARGV[5])
+local tat = tonumber(h[3] or '0')
+if tat < now then tat = now end
+local excess = tat - now - (tonumber(ARGV[6]) - 1) * emission
+if excess > 0 then return {2, prev, h[2] or '', math.ceil(excess)} end
+redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'stats', ARGV[3], 'hbTat', tat + emission)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[4])
-return {1, prev, redis.call('HGET', KEYS[1], 'version') or ''}
+if prev == 'dead' then redis.call('SADD', KEYS[3], ARGV[4]) end
+return {1, prev, h[2] or ''}
 `;
 
+// Moves a silent agent from the live set to the cluster's dead set (trimmed to the agents
+// that died within the record's lifetime) and queues its membership write.
 const MARK_DEAD = `
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'state', 'dead') end
+redis.call('ZADD', KEYS[4], score, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'state', 'dead')
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
 return 1
+`;
+
+// Clears a pending membership write, unless the agent's state moved on meanwhile.
+const SYNCED = `
+if (redis.call('HGET', KEYS[1], 'state') or '') == ARGV[2] then redis.call('SREM', KEYS[2], ARGV[1]) return 1 end
+return 0
 `;
 
 export interface LiveAgent {
@@ -45,75 +74,196 @@ export interface LiveAgent {
   stats: AgentStats;
 }
 
+/** One cluster as the liveness sweep sees it. */
+export interface ClusterLiveness {
+  tenantId: string;
+  clusterId: string;
+  /** Agents in the live set (not yet declared dead). */
+  agents: number;
+  /** Of those, silent since before `suspectBefore`. */
+  silent: number;
+  /** The most recent heartbeat in the cluster (0 when none). */
+  newest: number;
+  /** Agents silent since before `deadBefore`, with their last heartbeat. */
+  overdue: { agentId: string; lastSeen: number }[];
+  /** Agents whose membership record is behind, with their state here ('' when gone). */
+  pending: { agentId: string; state: string }[];
+}
+
 type Scripted = Redis & {
   hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string]>;
-  hmHeartbeat(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string, string]>;
-  hmMarkDead(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
+  hmHeartbeat(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string, number?]>;
+  hmMarkDead(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
+  hmSynced(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
 };
 
-export function liveStore(redis: Redis, prefix: string) {
+/** Fields of the sweep's state hash that belong to one cluster (its disruption hold). */
+export const holdFields = (clusterId: string) => ({ start: `c:${clusterId}:start`, amnesty: `c:${clusterId}:amnesty` });
+
+export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
   const r = redis as Scripted;
   if (!('hmRegister' in r)) {
     redis.defineCommand('hmRegister', { numberOfKeys: 2, lua: REGISTER });
-    redis.defineCommand('hmHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
-    redis.defineCommand('hmMarkDead', { numberOfKeys: 2, lua: MARK_DEAD });
+    redis.defineCommand('hmHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT });
+    redis.defineCommand('hmMarkDead', { numberOfKeys: 4, lua: MARK_DEAD });
+    redis.defineCommand('hmSynced', { numberOfKeys: 2, lua: SYNCED });
   }
   const agentKey = (clusterId: string, agentId: string) => `${prefix}:agent:{${clusterId}}:${agentId}`;
   const fleetKey = (clusterId: string) => `${prefix}:fleet:{${clusterId}}`;
+  const pendingKey = (clusterId: string) => `${prefix}:fleet-pending:{${clusterId}}`;
+  const deadKey = (clusterId: string) => `${prefix}:dead:{${clusterId}}`;
   const clustersKey = `${prefix}:fleet-clusters`;
+  const sweepKey = `${prefix}:fleet-sweep`;
+  const run = guard.run;
+
+  async function records(clusterId: string, agentIds: string[]): Promise<Map<string, LiveAgent>> {
+    const out = new Map<string, LiveAgent>();
+    if (agentIds.length === 0) return out;
+    const pipe = redis.pipeline();
+    for (const id of agentIds) pipe.hmget(agentKey(clusterId, id), 'agent', 'lastSeen', 'state', 'stats');
+    (await results(pipe)).forEach((v, i) => {
+      const [agent, lastSeen, state, stats] = (v ?? []) as (string | null)[];
+      if (!agent || !lastSeen) return;
+      out.set(agentIds[i], { agentId: agentIds[i], lastSeen: Number(lastSeen), state: state ?? 'live', info: JSON.parse(agent), stats: stats ? JSON.parse(stats) : {} });
+    });
+    return out;
+  }
 
   return {
     /** Adds or refreshes an agent; 'full' when the cluster already has `limit` live agents. */
     async register(tenantId: string, clusterId: string, info: RegisterInput, now: number, ttlSeconds: number, limit: number, liveSince: number) {
-      const [ok, prev] = await r.hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version);
-      if (ok === 0) return { result: 'full' as const };
-      await redis.sadd(clustersKey, `${tenantId}/${clusterId}`);
-      return { result: 'ok' as const, previousState: prev };
+      return run(async () => {
+        const [ok, prev] = await r.hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version);
+        if (ok === 0) return { result: 'full' as const };
+        await redis.sadd(clustersKey, `${tenantId}/${clusterId}`);
+        return { result: 'ok' as const, previousState: prev };
+      });
     },
-    /** 'unknown' when the agent is not registered (or its record expired): it must register. */
-    async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number) {
-      const [ok, prev, version] = await r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId);
-      return ok === 0 ? { result: 'unknown' as const } : { result: 'ok' as const, previousState: prev, version };
+    /**
+     * 'unknown' when the agent is not registered (or its record expired): it must register.
+     * 'too-soon' when the agent spent its beat budget (`emissionMs` apart, `burst` at once).
+     */
+    async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number, budget: { emissionMs: number; burst: number }) {
+      const [ok, prev, version, retryAfterMs] = await run(() =>
+        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, Math.max(1, Math.round(budget.emissionMs)), budget.burst),
+      );
+      if (ok === 0) return { result: 'unknown' as const };
+      if (ok === 2) return { result: 'too-soon' as const, retryAfterMs: retryAfterMs ?? budget.emissionMs };
+      return { result: 'ok' as const, previousState: prev, version };
     },
     async deregister(clusterId: string, agentId: string, ttlSeconds: number) {
       const key = agentKey(clusterId, agentId);
-      await redis.multi().zrem(fleetKey(clusterId), agentId).hset(key, 'state', 'deregistered').expire(key, ttlSeconds).exec();
+      await run(() => results(redis.multi().zrem(fleetKey(clusterId), agentId).hset(key, 'state', 'deregistered').expire(key, ttlSeconds)));
     },
     /** Agents heard from since `since` (ms), with what they registered and last reported. */
     async live(clusterId: string, since: number): Promise<LiveAgent[]> {
-      const ids = await redis.zrangebyscore(fleetKey(clusterId), since, '+inf');
-      if (ids.length === 0) return [];
-      const pipe = redis.pipeline();
-      for (const id of ids) pipe.hmget(agentKey(clusterId, id), 'agent', 'lastSeen', 'state', 'stats');
-      const rows = (await pipe.exec()) ?? [];
-      const out: LiveAgent[] = [];
-      rows.forEach(([err, v], i) => {
-        const [agent, lastSeen, state, stats] = (v ?? []) as (string | null)[];
-        if (err || !agent || !lastSeen) return;
-        out.push({ agentId: ids[i], lastSeen: Number(lastSeen), state: state ?? 'live', info: JSON.parse(agent), stats: stats ? JSON.parse(stats) : {} });
+      return run(async () => {
+        const ids = await redis.zrangebyscore(fleetKey(clusterId), since, '+inf');
+        return [...(await records(clusterId, ids)).values()];
       });
-      return out;
     },
-    /** Agents whose last heartbeat is older than `before` (ms). */
-    async silentSince(clusterId: string, before: number): Promise<string[]> {
-      return redis.zrangebyscore(fleetKey(clusterId), '-inf', `(${before}`);
+    /** The liveness records of the given agents (dead ones included, until their record expires). */
+    records: (clusterId: string, agentIds: string[]) => run(() => records(clusterId, agentIds)),
+    /**
+     * Agents the sweep declared dead that are still dead (not revived, deregistered or expired);
+     * entries that no longer are leave the dead set on the way.
+     */
+    async dead(clusterId: string, since: number): Promise<LiveAgent[]> {
+      return run(async () => {
+        const ids = await redis.zrangebyscore(deadKey(clusterId), since, '+inf');
+        const rows = await records(clusterId, ids);
+        const stale = ids.filter((id) => rows.get(id)?.state !== 'dead');
+        if (stale.length > 0) await redis.zrem(deadKey(clusterId), ...stale);
+        return [...rows.values()].filter((a) => a.state === 'dead');
+      });
+    },
+    /** Every cluster's liveness figures, a pipeline per 100 clusters. */
+    async sweepView(suspectBefore: number, deadBefore: number): Promise<ClusterLiveness[]> {
+      return run(async () => {
+        const clusters = (await redis.smembers(clustersKey)).map(splitCluster);
+        const out: ClusterLiveness[] = [];
+        for (let i = 0; i < clusters.length; i += 100) {
+          const batch = clusters.slice(i, i + 100);
+          const pipe = redis.pipeline();
+          for (const { clusterId } of batch) {
+            pipe
+              .zcard(fleetKey(clusterId))
+              .zcount(fleetKey(clusterId), '-inf', `(${suspectBefore}`)
+              .zrevrange(fleetKey(clusterId), 0, 0, 'WITHSCORES')
+              .zrangebyscore(fleetKey(clusterId), '-inf', `(${deadBefore}`, 'WITHSCORES')
+              .smembers(pendingKey(clusterId));
+          }
+          const rows = await results(pipe);
+          batch.forEach((c, j) => {
+            const [agents, silent, newest, overdue, pending] = rows.slice(j * 5, j * 5 + 5) as [number, number, string[], string[], string[]];
+            out.push({ ...c, agents, silent, newest: newest.length ? Number(newest[1]) : 0, overdue: pairs(overdue), pending: pending.map((agentId) => ({ agentId, state: '' })) });
+          });
+        }
+        const withPending = out.filter((c) => c.pending.length > 0);
+        if (withPending.length > 0) {
+          const pipe = redis.pipeline();
+          for (const c of withPending) for (const p of c.pending) pipe.hget(agentKey(c.clusterId, p.agentId), 'state');
+          const states = await results(pipe);
+          let k = 0;
+          for (const c of withPending) for (const p of c.pending) p.state = (states[k++] as string | null) ?? '';
+        }
+        return out;
+      });
     },
     /** Removes the agent from the live set if it is still silent; true when this call did it. */
-    async markDead(clusterId: string, agentId: string, before: number): Promise<boolean> {
-      return (await r.hmMarkDead(agentKey(clusterId, agentId), fleetKey(clusterId), agentId, before)) === 1;
+    async markDead(clusterId: string, agentId: string, before: number, keepDeadSince: number): Promise<boolean> {
+      return (await run(() => r.hmMarkDead(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId), agentId, before, keepDeadSince))) === 1;
+    },
+    /** The membership record now matches `state`: drop the pending write (unless it moved on). */
+    async synced(clusterId: string, agentId: string, state: string) {
+      await run(() => r.hmSynced(agentKey(clusterId, agentId), pendingKey(clusterId), agentId, state));
+    },
+    /** The sweep's own memory (when it last ran, the holds it keeps): a small hash of numbers. */
+    async sweepState(): Promise<Record<string, number>> {
+      const raw = await run(() => redis.hgetall(sweepKey));
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+    },
+    async saveSweepState(set: Record<string, number>, remove: string[]) {
+      const pipe = redis.pipeline();
+      if (Object.keys(set).length > 0) pipe.hset(sweepKey, set);
+      if (remove.length > 0) pipe.hdel(sweepKey, ...remove);
+      await run(() => results(pipe));
     },
     async clusters(): Promise<{ tenantId: string; clusterId: string }[]> {
-      return (await redis.smembers(clustersKey)).map((s) => {
-        const [tenantId, clusterId] = s.split('/');
-        return { tenantId, clusterId };
-      });
+      return (await run(() => redis.smembers(clustersKey))).map(splitCluster);
     },
     async forgetCluster(tenantId: string, clusterId: string) {
-      const ids = await redis.zrange(fleetKey(clusterId), 0, -1);
-      const pipe = redis.pipeline().srem(clustersKey, `${tenantId}/${clusterId}`).del(fleetKey(clusterId));
-      for (const id of ids) pipe.del(agentKey(clusterId, id));
-      await pipe.exec();
+      await run(async () => {
+        const ids = [...(await redis.zrange(fleetKey(clusterId), 0, -1)), ...(await redis.zrange(deadKey(clusterId), 0, -1))];
+        const pipe = redis
+          .pipeline()
+          .srem(clustersKey, `${tenantId}/${clusterId}`)
+          .del(fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId))
+          .hdel(sweepKey, ...Object.values(holdFields(clusterId)));
+        for (const id of ids) pipe.del(agentKey(clusterId, id));
+        await results(pipe);
+      });
     },
   };
 }
 export type LiveStore = ReturnType<typeof liveStore>;
+
+/** A pipeline's (or transaction's) replies; the first failed command fails the whole call. */
+async function results(pipe: ChainableCommander): Promise<unknown[]> {
+  return ((await pipe.exec()) ?? []).map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
+
+function splitCluster(s: string) {
+  const [tenantId, clusterId] = s.split('/');
+  return { tenantId, clusterId };
+}
+
+/** [member, score, member, score, …] → [{ agentId, lastSeen }]. */
+function pairs(flat: string[]) {
+  const out: { agentId: string; lastSeen: number }[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push({ agentId: flat[i], lastSeen: Number(flat[i + 1]) });
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { Db, Item } from '../../shared/dynamo';
 import { clusterChildPrefix, tenantPk } from '../../shared/keys';
-import type { AgentMember } from './model';
+import type { AgentMember, AgentStats } from './model';
 
 const sk = (clusterId: string, agentId: string) => `${clusterChildPrefix(clusterId)}AGENT#${agentId}`;
 
@@ -9,26 +9,26 @@ export function memberStore(db: Db, table: string) {
   const strip = ({ pk: _p, sk: _s, ...rest }: Item) => rest as unknown as AgentMember;
   return {
     async get(tenantId: string, clusterId: string, agentId: string) {
-      const it = await db.get(table, { pk: tenantPk(tenantId), sk: sk(clusterId, agentId) });
+      const it = await db.forTenant(tenantId).get(table, { pk: tenantPk(tenantId), sk: sk(clusterId, agentId) });
       return it ? strip(it) : undefined;
     },
     async put(m: AgentMember) {
-      await db.put(table, { pk: tenantPk(m.tenantId), sk: sk(m.clusterId, m.agentId), ...m });
+      await db.forTenant(m.tenantId).put(table, { pk: tenantPk(m.tenantId), sk: sk(m.clusterId, m.agentId), ...m });
     },
     /** Sets the state if it differs; returns false when it already was `state` (or the agent is unknown). */
-    async setState(tenantId: string, clusterId: string, agentId: string, state: AgentMember['state'], nowIso: string) {
-      const out = await db.update({
+    async setState(tenantId: string, clusterId: string, agentId: string, state: AgentMember['state'], nowIso: string, last?: { heartbeatAt: string; stats: AgentStats }) {
+      const out = await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(clusterId, agentId) },
-        update: 'SET #state = :s, updatedAt = :now',
+        update: `SET #state = :s, updatedAt = :now${last ? ', lastHeartbeatAt = :lh, lastStats = :ls' : ''}`,
         condition: 'attribute_exists(pk) AND #state <> :s',
         names: { '#state': 'state' },
-        values: { ':s': state, ':now': nowIso },
+        values: { ':s': state, ':now': nowIso, ...(last ? { ':lh': last.heartbeatAt, ':ls': last.stats } : {}) },
       });
       return out !== undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENT#` },

@@ -36,6 +36,9 @@ export interface AgentMember extends RegisterInput {
   state: 'live' | 'dead' | 'deregistered';
   registeredAt: string;
   updatedAt: string;
+  /** Kept when the agent dies, so the customer's view still shows them once Redis forgot. */
+  lastHeartbeatAt?: string;
+  lastStats?: AgentStats;
 }
 
 /** Silent for this many intervals: suspect; for the second number: dead. */

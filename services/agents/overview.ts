@@ -12,6 +12,8 @@ const bump = (c: Counts, k: string) => (c[k] = (c[k] ?? 0) + 1);
  * than the newest version running anywhere).
  */
 export function fleetOverview(deps: { live: LiveStore; clusters: ClusterStore; clock: Clock; intervalMs: number; recommendedVersion?: string }) {
+  // Dead agents count while their liveness record is kept (the dead threshold plus an hour).
+  const deadWindowMs = DEAD_AFTER_INTERVALS * deps.intervalMs + 3600_000;
   return async () => {
     const now = deps.clock.now();
     const byState: Counts = { live: 0, suspect: 0, dead: 0 };
@@ -22,7 +24,12 @@ export function fleetOverview(deps: { live: LiveStore; clusters: ClusterStore; c
     const withLive = new Set<string>();
     for (const { tenantId, clusterId } of await deps.live.clusters()) {
       const row = { tenantId, clusterId, live: 0, suspect: 0, dead: 0 };
-      for (const a of await deps.live.live(clusterId, now - 2 * DEAD_AFTER_INTERVALS * deps.intervalMs)) {
+      // Every agent of the live set (a silent one is suspect or, until the sweep moves it, dead),
+      // then the ones the sweep moved to the dead set.
+      const seen = await deps.live.live(clusterId, 0);
+      const ids = new Set(seen.map((a) => a.agentId));
+      const dead = (await deps.live.dead(clusterId, now - deadWindowMs)).filter((a) => !ids.has(a.agentId));
+      for (const a of [...seen, ...dead]) {
         if (a.state === 'deregistered') continue;
         const state = a.state === 'dead' ? 'dead' : stateFromSilence(now - a.lastSeen, deps.intervalMs);
         row[state]++;

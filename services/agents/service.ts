@@ -2,11 +2,13 @@ import type { RequestContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
 import type { CursorCodec } from '../../shared/cursor';
-import { conflict, notFound, unprocessable } from '../../shared/errors';
+import { AppError, conflict, notFound, unprocessable } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
 import type { AuditService } from '../audit/service';
 import type { ClusterCache } from '../clusters/cluster-cache';
 import type { MemberStore } from './members-store';
 import type { LiveStore } from './live-store';
+import { livenessSweeper } from './liveness';
 import {
   DEAD_AFTER_INTERVALS,
   compareVersions,
@@ -31,9 +33,14 @@ export function fleetService(deps: {
   clock: Clock;
   cursors: CursorCodec;
   intervalMs: number;
+  /** Heartbeats one agent may send per interval, sustained (a burst of 5× that). */
+  heartbeatsPerInterval?: number;
   recommendedVersion?: string;
+  logger?: Logger;
 }) {
   const { live, members, clusters, audit, clock, cursors, intervalMs, recommendedVersion } = deps;
+  const perInterval = deps.heartbeatsPerInterval ?? 2;
+  const beatBudget = { emissionMs: intervalMs / perInterval, burst: 5 * perInterval };
   const deadAfterMs = DEAD_AFTER_INTERVALS * intervalMs;
   // Long enough for a dead agent's record to still be there when it comes back.
   const recordTtlSeconds = Math.ceil(deadAfterMs / 1000) + 3600;
@@ -90,12 +97,17 @@ export function fleetService(deps: {
       return { agentId: input.agentId, state: 'live' as const, heartbeatIntervalMs: intervalMs, configVersion: cluster.version, directives: directives(cluster, input.version) };
     },
 
-    async heartbeat(ctx: RequestContext, tenantId: string, clusterId: string, agentId: string, stats: AgentStats, configVersion?: number) {
+    /**
+     * One beat: Redis only. A beat that revives a dead agent is noted there, atomically, and
+     * the liveness sweep writes the membership record and audit event, off this path.
+     */
+    async heartbeat(tenantId: string, clusterId: string, agentId: string, stats: AgentStats, configVersion?: number) {
       const { cluster } = await context(tenantId, clusterId);
-      const r = await live.heartbeat(clusterId, agentId, stats, clock.now(), recordTtlSeconds);
+      const r = await live.heartbeat(clusterId, agentId, stats, clock.now(), recordTtlSeconds, beatBudget);
       if (r.result === 'unknown') throw notFound('agent_not_registered', `Agent ${agentId} is not registered; register it again.`);
-      if (r.previousState === 'dead' && (await members.setState(tenantId, clusterId, agentId, 'live', isoTime(clock.now())))) {
-        await membershipEvent(ctx, tenantId, clusterId, agentId, 'agent.revived');
+      if (r.result === 'too-soon') {
+        const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+        throw new AppError(429, 'rate_limited', `Agent ${agentId} beats faster than ${perInterval} per ${intervalMs} ms; wait heartbeatIntervalMs between beats.`, { retryAfterSeconds, limit: 'agent-heartbeats' });
       }
       return { heartbeatIntervalMs: intervalMs, directives: directives(cluster, r.version, configVersion) };
     },
@@ -136,10 +148,12 @@ export function fleetService(deps: {
       const scope = `T#${tenantId}:agents:${clusterId}`;
       const page = await members.list(tenantId, clusterId, limit, cursors.decode(scope, cursor));
       const now = clock.now();
-      const byId = new Map((await live.live(clusterId, 0)).map((a) => [a.agentId, a]));
+      // The page's own records, dead agents' included (the live set no longer holds them).
+      const records = await live.records(clusterId, page.items.map((m) => m.agentId));
       const items = page.items.map((m) => {
-        const l = byId.get(m.agentId);
-        const state: AgentState = m.state === 'deregistered' ? 'deregistered' : l ? stateFromSilence(now - l.lastSeen, intervalMs) : 'dead';
+        const l = records.get(m.agentId);
+        const state: AgentState =
+          m.state === 'deregistered' ? 'deregistered' : !l || l.state === 'dead' ? 'dead' : stateFromSilence(now - l.lastSeen, intervalMs);
         return {
           agentId: m.agentId,
           version: m.version,
@@ -149,8 +163,8 @@ export function fleetService(deps: {
           roles: m.roles,
           capacity: m.capacity ?? {},
           state,
-          lastHeartbeatAt: l ? isoTime(l.lastSeen) : null,
-          stats: l?.stats ?? {},
+          lastHeartbeatAt: l ? isoTime(l.lastSeen) : (m.lastHeartbeatAt ?? null),
+          stats: l?.stats ?? m.lastStats ?? {},
           registeredAt: m.registeredAt,
           updatedAt: m.updatedAt,
         };
@@ -158,21 +172,8 @@ export function fleetService(deps: {
       return { items, nextCursor: cursors.encode(scope, page.lastKey) ?? null };
     },
 
-    /** Liveness sweep (worker): agents silent for the dead threshold leave the live set. */
-    async sweep(ctx: RequestContext) {
-      const now = clock.now();
-      let died = 0;
-      for (const { tenantId, clusterId } of await live.clusters()) {
-        for (const agentId of await live.silentSince(clusterId, now - deadAfterMs)) {
-          if (!(await live.markDead(clusterId, agentId, now - deadAfterMs))) continue;
-          died++;
-          if (await members.setState(tenantId, clusterId, agentId, 'dead', isoTime(now))) {
-            await membershipEvent(ctx, tenantId, clusterId, agentId, 'agent.died');
-          }
-        }
-      }
-      return { died };
-    },
+    /** Liveness sweep (worker): see liveness.ts. */
+    sweep: livenessSweeper({ live, members, audit, clock, intervalMs, logger: deps.logger }),
 
     async forgetCluster(tenantId: string, clusterId: string) {
       await live.forgetCluster(tenantId, clusterId);

@@ -12,6 +12,8 @@ export interface AuditInput {
   result: 'success' | 'failure';
   errorCode?: string;
   status?: number;
+  /** The answer was an idempotent replay of an earlier request (nothing changed). */
+  replay?: boolean;
 }
 
 export function auditService(deps: { store: AuditStore; clock: Clock; cursors: CursorCodec }) {

@@ -12,6 +12,8 @@ export interface AuditEvent {
   /** For failures: the problem code the caller received. */
   errorCode?: string;
   status?: number;
+  /** An idempotent replay of an earlier request: nothing changed, the first answer was sent again. */
+  replay?: boolean;
   requestId: string;
 }
 
@@ -34,10 +36,10 @@ export function auditStore(db: Db, table: string) {
 
   return {
     async put(e: AuditEvent) {
-      await db.put(table, toItem(e));
+      await (e.tenantId ? db.forTenant(e.tenantId) : db).put(table, toItem(e));
     },
     async listForTenant(tenantId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk',
         values: { ':pk': tenantAuditPk(tenantId) },

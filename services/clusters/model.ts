@@ -5,7 +5,13 @@ export type ClusterStatus = 'provisioning' | 'ready' | 'deleting' | 'deleted';
 export interface ClusterConfig {
   defaultPartitions: number;
   defaultRetentionMs: number;
+  /** retention.bytes of new topics; -1: no size limit. */
+  defaultRetentionBytes: number;
   autoCreateTopics: boolean;
+  /** Kafka's producer.id.expiration.ms: idle producer state is dropped after this. */
+  producerIdExpirationMs: number;
+  /** Kafka's offsets.retention.minutes, in ms: an empty group's offsets go after this. */
+  offsetsRetentionMs: number;
 }
 
 export interface ClusterStorage {
@@ -34,5 +40,8 @@ export interface Cluster {
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   defaultPartitions: 1,
   defaultRetentionMs: 7 * 24 * 3600 * 1000,
+  defaultRetentionBytes: -1,
   autoCreateTopics: false,
+  producerIdExpirationMs: 7 * 24 * 3600 * 1000,
+  offsetsRetentionMs: 7 * 24 * 3600 * 1000,
 };

@@ -1,5 +1,6 @@
+import { systemClock, type Clock } from '../../shared/clock';
 import type { Db, Item } from '../../shared/dynamo';
-import { clusterChildPrefix, tenantPk } from '../../shared/keys';
+import { clusterChildPrefix, lookupKeysOf, tenantPk } from '../../shared/keys';
 import type { Cluster, ClusterStatus } from './model';
 
 const sk = (id: string) => `CLUSTER#${id}`;
@@ -7,13 +8,16 @@ const nameSk = (name: string) => `CLUSTERNAME#${name}`;
 /** The sparse `gsi1` partition of name reservations whose create has not finished (or never will). */
 const PENDING_NAMES = 'CLUSTERNAMES_PENDING';
 const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Item) => rest as unknown as Cluster;
+/** A deleted cluster's record is gone once its TTL passed, whether or not the store removed it yet. */
+const expired = (item: Item, now: number) => typeof item.ttl === 'number' && item.ttl * 1000 <= now;
 
 /**
  * Cluster items (`T#<tenant>` / `CLUSTER#<id>`), their name reservations
  * (`CLUSTERNAME#<name>`, which make names unique per tenant without a transaction), and the
  * vendor-wide list in `gsi1` (`CLUSTERS`).
  */
-export function clusterStore(db: Db, table: string) {
+export function clusterStore(db: Db, table: string, clock: Clock = systemClock) {
+  const live = (items: Item[]) => items.filter((i) => !expired(i, clock.now())).map(strip);
   const key = (tenantId: string, id: string) => ({ pk: tenantPk(tenantId), sk: sk(id) });
   return {
     /**
@@ -21,7 +25,7 @@ export function clusterStore(db: Db, table: string) {
      * time) until `confirmName`; true also when it is already reserved for that id.
      */
     async reserveName(tenantId: string, name: string, clusterId: string, reservedAt: string): Promise<boolean> {
-      return db.put(
+      return db.forTenant(tenantId).put(
         table,
         { pk: tenantPk(tenantId), sk: nameSk(name), clusterId, reservedAt, gsi1pk: PENDING_NAMES, gsi1sk: `${reservedAt}#${clusterId}` },
         { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } },
@@ -44,24 +48,35 @@ export function clusterStore(db: Db, table: string) {
       }
     },
     async releaseName(tenantId: string, name: string, clusterId: string) {
-      await db.delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
+      await db.forTenant(tenantId).delete(table, { pk: tenantPk(tenantId), sk: nameSk(name) }, { expr: 'attribute_not_exists(pk) OR clusterId = :c', values: { ':c': clusterId } });
     },
     async create(c: Cluster) {
-      return db.put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
+      return db.forTenant(c.tenantId).put(table, { ...key(c.tenantId, c.id), gsi1pk: 'CLUSTERS', gsi1sk: c.id, ...c }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(tenantId: string, id: string) {
-      const item = await db.get(table, key(tenantId, id));
-      return item ? strip(item) : undefined;
+      const item = await db.forTenant(tenantId).get(table, key(tenantId, id));
+      return item && !expired(item, clock.now()) ? strip(item) : undefined;
+    },
+    /**
+     * A cluster by id alone, for callers that do not know the tenant yet (the workload-identity
+     * exchange): `gsi1` locates it, the item is then re-read consistently.
+     */
+    async locate(id: string) {
+      const page = await db.query<{ tenantId: string }>({ table, index: 'gsi1', keyCondition: 'gsi1pk = :p AND gsi1sk = :id', values: { ':p': 'CLUSTERS', ':id': id }, limit: 1 });
+      const hit = page.items[0];
+      if (!hit) return undefined;
+      const item = await db.forTenant(hit.tenantId).get(table, key(hit.tenantId, id));
+      return item && !expired(item, clock.now()) ? strip(item) : undefined;
     },
     async list(tenantId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': 'CLUSTER#' },
         limit,
         startKey,
       });
-      return { items: page.items.map(strip), lastKey: page.lastKey };
+      return { items: live(page.items), lastKey: page.lastKey };
     },
     async listAll(limit: number, startKey?: Item, status?: ClusterStatus) {
       const page = await db.query({
@@ -74,7 +89,7 @@ export function clusterStore(db: Db, table: string) {
         limit,
         startKey,
       });
-      return { items: page.items.map(strip), lastKey: page.lastKey };
+      return { items: live(page.items), lastKey: page.lastKey };
     },
     async *allWithStatus(statuses: ClusterStatus[]) {
       const values: Item = { ':p': 'CLUSTERS' };
@@ -109,7 +124,7 @@ export function clusterStore(db: Db, table: string) {
         expected.status.forEach((s, i) => (values[`:from${i}`] = s));
         conditions.push(`#status IN (${expected.status.map((_, i) => `:from${i}`).join(', ')})`);
       }
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: key(tenantId, id),
         update: `SET ${sets.join(', ')}`,
@@ -119,17 +134,22 @@ export function clusterStore(db: Db, table: string) {
       });
       return item ? strip(item) : undefined;
     },
-    /** Deletes every control item that belongs to the cluster (agent keys, agent records). */
+    /**
+     * Deletes every control item that belongs to the cluster (agent keys, agent records), and
+     * first the lookup items they name (agent keys'), so a retry after a crash still finds them.
+     */
     async removeChildren(tenantId: string, clusterId: string) {
-      const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+      const items: { pk: string; sk: string; lookupPk?: string }[] = [];
+      for await (const it of db.forTenant(tenantId).queryAll<{ pk: string; sk: string; lookupPk?: string }>({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': clusterChildPrefix(clusterId) },
       })) {
-        keys.push({ pk: it.pk, sk: it.sk });
+        items.push(it);
       }
-      await db.deleteMany(table, keys);
+      // Lookups are vendor-level items (CRED#…), outside the tenant's keys: the base view.
+      await db.deleteMany(table, lookupKeysOf(items));
+      await db.forTenant(tenantId).deleteMany(table, items.map(({ pk, sk }) => ({ pk, sk })));
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { RequestContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
-import { hmacHex, safeEqual } from '../../shared/crypto';
 import type { CursorCodec } from '../../shared/cursor';
 import { conflict, forbidden, notFound, unauthorized } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -11,6 +10,7 @@ import type { AgentAccess, AgentKey, AgentKeyStore } from './agent-keys-store';
 import type { AgentTokens } from './agent-tokens';
 import type { Revocations } from './revocations';
 import { agentKeyFormat } from './secret-format';
+import type { PepperRing } from './peppers';
 
 export interface AgentKeyView {
   id: string;
@@ -32,10 +32,10 @@ export function agentKeysService(deps: {
   tokens: AgentTokens;
   revocations: Revocations;
   clock: Clock;
-  pepper: string;
+  peppers: PepperRing;
   cursors: CursorCodec;
 }) {
-  const { keys, clusters, tenants, tokens, revocations, clock, pepper, cursors } = deps;
+  const { keys, clusters, tenants, tokens, revocations, clock, peppers, cursors } = deps;
 
   const view = (k: AgentKey): AgentKeyView => ({
     id: k.id,
@@ -68,7 +68,7 @@ export function agentKeysService(deps: {
         clusterId,
         name: input.name,
         access: input.access,
-        secretHash: hmacHex(pepper, material),
+        ...peppers.hash(material),
         createdAt: isoTime(now),
         createdBy: ctx.actor.id,
       };
@@ -97,8 +97,8 @@ export function agentKeysService(deps: {
       if (parsed === 'malformed') throw unauthorized('malformed_credentials', 'The bearer credential is not a Harbormaster agent key (hm_ak_…).');
       if (parsed === 'checksum') throw unauthorized('invalid_credentials', 'The agent key is not valid.');
       const record = await keys.findById(parsed.id);
-      const ok = safeEqual(hmacHex(pepper, parsed.material), record?.secretHash ?? '0'.repeat(64));
-      if (!record || !ok) throw unauthorized('invalid_credentials', 'The agent key is not valid.');
+      const check = peppers.verify(parsed.material, record);
+      if (!record || !check.ok) throw unauthorized('invalid_credentials', 'The agent key is not valid.');
       if (record.revokedAt) throw unauthorized('credentials_revoked', 'The agent key has been revoked.');
       const tenant = await tenants.get(record.tenantId);
       if (!tenant) throw unauthorized('invalid_credentials', 'The agent key is not valid.');
@@ -107,6 +107,7 @@ export function agentKeysService(deps: {
       if (!cluster || cluster.status === 'deleted' || cluster.status === 'deleting') {
         throw forbidden('cluster_unavailable', 'The agent key\'s cluster is being deleted or no longer exists.');
       }
+      if (check.rehash) await keys.rehash(record.tenantId, record.clusterId, record.id, record.secretHash, check.rehash);
       const { token, expiresAtMs } = await tokens.issue({ agentKeyId: record.id, tenantId: record.tenantId, clusterId: record.clusterId, access: record.access });
       return {
         accessToken: token,

@@ -1,5 +1,6 @@
 import type { Db, Item } from '../../shared/dynamo';
 import { clusterChildPrefix, tenantPk } from '../../shared/keys';
+import { credentialLookup } from './credential-lookup';
 
 export type AgentAccess = 'read-write' | 'read-only';
 
@@ -10,6 +11,8 @@ export interface AgentKey {
   name: string;
   access: AgentAccess;
   secretHash: string;
+  /** Fingerprint of the pepper `secretHash` was made with (see peppers.ts). */
+  pepperId?: string;
   createdAt: string;
   createdBy: string;
   revokedAt?: string;
@@ -18,22 +21,25 @@ export interface AgentKey {
 const sk = (clusterId: string, id: string) => `${clusterChildPrefix(clusterId)}AGENTKEY#${id}`;
 
 /**
- * Agent keys are cluster children in the tenant's partition (deleted with the cluster);
- * `gsi1` maps the key id to its item for the token exchange, which then re-reads it
- * consistently.
+ * Agent keys are cluster children in the tenant's partition (deleted with the cluster); a
+ * vendor-level lookup item maps the key id to its tenant and cluster for the token
+ * exchange, read consistently (no GSI).
  */
 export function agentKeyStore(db: Db, table: string) {
-  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Item) => rest as unknown as AgentKey;
+  const lookup = credentialLookup(db, table);
+  const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, lookupPk: _l, ...rest }: Item) => rest as unknown as AgentKey;
   return {
     async create(k: AgentKey) {
-      await db.put(table, { pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), gsi1pk: `AGENTKEY#${k.id}`, gsi1sk: 'AGENTKEY', ...k }, { expr: 'attribute_not_exists(pk)' });
+      await lookup.create({ pk: tenantPk(k.tenantId), sk: sk(k.clusterId, k.id), ...k }, k.id, { tenantId: k.tenantId, clusterId: k.clusterId });
     },
     async findById(id: string) {
-      const item = await db.getViaGsi1(table, `AGENTKEY#${id}`);
+      const found = await lookup.find<{ tenantId: string; clusterId: string }>(id);
+      if (!found) return undefined;
+      const item = await db.forTenant(found.tenantId).get(table, { pk: tenantPk(found.tenantId), sk: sk(found.clusterId, id) });
       return item ? strip(item) : undefined;
     },
     async list(tenantId: string, clusterId: string, limit: number, startKey?: Item) {
-      const page = await db.query({
+      const page = await db.forTenant(tenantId).query({
         table,
         keyCondition: 'pk = :pk AND begins_with(sk, :p)',
         values: { ':pk': tenantPk(tenantId), ':p': `${clusterChildPrefix(clusterId)}AGENTKEY#` },
@@ -42,8 +48,18 @@ export function agentKeyStore(db: Db, table: string) {
       });
       return { items: page.items.map(strip), lastKey: page.lastKey };
     },
+    /** Replaces a hash made with an earlier pepper, unless someone already did. */
+    async rehash(tenantId: string, clusterId: string, id: string, previousHash: string, next: { secretHash: string; pepperId: string }) {
+      await db.forTenant(tenantId).update({
+        table,
+        key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
+        update: 'SET secretHash = :h, pepperId = :p',
+        condition: 'secretHash = :old',
+        values: { ':h': next.secretHash, ':p': next.pepperId, ':old': previousHash },
+      });
+    },
     async revoke(tenantId: string, clusterId: string, id: string, nowIso: string) {
-      const item = await db.update({
+      const item = await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: sk(clusterId, id) },
         update: 'SET revokedAt = if_not_exists(revokedAt, :now)',

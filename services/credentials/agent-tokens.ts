@@ -12,7 +12,10 @@ export const AGENT_TOKEN_TYPE = 'agent+jwt';
 const ALG = 'EdDSA';
 
 export interface AgentClaims {
+  /** The credential the token was exchanged for: an agent key, or the trust rule that matched. */
   agentKeyId: string;
+  /** `sub`: the agent key id, or the AWS role ARN of a workload identity. */
+  subject: string;
   tenantId: string;
   clusterId: string;
   access: AgentAccess;
@@ -33,20 +36,28 @@ export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: str
   return {
     ttlSeconds,
 
-    async issue(input: { agentKeyId: string; tenantId: string; clusterId: string; access: AgentAccess }) {
+    /** `subject` (a workload identity's role ARN) becomes `sub`; the credential id then rides in `crd`. */
+    async issue(input: { agentKeyId: string; tenantId: string; clusterId: string; access: AgentAccess; subject?: string }) {
       const { kid, privateKey } = await keys.current();
       const now = clock.now();
       const exp = Math.floor(now / 1000) + ttlSeconds;
-      const token = await new SignJWT({ tid: input.tenantId, cid: input.clusterId, acc: input.access, iat_ms: now })
+      const extra = input.subject !== undefined ? { crd: input.agentKeyId } : {};
+      const token = await new SignJWT({ tid: input.tenantId, cid: input.clusterId, acc: input.access, iat_ms: now, ...extra })
         .setProtectedHeader({ alg: ALG, kid, typ: AGENT_TOKEN_TYPE })
         .setIssuer(issuer)
         .setAudience(AGENT_AUDIENCE)
-        .setSubject(input.agentKeyId)
+        .setSubject(input.subject ?? input.agentKeyId)
         .setIssuedAt(Math.floor(now / 1000))
         .setExpirationTime(exp)
         .setJti(randomBase62(16))
         .sign(privateKey);
       return { token, expiresAtMs: exp * 1000 };
+    },
+
+    /** True when `token` verified before and has not expired: known good without a signature check. */
+    isVerified(token: string): boolean {
+      const hit = cache.get(sha256Hex(token));
+      return hit !== undefined && hit.expiresAtMs > clock.now();
     },
 
     async verify(token: string): Promise<AgentClaims> {
@@ -78,12 +89,13 @@ export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: str
       } catch (e) {
         throw jwtFailure(e);
       }
-      const { sub, tid, cid, acc, iat_ms: iatMs, exp } = payload as JWTPayload & { tid?: unknown; cid?: unknown; acc?: unknown; iat_ms?: unknown };
-      if (typeof tid !== 'string' || typeof cid !== 'string' || (acc !== 'read-write' && acc !== 'read-only') || typeof sub !== 'string') {
+      const { sub, tid, cid, acc, crd, iat_ms: iatMs, exp } = payload as JWTPayload & { tid?: unknown; cid?: unknown; acc?: unknown; crd?: unknown; iat_ms?: unknown };
+      if (typeof tid !== 'string' || typeof cid !== 'string' || (acc !== 'read-write' && acc !== 'read-only') || typeof sub !== 'string' || (crd !== undefined && typeof crd !== 'string')) {
         throw unauthorized('invalid_token_claims', 'The agent token lacks its tenant, cluster or access claims.');
       }
       const claims: AgentClaims = {
-        agentKeyId: sub,
+        agentKeyId: typeof crd === 'string' ? crd : sub,
+        subject: sub,
         tenantId: tid,
         clusterId: cid,
         access: acc,

@@ -1,7 +1,6 @@
 import type { RequestContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
-import { hmacHex, safeEqual } from '../../shared/crypto';
 import type { CursorCodec } from '../../shared/cursor';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -9,6 +8,8 @@ import type { TenantStore } from '../tenants/store';
 import type { ApiKey, ApiKeyStore } from './api-keys-store';
 import { isApiKeyScope } from './scopes';
 import { apiKeyFormat } from './secret-format';
+import type { PepperRing } from './peppers';
+import { EXPIRY_WARNING_MS } from './key-hygiene';
 
 const MAX_ACTIVE_KEYS = 50;
 const MAX_LIFETIME_MS = 2 * 365 * 24 * 3600 * 1000;
@@ -23,6 +24,8 @@ export interface ApiKeyView {
   expiresAt: string | null;
   revokedAt: string | null;
   status: 'active' | 'expired' | 'revoked';
+  /** Active and expiring within a week: rotate it (an `api_key.expiring` audit event says so too). */
+  expiresSoon: boolean;
 }
 
 export interface AuthenticatedKey {
@@ -31,11 +34,12 @@ export interface AuthenticatedKey {
   scopes: string[];
 }
 
-export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock; pepper: string; cursors: CursorCodec }) {
-  const { keys, tenants, clock, pepper, cursors } = deps;
+export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock; peppers: PepperRing; cursors: CursorCodec }) {
+  const { keys, tenants, clock, peppers, cursors } = deps;
 
   const view = (k: ApiKey): ApiKeyView => {
     const now = isoTime(clock.now());
+    const status = k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt <= now ? 'expired' : 'active';
     return {
       id: k.id,
       name: k.name,
@@ -45,7 +49,8 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
       createdBy: k.createdBy,
       expiresAt: k.expiresAt ?? null,
       revokedAt: k.revokedAt ?? null,
-      status: k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt <= now ? 'expired' : 'active',
+      status,
+      expiresSoon: status === 'active' && k.expiresAt !== undefined && k.expiresAt <= isoTime(clock.now() + EXPIRY_WARNING_MS),
     };
   };
 
@@ -69,7 +74,7 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
       tenantId,
       name: input.name,
       scopes: [...new Set(input.scopes)].sort(),
-      secretHash: hmacHex(pepper, material),
+      ...peppers.hash(material),
       createdAt: isoTime(now),
       createdBy,
       expiresAt: input.expiresAt ? isoTime(Date.parse(input.expiresAt)) : undefined,
@@ -78,17 +83,23 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
     return { ...view(record), secret };
   }
 
+  /** A key can only grant scopes it holds itself (staff may grant any). */
+  function assertCanGrant(ctx: RequestContext, scopes: string[]) {
+    if (ctx.actor.kind !== 'api-key') return;
+    const mine = new Set(ctx.actor.scopes);
+    const beyond = scopes.filter((s) => isApiKeyScope(s) && !mine.has(s));
+    if (beyond.length > 0) {
+      throw forbidden('scope_escalation', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`);
+    }
+  }
+
   return {
     issue,
 
+    assertCanGrant,
+
     async create(ctx: RequestContext, tenantId: string, input: { name: string; scopes: string[]; expiresAt?: string }) {
-      if (ctx.actor.kind === 'api-key') {
-        const mine = new Set(ctx.actor.scopes);
-        const beyond = input.scopes.filter((s) => isApiKeyScope(s) && !mine.has(s));
-        if (beyond.length > 0) {
-          throw forbidden('scope_escalation', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`);
-        }
-      }
+      assertCanGrant(ctx, input.scopes);
       return issue(tenantId, ctx.actor.id, input);
     },
 
@@ -113,10 +124,8 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
       if (parsed === 'malformed') throw unauthorized('malformed_credentials', 'The bearer token is not a Harbormaster API key (hm_sk_…).');
       if (parsed === 'checksum') throw unauthorized('invalid_credentials', 'The API key is not valid.');
       const record = await keys.findById(parsed.id);
-      const presented = hmacHex(pepper, parsed.material);
-      // Compare against a dummy when the key is unknown, so timing does not tell the two apart.
-      const ok = safeEqual(presented, record?.secretHash ?? '0'.repeat(64));
-      if (!record || !ok) throw unauthorized('invalid_credentials', 'The API key is not valid.');
+      const check = peppers.verify(parsed.material, record);
+      if (!record || !check.ok) throw unauthorized('invalid_credentials', 'The API key is not valid.');
       const now = isoTime(clock.now());
       if (record.revokedAt) throw unauthorized('credentials_revoked', 'The API key has been revoked.');
       if (record.expiresAt && record.expiresAt <= now) throw unauthorized('credentials_expired', 'The API key has expired.');
@@ -124,6 +133,8 @@ export function apiKeysService(deps: { keys: ApiKeyStore; tenants: TenantStore; 
       if (!tenant) throw unauthorized('invalid_credentials', 'The API key is not valid.');
       if (tenant.status === 'suspended') throw forbidden('tenant_suspended', 'The tenant is suspended; contact support.');
       if (tenant.status === 'deleting') throw forbidden('tenant_deleting', 'The tenant is being deleted.');
+      // Hashed with an earlier pepper: store it under the current one now that we hold the secret.
+      if (check.rehash) await keys.rehash(record.tenantId, record.id, record.secretHash, check.rehash);
       return { keyId: record.id, tenantId: record.tenantId, scopes: record.scopes };
     },
   };

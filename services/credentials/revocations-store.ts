@@ -22,6 +22,11 @@ export function revocationStore(db: Db, table: string) {
       const sk = `${new Date(r.notBefore).toISOString()}#${r.entity}#${r.id}`;
       await db.put(table, { pk: PK, sk, ...r, ttl: Math.floor(r.notBefore / 1000) + ttlSeconds });
     },
+    /**
+     * Entries from `fromMs` on. Callers never ask further back than one token lifetime, and an
+     * entry's TTL is its time plus that lifetime: no expired entry is read, whether or not the
+     * store has deleted it yet.
+     */
     async since(fromMs: number): Promise<Revocation[]> {
       const out: Revocation[] = [];
       for await (const it of db.queryAll<Revocation>({

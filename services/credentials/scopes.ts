@@ -7,6 +7,8 @@ export const API_KEY_SCOPES = [
   'clusters:write',
   'agent-keys:read',
   'agent-keys:write',
+  'agent-identities:read',
+  'agent-identities:write',
   'topics:read',
   'topics:write',
   'agents:read',

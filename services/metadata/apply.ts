@@ -1,16 +1,13 @@
+import { applyCommitOffsets, applyDeleteGroup, applyGroupAssigned, applyGroupJoined, dropTopicOffsets } from './group-records';
+import { InapplicableOpError } from './inapplicable';
 import type { CommitBody, Op } from './ops';
-import { checkSequence, recordAppend } from './producer-window';
-import { applyReplicaMissing, forgetMissingReplicas } from './replication';
-import {
-  ClusterState,
-  encodeAppended,
-  encodeDuplicate,
-  encodeError,
-  FILE_DELETE_PENDING,
-  FILE_LIVE,
-  PartitionLog,
-  Topic,
-} from './state';
+import type { PartitionRef } from './ops-log';
+import { applyAllocate, applyExpireTransactional, applyInitTransactional } from './producer-ids';
+import { APPEND, checkSequence, FENCED_EPOCH, recordAppend } from './producer-window';
+import { applyReplicaMissing } from './replication';
+import { ClusterState, encodeAppended, encodeDuplicate, encodeError, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic } from './state';
+
+export { InapplicableOpError } from './inapplicable';
 
 /**
  * The state machine: the only code that changes a ClusterState. It is deterministic (the
@@ -19,13 +16,6 @@ import {
  * The leader only emits operations that apply; one that does not means the journal and the
  * code disagree, which is a fault to stop on, not a request error.
  */
-export class InapplicableOpError extends Error {
-  constructor(detail: string) {
-    super(`journal operation does not apply: ${detail}`);
-    this.name = 'InapplicableOpError';
-  }
-}
-
 export function applyOp(state: ClusterState, op: Op): void {
   switch (op.type) {
     case 'fence':
@@ -55,6 +45,44 @@ export function applyOp(state: ClusterState, op: Op): void {
       return commitFile(state, op.body, op.fingerprint, op.at);
     case 'replicaMissing':
       return applyReplicaMissing(state, op);
+    case 'allocateProducerIds':
+      return applyAllocate(state.producers, op.upTo);
+    case 'initTransactional':
+      return applyInitTransactional(state.producers, op.transactionalId, op.producerId, op.epoch, op.at);
+    case 'expireProducers':
+      for (const w of op.windows) {
+        const log = partitionOf(state, w);
+        if (!log.producers?.delete(w.producerId)) throw new InapplicableOpError(`no producer ${w.producerId} on ${w.topic}/${w.partition}`);
+        if (log.producers.size === 0) log.producers = undefined;
+      }
+      for (const id of op.transactionalIds) applyExpireTransactional(state.producers, id);
+      return;
+    case 'advanceLogStart':
+      for (const p of op.partitions) {
+        const log = partitionOf(state, p);
+        if (p.offset <= log.logStartOffset || p.offset > log.highWatermark) {
+          throw new InapplicableOpError(`log start ${p.offset} of ${p.topic}/${p.partition} is outside (${log.logStartOffset}, ${log.highWatermark}]`);
+        }
+        log.advanceStart(p.offset, (file) => state.files.release(file, op.at));
+      }
+      return;
+    case 'filesDeleted':
+      for (const id of op.fileIds) {
+        const n = state.files.numberOf(id);
+        if (n === undefined || state.files.get(n).state !== FILE_DELETE_PENDING) throw new InapplicableOpError(`file ${id} is not marked for deletion`);
+        state.files.remove(n);
+        state.missingReplicas.delete(id);
+      }
+      return;
+    case 'commitOffsets':
+      return applyCommitOffsets(state.groups, op.group, op.offsets, op.at);
+    case 'groupJoined':
+      return applyGroupJoined(state.groups, op);
+    case 'groupAssigned':
+      return applyGroupAssigned(state.groups, op.group, op.generation, op.assignments);
+    case 'deleteGroups':
+      for (const g of op.groups) applyDeleteGroup(state.groups, g);
+      return;
   }
 }
 
@@ -64,30 +92,28 @@ function topicOf(state: ClusterState, name: string): Topic {
   return topic;
 }
 
-/** The topic goes; files lose its batches, and a file left with none is marked for deletion. */
+function partitionOf(state: ClusterState, ref: PartitionRef): PartitionLog {
+  const log = state.partition(ref.topic, ref.partition);
+  if (!log) throw new InapplicableOpError(`no partition ${ref.topic}/${ref.partition}`);
+  return log;
+}
+
+/** The topic goes with its groups' offsets; files lose its batches, and a file left with none is marked for deletion. */
 function deleteTopic(state: ClusterState, topic: Topic, at: number): void {
   for (const log of topic.partitions) {
     const ix = log.index;
-    for (let i = 0; i < ix.length; i++) releaseBatch(state, ix.file[i], at);
+    for (let i = 0; i < ix.length; i++) state.files.release(ix.file[i], at);
   }
   state.topics.delete(topic.name);
   state.totalPartitions -= topic.partitions.length;
-}
-
-function releaseBatch(state: ClusterState, fileNumber: number, at: number): void {
-  const file = state.files[fileNumber];
-  file.live--;
-  if (file.live === 0 && file.state === FILE_LIVE) {
-    file.state = FILE_DELETE_PENDING;
-    file.markedAt = at;
-    forgetMissingReplicas(state, fileNumber);
-  }
+  dropTopicOffsets(state.groups, topic.name);
 }
 
 function commitFile(state: ClusterState, body: CommitBody, fingerprint: string, at: number): void {
-  if (state.fileNumbers.has(body.fileId)) throw new InapplicableOpError(`file ${body.fileId} is already committed`);
-  const fileNumber = state.files.length;
+  if (state.files.numberOf(body.fileId) !== undefined) throw new InapplicableOpError(`file ${body.fileId} is already committed`);
+  const fileNumber = state.files.nextNumber();
   const results: number[] = new Array(body.batches.length);
+  const fenced = state.producers.epochs;
   let live = 0;
   for (let i = 0; i < body.batches.length; i++) {
     const b = body.batches[i];
@@ -97,25 +123,28 @@ function commitFile(state: ClusterState, body: CommitBody, fingerprint: string, 
       continue;
     }
     if (b.producerId >= 0) {
-      const window = log.producers?.get(b.producerId);
-      const check = checkSequence(window, b.producerEpoch, b.baseSequence, b.recordCount);
-      if (check.kind === 'error') {
-        results[i] = encodeError(check.code);
+      // A transactional producer's older epochs are fenced as soon as a newer one is issued.
+      const current = fenced.size > 0 ? fenced.get(b.producerId) : undefined;
+      if (current !== undefined && b.producerEpoch < current) {
+        results[i] = encodeError('INVALID_PRODUCER_EPOCH');
         continue;
       }
-      if (check.kind === 'duplicate') {
-        results[i] = encodeDuplicate(check.baseOffset);
+      const window = log.producers?.get(b.producerId);
+      const check = checkSequence(window, b.producerEpoch, b.baseSequence, b.recordCount);
+      if (check !== APPEND) {
+        results[i] = check >= 0 ? encodeDuplicate(check) : encodeError(check === FENCED_EPOCH ? 'INVALID_PRODUCER_EPOCH' : 'OUT_OF_ORDER_SEQUENCE');
         continue;
       }
       const base = log.append(b.recordCount, fileNumber, b.byteOffset, b.byteLength, b.maxTimestamp);
-      (log.producers ??= new Map()).set(b.producerId, recordAppend(window, b.producerEpoch, b.baseSequence, b.recordCount, base));
+      const updated = recordAppend(window, b.producerEpoch, b.baseSequence, b.recordCount, base, at);
+      if (updated !== window) (log.producers ??= new Map()).set(b.producerId, updated);
       results[i] = encodeAppended(base);
     } else {
       results[i] = encodeAppended(log.append(b.recordCount, fileNumber, b.byteOffset, b.byteLength, b.maxTimestamp));
     }
     live++;
   }
-  state.files.push({
+  state.files.add({
     id: body.fileId,
     objectKey: body.objectKey,
     sizeBytes: body.sizeBytes,
@@ -127,6 +156,6 @@ function commitFile(state: ClusterState, body: CommitBody, fingerprint: string, 
     // A file none of whose batches was accepted holds nothing anyone can read.
     state: live > 0 ? FILE_LIVE : FILE_DELETE_PENDING,
     markedAt: live > 0 ? 0 : at,
+    markSeq: live > 0 ? 0 : state.files.nextMarkSeq++,
   });
-  state.fileNumbers.set(body.fileId, fileNumber);
 }

@@ -22,7 +22,8 @@ export class BatchIndex {
   }
 
   push(baseOffset: number, recordCount: number, file: number, byteOffset: number, byteLength: number, maxTimestamp: number): number {
-    if (this.length === this.capacity) this.resize(Math.max(8, Math.ceil(this.capacity * 1.5)));
+    // Grows by a quarter: at most a fifth of a large index is spare (36 bytes a slot).
+    if (this.length === this.capacity) this.resize(Math.max(8, Math.ceil(this.capacity * 1.25)));
     const i = this.length++;
     this.baseOffset[i] = baseOffset;
     this.recordCount[i] = recordCount;
@@ -48,6 +49,28 @@ export class BatchIndex {
       else hi = mid - 1;
     }
     return offset <= this.lastOffset(lo) ? lo : -1;
+  }
+
+  /**
+   * Removes the first `k` batches. The rest moves down either way; when more than an eighth
+   * of the capacity would be spare, it moves into tighter arrays instead, so that an index
+   * under steady retention (appends at the end, drops at the front) stays as compact as a
+   * fresh one.
+   */
+  dropFront(k: number): void {
+    const n = this.length - k;
+    const tight = Math.max(8, Math.ceil(n * 1.125));
+    if (this.capacity > tight + 16) {
+      this.baseOffset = grow(this.baseOffset.subarray(k), new Float64Array(tight), n);
+      this.recordCount = grow(this.recordCount.subarray(k), new Uint32Array(tight), n);
+      this.file = grow(this.file.subarray(k), new Uint32Array(tight), n);
+      this.byteOffset = grow(this.byteOffset.subarray(k), new Float64Array(tight), n);
+      this.byteLength = grow(this.byteLength.subarray(k), new Uint32Array(tight), n);
+      this.maxTimestamp = grow(this.maxTimestamp.subarray(k), new Float64Array(tight), n);
+    } else {
+      for (const col of [this.baseOffset, this.recordCount, this.file, this.byteOffset, this.byteLength, this.maxTimestamp]) col.copyWithin(0, k, this.length);
+    }
+    this.length = n;
   }
 
   /** Drops spare capacity (after loading a snapshot, where the final size is known). */

@@ -5,6 +5,7 @@ import { unavailable } from '../../shared/errors';
 import { journalStore, type JournalStore } from './journal-store';
 import { leaseStore, type LeaseStore } from './lease-store';
 import type { Placement } from './region-policy';
+import { logRuntime, type LogRuntime, type LogSettingsInput } from './log-settings';
 import { snapshotStore, type SnapshotStore } from './snapshot-store';
 
 /** What every sequencer of one service shares: stores, identity, timings and limits. */
@@ -44,6 +45,8 @@ export interface MetadataServiceDeps {
   tuning?: Partial<Tuning>;
   /** Fault injection for tests only; production passes none and pays nothing for it. */
   hooks?: MetadataTestHooks;
+  /** Retention, file deletion grace, group coordination (log-settings.ts). */
+  log?: LogSettingsInput;
 }
 
 /**
@@ -84,6 +87,7 @@ export interface SequencerContext {
   snapshots: SnapshotStore;
   logger: MetadataLogger;
   hooks?: MetadataTestHooks;
+  log: LogRuntime;
   /** A journal writer id unique to this append attempt in this process. */
   nextWriter(): string;
 }
@@ -111,6 +115,7 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     snapshots: snapshotStore(deps.db, deps.table),
     logger: deps.logger ?? quiet,
     hooks: deps.hooks,
+    log: logRuntime(deps.log, leaseMs, deps.db, deps.table),
     nextWriter: () => `${incarnation}:${++appends}`,
   };
 }

@@ -1,15 +1,24 @@
 import { unprocessable } from '../../shared/errors';
 import { applyOp } from './apply';
-import { decodeEntry, encodeOps } from './ops';
+import { planFilesDeleted, type FilesDeletedResult } from './file-lifecycle';
+import { planCommitOffsets, planDeleteGroup, recordedMembership, type GroupMembership, type ValidOffsetCommit } from './group-offsets';
+import { planDeleteRecords } from './log-start';
+import type { MaintenancePass, StepOutcome } from './maintenance';
+import { decodeEntry, encodeOps, type Op } from './ops';
 import { planCommitFile, planCreateTopic, planDeleteTopic, planUpdateTopic, type Plan } from './plan';
+import { newProducerIdCursor, planInitProducerId, validateInitProducerId } from './producer-ids';
 import * as reads from './reads';
 import { planReplicaMissing, replicationSummary, underReplicatedFiles, type ReplicaMissingInput, type ReplicaMissingResult, type ReplicationSummary } from './replication';
 import { ClusterState } from './state';
 import type {
   ClusterRef,
   CommitFileResult,
+  CommitOffsetsResult,
+  DeleteRecordsInput,
+  DeleteRecordsResult,
   FetchPlanInput,
   FetchPlanResult,
+  InitProducerIdResult,
   ListOffsetsInput,
   ListOffsetsResult,
   TopicDescription,
@@ -27,7 +36,22 @@ export type WriteRequest =
   | { kind: 'updateTopic'; cluster: ClusterRef; name: string; input: unknown }
   | { kind: 'deleteTopic'; cluster: ClusterRef; name: string }
   | { kind: 'commitFile'; cluster: ClusterRef; commit: ValidCommit }
-  | { kind: 'replicaMissing'; cluster: ClusterRef; fileId: string; input: ReplicaMissingInput };
+  | { kind: 'replicaMissing'; cluster: ClusterRef; fileId: string; input: ReplicaMissingInput }
+  | { kind: 'initProducerId'; cluster: ClusterRef; input: unknown }
+  | { kind: 'deleteRecords'; cluster: ClusterRef; input: DeleteRecordsInput }
+  | { kind: 'commitOffsets'; cluster: ClusterRef; group: string; input: ValidOffsetCommit; membership?: GroupMembership }
+  | { kind: 'deleteGroup'; cluster: ClusterRef; group: string; membership?: GroupMembership }
+  | { kind: 'filesDeleted'; cluster: ClusterRef; fileIds: unknown }
+  | { kind: 'maintenance'; cluster: ClusterRef; pass: MaintenancePass; membership?: GroupMembership }
+  /** Operations the group coordinator formed (a completed join, an assignment). */
+  | { kind: 'groupJournal'; cluster: ClusterRef; ops: Op[] };
+
+/**
+ * Requests that only make sense on the leader that formed them (its coordinator's view, its
+ * maintenance position): when it stops they fail, rather than move to its successor.
+ */
+export const isLeaderBound = (req: WriteRequest): boolean =>
+  req.kind === 'groupJournal' || req.kind === 'maintenance' || ((req.kind === 'commitOffsets' || req.kind === 'deleteGroup') && req.membership !== undefined);
 
 export interface WriteAnswers {
   createTopic: TopicDescription;
@@ -35,6 +59,13 @@ export interface WriteAnswers {
   deleteTopic: TopicSummary;
   commitFile: CommitFileResult;
   replicaMissing: ReplicaMissingResult;
+  initProducerId: InitProducerIdResult;
+  deleteRecords: DeleteRecordsResult;
+  commitOffsets: CommitOffsetsResult;
+  deleteGroup: { group: string };
+  filesDeleted: FilesDeletedResult;
+  maintenance: StepOutcome;
+  groupJournal: undefined;
 }
 
 export interface Executed {
@@ -44,6 +75,9 @@ export interface Executed {
 }
 
 export class ClusterCore {
+  /** Leader memory: the producer id block this leader reserved (never carried over). */
+  private readonly producerIds = newProducerIdCursor();
+
   constructor(
     public state: ClusterState = new ClusterState(),
     /** Largest encoded size of one request's operations (they must fit in one journal entry). */
@@ -63,17 +97,43 @@ export class ClusterCore {
   }
 
   private plan(req: WriteRequest, now: number): Plan<unknown> {
+    const state = this.state;
     switch (req.kind) {
       case 'createTopic':
-        return planCreateTopic(this.state, req.cluster, req.input, now);
+        return planCreateTopic(state, req.cluster, req.input, now);
       case 'updateTopic':
-        return planUpdateTopic(this.state, req.cluster, req.name, req.input);
+        return planUpdateTopic(state, req.cluster, req.name, req.input);
       case 'deleteTopic':
-        return planDeleteTopic(this.state, req.name, now);
+        return planDeleteTopic(state, req.name, now);
       case 'commitFile':
-        return planCommitFile(this.state, req.cluster, req.commit, now);
+        return planCommitFile(state, req.cluster, req.commit, now);
       case 'replicaMissing':
-        return planReplicaMissing(this.state, req.cluster, req.fileId, req.input, now);
+        return planReplicaMissing(state, req.cluster, req.fileId, req.input, now);
+      case 'initProducerId': {
+        const { ops, result } = planInitProducerId(state.producers, this.producerIds, validateInitProducerId(req.input), now);
+        return { ops, answer: () => result };
+      }
+      case 'deleteRecords':
+        return planDeleteRecords(state, req.input, now);
+      case 'commitOffsets':
+        return planCommitOffsets(state, req.membership ?? recordedMembership(state), req.group, req.input, now);
+      case 'deleteGroup':
+        return planDeleteGroup(state, req.membership ?? recordedMembership(state), req.group);
+      case 'filesDeleted':
+        return planFilesDeleted(state, req.fileIds);
+      case 'maintenance': {
+        const membership = req.membership ?? recordedMembership(state);
+        const step = req.pass.step(state, membership, req.cluster, now);
+        return {
+          ops: step.ops,
+          answer: () => {
+            for (const op of step.ops) if (op.type === 'deleteGroups') for (const g of op.groups) membership.forget(g);
+            return step;
+          },
+        };
+      }
+      case 'groupJournal':
+        return { ops: req.ops, answer: () => undefined };
     }
   }
 

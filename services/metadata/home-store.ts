@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import { LEASE_SK, clusterPk } from './keys';
 
 /**
@@ -8,25 +9,26 @@ import { LEASE_SK, clusterPk } from './keys';
  * every item but that lease tombstone.
  */
 export function metadataHomeStore(db: Db, table: string) {
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   return {
     /** True when allocated now or before; false when the home was retired (the cluster is being deleted). */
     async allocate(tenantId: string, clusterId: string, nowIso: string): Promise<boolean> {
       const pk = clusterPk(tenantId, clusterId);
       const header = { tenantId, clusterId, createdAt: nowIso, formatVersion: 1 };
-      if (await db.put(table, { pk, sk: LEASE_SK, holder: null, holderAddress: null, epoch: 0, expiresAt: 0, ...header }, { expr: 'attribute_not_exists(pk)' })) {
+      if (await at(pk).put(table, { pk, sk: LEASE_SK, holder: null, holderAddress: null, epoch: 0, expiresAt: 0, ...header }, { expr: 'attribute_not_exists(pk)' })) {
         return true;
       }
-      const lease = await db.get(table, { pk, sk: LEASE_SK });
+      const lease = await at(pk).get(table, { pk, sk: LEASE_SK });
       return lease?.retiredAt === undefined;
     },
 
     /** Deletes every item of the home except the lease tombstone. */
     async purgeAllButLease(pk: string): Promise<number> {
       const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({ table, keyCondition: 'pk = :pk', values: { ':pk': pk } })) {
+      for await (const it of at(pk).queryAll<{ pk: string; sk: string }>({ table, keyCondition: 'pk = :pk', values: { ':pk': pk } })) {
         if (it.sk !== LEASE_SK) keys.push({ pk: it.pk, sk: it.sk });
       }
-      await db.deleteMany(table, keys);
+      await at(pk).deleteMany(table, keys);
       return keys.length;
     },
   };

@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import { JOURNAL_END_SK, journalSk, seqOfJournalSk } from './keys';
 
 /**
@@ -18,6 +19,8 @@ export interface JournalEntry {
 }
 
 export function journalStore(db: Db, table: string) {
+  /** A cluster's items belong to its tenant: that tenant's view of the store. */
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   const toEntry = (item: Record<string, unknown>): JournalEntry => ({
     seq: seqOfJournalSk(item.sk as string),
     data: item.data as Uint8Array,
@@ -29,7 +32,7 @@ export function journalStore(db: Db, table: string) {
   return {
     /** True when the entry was written; false when `seq` is already taken. */
     append(pk: string, entry: JournalEntry): Promise<boolean> {
-      return db.put(
+      return at(pk).put(
         table,
         { pk, sk: journalSk(entry.seq), data: entry.data, epoch: entry.epoch, writer: entry.writer, leader: entry.leader },
         { expr: 'attribute_not_exists(sk)' },
@@ -37,13 +40,13 @@ export function journalStore(db: Db, table: string) {
     },
 
     async get(pk: string, seq: number): Promise<JournalEntry | undefined> {
-      const item = await db.get(table, { pk, sk: journalSk(seq) });
+      const item = await at(pk).get(table, { pk, sk: journalSk(seq) });
       return item ? toEntry(item) : undefined;
     },
 
     /** The sequence number of the last entry (0 for an empty journal). */
     async lastSeq(pk: string): Promise<number> {
-      const page = await db.query<{ sk: string }>({
+      const page = await at(pk).query<{ sk: string }>({
         table,
         keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
         values: { ':pk': pk, ':from': journalSk(0), ':to': JOURNAL_END_SK },
@@ -55,12 +58,30 @@ export function journalStore(db: Db, table: string) {
 
     /** Entries from `fromSeq` on, in order. */
     async *readFrom(pk: string, fromSeq: number): AsyncGenerator<JournalEntry> {
-      const items = db.queryAll({
+      const items = at(pk).queryAll({
         table,
         keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
         values: { ':pk': pk, ':from': journalSk(fromSeq), ':to': JOURNAL_END_SK },
       });
       for await (const item of items) yield toEntry(item);
+    },
+
+    /** Up to `limit` sequence numbers of entries below `belowSeq`, lowest first (keys only). */
+    async seqsBelow(pk: string, belowSeq: number, limit: number): Promise<number[]> {
+      if (belowSeq <= 0) return [];
+      const page = await at(pk).query<{ sk: string }>({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': journalSk(0), ':to': journalSk(belowSeq - 1) },
+        projection: 'sk',
+        limit,
+      });
+      return page.items.map((i) => seqOfJournalSk(i.sk));
+    },
+
+    /** Deletes entries (journal trimming; see journal-trimmer.ts for when that is safe). */
+    async remove(pk: string, seqs: number[]): Promise<void> {
+      await at(pk).deleteMany(table, seqs.map((seq) => ({ pk, sk: journalSk(seq) })));
     },
   };
 }

@@ -8,11 +8,13 @@
  *   J#<seq:12>            journal entry `seq` (1, 2, ...)
  *   SNAP                  pointer to the latest complete snapshot
  *   S#<seq:12>#<chunk:6>  snapshot chunks of the state after entry `seq`
+ *   STATS                 file counts by state, as the leader last counted them
  */
 export { clusterPk } from '../../shared/keys';
 
 export const LEASE_SK = 'LEASE';
 export const SNAPSHOT_POINTER_SK = 'SNAP';
+export const STATS_SK = 'STATS';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 

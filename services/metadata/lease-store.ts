@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import { LEASE_SK } from './keys';
 
 /**
@@ -44,6 +45,8 @@ export interface LeaseClaim {
 const NOT_RETIRED = 'attribute_not_exists(retiredAt)';
 
 export function leaseStore(db: Db, table: string) {
+  /** A cluster's items belong to its tenant: that tenant's view of the store. */
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   const key = (pk: string) => ({ pk, sk: LEASE_SK });
   const mine = (claim: LeaseClaim) => ({
     condition: `holder = :h AND incarnation = :i AND epoch = :e AND ${NOT_RETIRED}`,
@@ -52,7 +55,7 @@ export function leaseStore(db: Db, table: string) {
 
   return {
     async read(pk: string): Promise<Lease | undefined> {
-      const item = await db.get<Record<string, unknown>>(table, key(pk));
+      const item = await at(pk).get<Record<string, unknown>>(table, key(pk));
       if (!item) return undefined;
       const lease: Lease = {
         holder: (item.holder as string | null) ?? null,
@@ -77,8 +80,8 @@ export function leaseStore(db: Db, table: string) {
     /** Writes `claim` if the lease is still as `seen` (or still absent), and not retired. */
     async take(pk: string, seen: Lease | undefined, claim: LeaseClaim, expiresAt: number): Promise<boolean> {
       const item = { ...key(pk), ...claim, expiresAt };
-      if (!seen) return db.put(table, item, { expr: 'attribute_not_exists(sk)' });
-      return db.put(table, item, {
+      if (!seen) return at(pk).put(table, item, { expr: 'attribute_not_exists(sk)' });
+      return at(pk).put(table, item, {
         expr: `epoch = :e AND expiresAt = :x AND ${NOT_RETIRED}`,
         values: { ':e': seen.epoch, ':x': seen.expiresAt },
       });
@@ -86,7 +89,7 @@ export function leaseStore(db: Db, table: string) {
 
     async renew(pk: string, claim: LeaseClaim, expiresAt: number): Promise<boolean> {
       const { condition, values } = mine(claim);
-      const out = await db.update({ table, key: key(pk), update: 'SET expiresAt = :x', condition, values: { ...values, ':x': expiresAt } });
+      const out = await at(pk).update({ table, key: key(pk), update: 'SET expiresAt = :x', condition, values: { ...values, ':x': expiresAt } });
       return out !== undefined;
     },
 
@@ -99,7 +102,7 @@ export function leaseStore(db: Db, table: string) {
      */
     async handOver(pk: string, claim: LeaseClaim, successor: { nodeId: string; address: string; region: string }, expiresAt: number): Promise<boolean> {
       const { condition, values } = mine(claim);
-      const out = await db.update({
+      const out = await at(pk).update({
         table,
         key: key(pk),
         update: 'SET holder = :sh, holderAddress = :sa, holderRegion = :sr, incarnation = :si, expiresAt = :x, handedOverBy = :h',
@@ -112,7 +115,7 @@ export function leaseStore(db: Db, table: string) {
     /** Gives the lease up at once, so another node need not wait for it to expire. */
     async release(pk: string, claim: LeaseClaim): Promise<boolean> {
       const { condition, values } = mine(claim);
-      const out = await db.update({
+      const out = await at(pk).update({
         table,
         key: key(pk),
         update: 'SET holder = :null, holderAddress = :null, holderRegion = :null, incarnation = :null, expiresAt = :zero',
@@ -126,32 +129,32 @@ export function leaseStore(db: Db, table: string) {
      * Writes the tombstone if the lease is still as `seen` (so the expiry it records is final:
      * no renewal can land after it). False when the lease moved meanwhile: read and try again.
      */
-    async retire(pk: string, seen: Lease | undefined, at: number): Promise<boolean> {
+    async retire(pk: string, seen: Lease | undefined, atMs: number): Promise<boolean> {
       const epoch = (seen?.epoch ?? 0) + 1;
-      const out = await db.update({
+      const out = await at(pk).update({
         table,
         key: key(pk),
         update: 'SET retiredAt = :at, retireEpoch = :re, finalExpiresAt = :x, epoch = if_not_exists(epoch, :zero), expiresAt = if_not_exists(expiresAt, :zero)',
         condition: seen ? `epoch = :e AND expiresAt = :x AND ${NOT_RETIRED}` : 'attribute_not_exists(sk)',
-        values: { ':at': at, ':re': epoch, ':x': seen?.expiresAt ?? 0, ':zero': 0, ...(seen ? { ':e': seen.epoch } : {}) },
+        values: { ':at': atMs, ':re': epoch, ':x': seen?.expiresAt ?? 0, ':zero': 0, ...(seen ? { ':e': seen.epoch } : {}) },
       });
       return out !== undefined;
     },
 
     /** Records the slot of the closing fence on the tombstone. */
     async markFenced(pk: string, seq: number): Promise<void> {
-      await db.update({ table, key: key(pk), update: 'SET fencedSeq = :f', condition: 'attribute_exists(retiredAt)', values: { ':f': seq } });
+      await at(pk).update({ table, key: key(pk), update: 'SET fencedSeq = :f', condition: 'attribute_exists(retiredAt)', values: { ':f': seq } });
     },
 
     /** Records the purge; the tombstone itself stays until `ttlEpochSeconds` (DynamoDB TTL). */
-    async markPurged(pk: string, at: number, ttlEpochSeconds: number): Promise<void> {
-      await db.update({
+    async markPurged(pk: string, atMs: number, ttlEpochSeconds: number): Promise<void> {
+      await at(pk).update({
         table,
         key: key(pk),
         update: 'SET purgedAt = :p, #ttl = :ttl',
         condition: 'attribute_exists(retiredAt)',
         names: { '#ttl': 'ttl' },
-        values: { ':p': at, ':ttl': ttlEpochSeconds },
+        values: { ':p': atMs, ':ttl': ttlEpochSeconds },
       });
     },
   };

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './bytes';
 import { readReplicaMissing, writeReplicaMissing, type ReplicaMissingOp } from './replication';
+import { readLogOp, writeLogOp, type LogOp } from './ops-log';
 import type { Replica, TopicConfig } from './types';
 
 /**
@@ -9,7 +10,8 @@ import type { Replica, TopicConfig } from './types';
  * replaying it needs nothing but the state it is applied to.
  */
 
-export const ENTRY_FORMAT = 1;
+/** 2: producer ids, log start offsets, file deletion, consumer groups (ops-log.ts). */
+export const ENTRY_FORMAT = 2;
 
 /** A batch as the journal keeps it; producerId -1 means "not an idempotent producer". */
 export interface CommitBatch {
@@ -41,7 +43,8 @@ export type Op =
   | { type: 'alterConfig'; name: string; config: TopicConfig }
   /** `encodedBody`, when present, is writeCommitBody's output for `body`, kept to avoid encoding it twice. */
   | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array }
-  | ReplicaMissingOp;
+  | ReplicaMissingOp
+  | LogOp;
 
 const T_FENCE = 1;
 const T_CREATE_TOPIC = 2;
@@ -49,7 +52,7 @@ const T_DELETE_TOPIC = 3;
 const T_ADD_PARTITIONS = 4;
 const T_ALTER_CONFIG = 5;
 const T_COMMIT_FILE = 6;
-/** Numbered apart from the log's operations (7 onwards), so that the two sets grow independently. */
+/** Numbered apart from the log's operations (ops-log.ts, 7 to 15), so that the two sets grow independently. */
 const T_REPLICA_MISSING = 16;
 
 export function writeConfig(w: ByteWriter, c: TopicConfig): void {
@@ -172,6 +175,8 @@ export function writeOp(w: ByteWriter, op: Op): void {
       w.u8(T_REPLICA_MISSING);
       writeReplicaMissing(w, op);
       return;
+    default:
+      return writeLogOp(w, op);
   }
 }
 
@@ -195,8 +200,11 @@ export function readOp(r: ByteReader): Op {
     }
     case T_REPLICA_MISSING:
       return readReplicaMissing(r);
-    default:
-      throw new Error(`unknown journal operation type ${type}`);
+    default: {
+      const op = readLogOp(r, type);
+      if (!op) throw new Error(`unknown journal operation type ${type}`);
+      return op;
+    }
   }
 }
 

@@ -90,7 +90,7 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     for (let i = ix.find(req.offset); i >= 0 && i < ix.length; i++) {
       const len = ix.byteLength[i];
       if (used + len > limit && !(firstWithData && out.batches.length === 0)) break;
-      const file = state.files[ix.file[i]];
+      const file = state.files.get(ix.file[i]);
       const base = ix.baseOffset[i];
       out.batches.push({
         fileId: file.id,
@@ -115,6 +115,7 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
  * with the largest maxTimestamp (its base offset: the record is in that batch, and the agent
  * can narrow it down from the data), otherwise the base offset of the first batch whose
  * maxTimestamp is at or after the timestamp; offset and timestamp -1 when there is none.
+ * Batches below the log start (delete records, retention) are no longer indexed.
  */
 export function listOffsets(state: ClusterState, input: ListOffsetsInput): ListOffsetsResult {
   return {
@@ -125,13 +126,15 @@ export function listOffsets(state: ClusterState, input: ListOffsetsInput): ListO
       const ix = log.index;
       if (timestamp === LATEST_TIMESTAMP) return { topic, partition, offset: log.highWatermark, timestamp: -1 };
       if (timestamp === EARLIEST_TIMESTAMP) return { topic, partition, offset: log.logStartOffset, timestamp: -1 };
+      // A batch straddling the log start answers the log start: offsets below it are gone.
+      const start = log.logStartOffset;
       if (timestamp === MAX_TIMESTAMP) {
         const at = log.maxTimestampAt;
         if (at < 0 || ix.maxTimestamp[at] < 0) return { topic, partition, offset: -1, timestamp: -1 };
-        return { topic, partition, offset: ix.baseOffset[at], timestamp: ix.maxTimestamp[at] };
+        return { topic, partition, offset: Math.max(start, ix.baseOffset[at]), timestamp: ix.maxTimestamp[at] };
       }
       for (let i = 0; i < ix.length; i++) {
-        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: ix.baseOffset[i], timestamp: ix.maxTimestamp[i] };
+        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset[i]), timestamp: ix.maxTimestamp[i] };
       }
       return { topic, partition, offset: -1, timestamp: -1 };
     }),

@@ -1,17 +1,20 @@
 import { isoTime } from '../../shared/clock';
 import { notFound, unprocessable } from '../../shared/errors';
+import { InapplicableOpError } from './inapplicable';
 import type { ByteReader, ByteWriter } from './bytes';
 import type { Op } from './ops';
 import type { Plan } from './plan';
 import { FILE_LIVE, type ClusterState } from './state';
+import type { FileRecord } from './file-table';
 import type { ClusterRef } from './types';
 
 /**
  * Replicas that agents found missing. A file written to every region's bucket and committed
  * once a quorum held it can lose a copy with a region (or an operator's mistake); a reader that
  * cannot find a listed replica reports it, the report goes through the journal like any write,
- * and the file is due for re-replication (agents get that work from the jobs queue). A file
- * leaves this list when it stops being live; reports of files already gone are answered, not kept.
+ * and the file is due for re-replication (agents get that work from the jobs queue). Only live
+ * files count; a file's reports go with its record (files-deleted), and reports of files no
+ * longer live are answered, not kept.
  */
 export interface ReplicaMissingInput {
   region: string;
@@ -32,17 +35,16 @@ export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fil
   if (!cluster.regions.includes(input.region)) {
     throw unprocessable('unknown_replica_region', `Region ${input.region} is not one of this cluster's regions.`, { regions: cluster.regions });
   }
-  const file = state.fileById(fileId);
+  const file = state.files.byId(fileId);
   if (!file) throw notFound('file_not_found', `File ${fileId} is not committed in this cluster.`);
   const replica = file.replicas.find((r) => r.region === input.region);
   if (!replica) throw unprocessable('replica_not_listed', `File ${fileId} has no replica in ${input.region}.`, { regions: file.replicas.map((r) => r.region) });
   if (replica.bucket !== input.bucket) {
     throw unprocessable('unknown_replica_bucket', `File ${fileId}'s replica in ${input.region} is in bucket ${replica.bucket}, not ${input.bucket}.`);
   }
-  const fileNumber = state.fileNumbers.get(fileId)!;
-  const known = state.missingReplicas.get(fileNumber) ?? [];
+  const known = state.missingReplicas.get(fileId) ?? [];
   const answer = () => {
-    const missing = state.missingReplicas.get(fileNumber) ?? [];
+    const missing = file.state === FILE_LIVE ? (state.missingReplicas.get(fileId) ?? []) : [];
     return { fileId, missingRegions: [...missing], remainingReplicas: file.replicas.length - missing.length };
   };
   // A repeated report, or one about a file no longer live, changes nothing.
@@ -51,15 +53,17 @@ export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fil
 }
 
 export function applyReplicaMissing(state: ClusterState, op: ReplicaMissingOp): void {
-  const fileNumber = state.fileNumbers.get(op.fileId);
-  if (fileNumber === undefined) throw new Error(`replica report for unknown file ${op.fileId}`);
-  const known = state.missingReplicas.get(fileNumber) ?? [];
-  if (!known.includes(op.region)) state.missingReplicas.set(fileNumber, [...known, op.region].sort());
+  if (!state.files.byId(op.fileId)) throw new InapplicableOpError(`replica report for unknown file ${op.fileId}`);
+  const known = state.missingReplicas.get(op.fileId) ?? [];
+  if (!known.includes(op.region)) state.missingReplicas.set(op.fileId, [...known, op.region].sort());
 }
 
-/** A file stopped being live: nothing to re-replicate any more. */
-export function forgetMissingReplicas(state: ClusterState, fileNumber: number): void {
-  state.missingReplicas.delete(fileNumber);
+/** Live files with replicas reported missing, by file id (a file no longer live needs none). */
+function* reported(state: ClusterState): Generator<[FileRecord, string[]]> {
+  for (const [id, regions] of state.missingReplicas) {
+    const f = state.files.byId(id);
+    if (f?.state === FILE_LIVE) yield [f, regions];
+  }
 }
 
 export function writeReplicaMissing(w: ByteWriter, op: ReplicaMissingOp): void {
@@ -72,13 +76,13 @@ export function readReplicaMissing(r: ByteReader): ReplicaMissingOp {
   return { type: 'replicaMissing', fileId: r.str(), region: r.str(), at: r.uint() };
 }
 
-/** The state's section of missing replicas, by file number (ascending). */
+/** The state's section of missing replicas, by file id (sorted, so the encoding is canonical). */
 export function writeMissingSection(w: ByteWriter, state: ClusterState): void {
-  const files = [...state.missingReplicas.keys()].sort((a, b) => a - b);
-  w.uint(files.length);
-  for (const n of files) {
-    const regions = state.missingReplicas.get(n)!;
-    w.uint(n);
+  const ids = [...state.missingReplicas.keys()].sort();
+  w.uint(ids.length);
+  for (const id of ids) {
+    const regions = state.missingReplicas.get(id)!;
+    w.str(id);
     w.uint(regions.length);
     for (const region of regions) w.str(region);
   }
@@ -86,11 +90,11 @@ export function writeMissingSection(w: ByteWriter, state: ClusterState): void {
 
 export function readMissingSection(r: ByteReader, state: ClusterState): void {
   for (let n = r.uint(); n > 0; n--) {
-    const fileNumber = r.uint();
-    if (fileNumber >= state.files.length) throw new Error(`missing-replica section names file ${fileNumber} of ${state.files.length}`);
+    const id = r.str();
+    if (!state.files.byId(id)) throw new Error(`missing-replica section names file ${id}, which the state does not hold`);
     const regions: string[] = [];
     for (let k = r.uint(); k > 0; k--) regions.push(state.intern(r.str()));
-    state.missingReplicas.set(fileNumber, regions);
+    state.missingReplicas.set(id, regions);
   }
 }
 
@@ -103,16 +107,19 @@ export interface ReplicationSummary {
 
 export function replicationSummary(state: ClusterState): ReplicationSummary {
   const missingByRegion: Record<string, number> = {};
-  for (const regions of state.missingReplicas.values()) for (const r of regions) missingByRegion[r] = (missingByRegion[r] ?? 0) + 1;
-  return { filesMissingReplicas: state.missingReplicas.size, missingByRegion };
+  let files = 0;
+  for (const [, regions] of reported(state)) {
+    files++;
+    for (const r of regions) missingByRegion[r] = (missingByRegion[r] ?? 0) + 1;
+  }
+  return { filesMissingReplicas: files, missingByRegion };
 }
 
 /** Files due for re-replication, oldest commit first, with the replicas that remain. */
 export function underReplicatedFiles(state: ClusterState, limit: number) {
+  const due = [...reported(state)].sort(([a], [b]) => a.committedAt - b.committedAt || (a.id < b.id ? -1 : 1)).slice(0, limit);
   const out = [];
-  for (const n of [...state.missingReplicas.keys()].sort((a, b) => a - b).slice(0, limit)) {
-    const f = state.files[n];
-    const missing = state.missingReplicas.get(n)!;
+  for (const [f, missing] of due) {
     out.push({
       fileId: f.id,
       objectKey: f.objectKey,

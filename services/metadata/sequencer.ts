@@ -1,13 +1,15 @@
 import { isAppError, unavailable, type AppError } from '../../shared/errors';
 import { notLeader, type SequencerContext } from './context';
-import type { ClusterCore, WriteRequest } from './core';
+import { isLeaderBound, type ClusterCore, type WriteRequest } from './core';
 import { formEntries, type FormedEntry, type Pending } from './group-commit';
+import { LeaderDuties } from './leader-duties';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
 import { buildEntry } from './ops';
 import { ReadBarrier } from './read-barrier';
 import { LeaderWatch, type Move } from './region-policy';
 import { Snapshotter } from './snapshotter';
 import { StoreLatency } from '../../shared/store-latency';
+import type { ClusterRef } from './types';
 
 /**
  * The leader of one cluster. Writes queue up; while one journal append is in flight the
@@ -48,6 +50,9 @@ export class Sequencer {
   private readonly roundTrips = new StoreLatency(5000, 20);
   /** Set while this leader hands the cluster to a successor: no new group starts. */
   private handingOver: Promise<void> | undefined;
+  /** Group coordination, maintenance and trimming, while serving (leader-duties.ts). */
+  private duties: LeaderDuties | undefined;
+  private cluster: ClusterRef | undefined;
 
   constructor(
     ctx: SequencerContext,
@@ -80,6 +85,7 @@ export class Sequencer {
   private async start(): Promise<void> {
     try {
       const lead = await acquireLease(this.ctx, this.pk, this.watch?.regions);
+      const takenAt = this.ctx.clock.now();
       if (this.phase !== 'starting') return;
       this.lead = lead;
       // Keep the lease while loading: a large snapshot can take longer than a lease period.
@@ -89,8 +95,9 @@ export class Sequencer {
       if (this.phase !== 'starting') return;
       this.core = led.core;
       this.nextSeq = led.nextSeq;
-      this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer?.seq ?? 0);
+      this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer);
       this.phase = 'serving';
+      this.duties = new LeaderDuties(this.ctx, this.pk, this.dutyHost(), { fenceSeq: led.nextSeq - 1, takenAt });
       const { snapshotSeq, replayed, snapshotMs, totalMs } = led.recovery;
       this.ctx.logger.info(
         { cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq, snapshotSeq, replayed, snapshotMs: Math.round(snapshotMs), recoveryMs: Math.round(totalMs) },
@@ -104,6 +111,7 @@ export class Sequencer {
 
   write(req: WriteRequest): Promise<unknown> {
     if (this.phase === 'stopped') return Promise.reject(this.stopReason);
+    this.cluster = req.cluster;
     if (this.queue.length >= this.ctx.tuning.maxQueuedRequests) {
       return Promise.reject(unavailable('sequencer_busy', 'Too many metadata requests are waiting for this cluster; retry shortly.'));
     }
@@ -230,6 +238,12 @@ export class Sequencer {
     if (this.phase !== 'serving') return false;
     if (outcome.kind === 'appended') {
       this.nextSeq = seq + 1;
+      this.snapshotter!.noteAppended(entry.size);
+      // Acknowledge only what landed while the lease was valid (journal-trimmer.ts says why).
+      if (!this.leaseValid()) {
+        this.lapse();
+        return false;
+      }
       return true;
     }
     if (outcome.kind === 'successor') this.stop(notLeader(this.ctx, outcome.leader), false);
@@ -332,15 +346,39 @@ export class Sequencer {
     this.phase = 'stopped';
     this.stopReason = reason;
     clearTimeout(this.renewTimer);
+    this.duties?.stop(reason);
     for (const p of this.unsettled) p.reject(reason);
     this.unsettled = [];
     for (const r of this.readers) r.fail(reason);
     this.readers = [];
-    const leftovers = this.queue;
+    let leftovers = this.queue;
     this.queue = [];
-    if (!handover) for (const p of leftovers) p.reject(reason);
+    // Work formed by this leader's coordinator or planner does not carry over to another.
+    for (const p of leftovers) if (!handover || isLeaderBound(p.req)) p.reject(reason);
+    if (handover) leftovers = leftovers.filter((p) => !isLeaderBound(p.req));
     this.ctx.logger.warn({ cluster: this.pk, code: reason.code }, 'stopped leading cluster');
     this.onStop(this, handover ? leftovers : [], reason);
+  }
+
+  /** This leader's duties once it serves; the stop reason if it stopped instead. */
+  async leader(): Promise<LeaderDuties> {
+    await this.started;
+    if (this.phase !== 'serving') throw this.stopReason ?? notLeader(this.ctx, null);
+    return this.duties!;
+  }
+
+  /** Remembers the cluster's description for duties that run without a request. */
+  noteCluster(cluster: ClusterRef): void {
+    this.cluster = cluster;
+  }
+
+  private dutyHost() {
+    return {
+      write: (req: WriteRequest) => this.write(req),
+      state: () => this.core!.state,
+      lastCluster: () => this.cluster,
+      snapshotPointer: () => this.snapshotter?.latest,
+    };
   }
 
   /** Crash simulation: stop without finishing, snapshotting or releasing anything. */
@@ -356,6 +394,7 @@ export class Sequencer {
     if (this.phase !== 'serving') return;
     this.stop(unavailable('shutting_down', 'The metadata node is shutting down; retry.'), false);
     await this.snapshotter?.idle();
+    await this.duties?.idle();
     try {
       await this.ctx.leases.release(this.pk, this.lead!.claim);
     } catch (e) {

@@ -3,7 +3,8 @@ import { buildContext, type MetadataServiceDeps } from './context';
 import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
-import type { ReplicaMissingInput, ReplicaMissingResult, ReplicationSummary } from './replication';
+import type { ReplicaMissingInput, ReplicaMissingResult } from './replication';
+import { logCalls } from './service-log';
 import { encodeState } from './state-codec';
 import type {
   ClusterRef,
@@ -76,6 +77,8 @@ export function metadataService(deps: MetadataServiceDeps) {
   }
 
   return {
+    ...logCalls({ sequencerFor, write, clock: ctx.clock, log: ctx.log }),
+
     async createTopic(cluster: ClusterRef, input: CreateTopicInput): Promise<TopicDescription> {
       return write({ kind: 'createTopic', cluster, input });
     },
@@ -129,13 +132,6 @@ export function metadataService(deps: MetadataServiceDeps) {
       return write({ kind: 'replicaMissing', cluster, fileId, input });
     },
 
-    /** Undefined unless this node leads the cluster now (a view must not make a node take the lease). */
-    async replicationSummary(cluster: ClusterRef): Promise<ReplicationSummary | undefined> {
-      const s = sequencers.get(clusterPk(cluster.tenantId, cluster.clusterId));
-      if (lifecycle !== 'open' || s?.status.phase !== 'serving') return undefined;
-      return s.read((core) => core.replication());
-    },
-
     /** Files with replicas reported missing, oldest first (what re-replication works through). */
     async underReplicatedFiles(cluster: ClusterRef, limit = 100) {
       return sequencerFor(cluster).read((core) => core.underReplicated(limit));
@@ -149,6 +145,24 @@ export function metadataService(deps: MetadataServiceDeps) {
     /** Writes a snapshot now; resolves with the journal sequence number it includes. */
     async snapshotNow(cluster: ClusterRef): Promise<number> {
       return sequencerFor(cluster).snapshotNow();
+    },
+
+    /**
+     * For usage metering: per cluster this node serves, the live files' bytes and the
+     * partitions. Clusters that are starting or stopping are left out (their leader samples them).
+     */
+    async usageSample(): Promise<{ tenantId: string; clusterId: string; liveBytes: number; partitions: number }[]> {
+      const out: { tenantId: string; clusterId: string; liveBytes: number; partitions: number }[] = [];
+      for (const s of [...sequencers.values()]) {
+        if (s.status.phase !== 'serving') continue;
+        const [, tenantId, , clusterId] = s.pk.split('#');
+        try {
+          out.push({ tenantId, clusterId, ...(await s.read((core) => ({ liveBytes: core.state.files.liveBytes, partitions: core.state.totalPartitions }))) });
+        } catch {
+          // Lost the lease meanwhile: its next leader samples it.
+        }
+      }
+      return out;
     },
 
     /** Clusters this node currently leads or is starting to lead. */
@@ -175,3 +189,4 @@ export function metadataService(deps: MetadataServiceDeps) {
   };
 }
 export type MetadataService = ReturnType<typeof metadataService>;
+

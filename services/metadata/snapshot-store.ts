@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
 
 /**
@@ -50,11 +51,13 @@ async function eachLimited(n: number, width: number, fn: (i: number) => Promise<
 }
 
 export function snapshotStore(db: Db, table: string) {
+  /** A cluster's items belong to its tenant: that tenant's view of the store. */
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   const pointerKey = (pk: string) => ({ pk, sk: SNAPSHOT_POINTER_SK });
 
   return {
     async readPointer(pk: string): Promise<SnapshotPointer | undefined> {
-      const item = await db.get<SnapshotPointer & { pk: string; sk: string }>(table, pointerKey(pk));
+      const item = await at(pk).get<SnapshotPointer & { pk: string; sk: string }>(table, pointerKey(pk));
       if (!item) return undefined;
       const { seq, chunks, bytes, sha256: hash, rawBytes, encoding, createdAt, previous } = item;
       return { seq: Number(seq), chunks: Number(chunks), bytes: Number(bytes), sha256: hash, rawBytes: Number(rawBytes), encoding, createdAt: Number(createdAt), previous: previous ?? null };
@@ -64,7 +67,7 @@ export function snapshotStore(db: Db, table: string) {
       const out = new Uint8Array(ptr.bytes);
       const parts: Uint8Array[] = new Array(ptr.chunks);
       await eachLimited(ptr.chunks, width, async (i) => {
-        const item = await db.get(table, { pk, sk: snapshotChunkSk(ptr.seq, i) });
+        const item = await at(pk).get(table, { pk, sk: snapshotChunkSk(ptr.seq, i) });
         if (!item) throw new SnapshotUnreadableError(ptr.seq, `chunk ${i} is missing`);
         parts[i] = item.data as Uint8Array;
       });
@@ -92,7 +95,7 @@ export function snapshotStore(db: Db, table: string) {
       const chunks = Math.max(1, Math.ceil(bytes.length / opts.chunkBytes));
       await eachLimited(chunks, opts.width ?? 4, async (i) => {
         const data = bytes.subarray(i * opts.chunkBytes, Math.min(bytes.length, (i + 1) * opts.chunkBytes));
-        await db.put(table, { pk, sk: snapshotChunkSk(seq, i), data });
+        await at(pk).put(table, { pk, sk: snapshotChunkSk(seq, i), data });
       });
       const pointer: SnapshotPointer = {
         seq,
@@ -106,7 +109,7 @@ export function snapshotStore(db: Db, table: string) {
           ? { seq: current.seq, chunks: current.chunks, bytes: current.bytes, sha256: current.sha256, rawBytes: current.rawBytes, encoding: current.encoding }
           : null,
       };
-      const moved = await db.put(
+      const moved = await at(pk).put(
         table,
         { ...pointerKey(pk), ...pointer },
         current ? { expr: 'seq = :seen', values: { ':seen': current.seq } } : { expr: 'attribute_not_exists(sk)' },
@@ -114,12 +117,30 @@ export function snapshotStore(db: Db, table: string) {
       if (!moved) return null;
       const stale = current?.previous;
       if (stale) {
-        await db.deleteMany(
+        await at(pk).deleteMany(
           table,
           Array.from({ length: stale.chunks }, (_, i) => ({ pk, sk: snapshotChunkSk(stale.seq, i) })),
         );
       }
       return pointer;
+    },
+
+    /**
+     * Deletes up to `limit` chunks of snapshots older than `keepFromSeq` (those a crash left
+     * behind between moving the pointer and deleting; normally there are none). Returns how
+     * many it deleted.
+     */
+    async deleteOlderThan(pk: string, keepFromSeq: number, limit: number): Promise<number> {
+      if (keepFromSeq <= 0) return 0;
+      const page = await at(pk).query<{ sk: string }>({
+        table,
+        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+        values: { ':pk': pk, ':from': snapshotChunkSk(0, 0), ':to': snapshotChunkSk(keepFromSeq - 1, 999_999) },
+        projection: 'sk',
+        limit,
+      });
+      await at(pk).deleteMany(table, page.items.map((i) => ({ pk, sk: i.sk })));
+      return page.items.length;
     },
   };
 }

@@ -1,31 +1,54 @@
 import type { SequencerContext } from './context';
+import type { SnapshotPointer } from './snapshot-store';
 import type { ClusterState } from './state';
 import { encodeState } from './state-codec';
 
 /**
- * Decides when a leader snapshots its state (every N entries or T milliseconds, whichever
- * comes first) and writes one snapshot at a time. The state is encoded synchronously at a
- * point where it matches the journal exactly; the chunks are written in the background.
+ * Decides when a leader snapshots its state and writes one snapshot at a time. The state is
+ * encoded synchronously at a point where it matches the journal exactly; the chunks are
+ * written in the background.
+ *
+ * A snapshot is due every N entries or T milliseconds, whichever comes first, but only once
+ * the journal written since the last one is at least as large as that snapshot: a snapshot
+ * costs its whole size again, so this keeps the bytes written per journaled byte at most
+ * about two (journal plus snapshots), however large the state and however small the entries,
+ * and the tail recovery replays at most about one snapshot's worth.
  */
+export const SNAPSHOT_MIN_JOURNAL_RATIO = 1;
+
 export class Snapshotter {
   private running: Promise<void> | null = null;
   private lastAttemptSeq: number;
   private lastAttemptAt: number;
   private writtenSeq: number;
+  /** Journal bytes appended since the last snapshot attempt. */
+  private journalBytes = 0;
+  /** Stored size of the latest snapshot. */
+  private lastBytes: number;
+  /** The latest snapshot this leader knows of (the one it loaded, or its own newest). */
+  latest: SnapshotPointer | undefined;
 
   constructor(
     private readonly ctx: SequencerContext,
     private readonly pk: string,
-    snapshotSeq: number,
+    pointer: SnapshotPointer | undefined,
   ) {
-    this.lastAttemptSeq = snapshotSeq;
-    this.writtenSeq = snapshotSeq;
+    this.latest = pointer;
+    this.lastAttemptSeq = pointer?.seq ?? 0;
+    this.writtenSeq = pointer?.seq ?? 0;
+    this.lastBytes = pointer?.bytes ?? 0;
     this.lastAttemptAt = ctx.clock.now();
+  }
+
+  /** Counts an appended journal entry's bytes. */
+  noteAppended(bytes: number): void {
+    this.journalBytes += bytes;
   }
 
   /** Starts a snapshot of `state` (which includes entry `seq`) if one is due. */
   maybeStart(state: ClusterState, seq: number): void {
     if (this.running || seq <= this.lastAttemptSeq) return;
+    if (this.journalBytes < this.lastBytes * SNAPSHOT_MIN_JOURNAL_RATIO) return;
     const due =
       seq - this.lastAttemptSeq >= this.ctx.snapshotEveryEntries || this.ctx.clock.now() - this.lastAttemptAt >= this.ctx.snapshotEveryMs;
     if (due) void this.start(state, seq);
@@ -42,12 +65,17 @@ export class Snapshotter {
     // A failed attempt is retried after another N entries or T milliseconds, not at once.
     this.lastAttemptSeq = seq;
     this.lastAttemptAt = now;
+    this.journalBytes = 0;
     const task = this.ctx.snapshots
       .write(this.pk, seq, bytes, { chunkBytes: this.ctx.tuning.snapshotChunkBytes, createdAt: now })
       .then((pointer) => {
         this.writtenSeq = Math.max(this.writtenSeq, seq);
+        if (pointer) {
+          this.latest = pointer;
+          this.lastBytes = pointer.bytes;
+        }
         this.ctx.logger.info(
-          { cluster: this.pk, seq, bytes: bytes.length, chunks: pointer?.chunks, encodeMs: Math.round(encodeMs), totalMs: Math.round(performance.now() - began) },
+          { cluster: this.pk, seq, bytes: bytes.length, stored: pointer?.bytes, chunks: pointer?.chunks, encodeMs: Math.round(encodeMs), totalMs: Math.round(performance.now() - began) },
           pointer ? 'snapshot written' : 'snapshot superseded by a newer one',
         );
         return seq;

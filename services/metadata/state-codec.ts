@@ -1,4 +1,5 @@
 import { ByteReader, ByteWriter } from './bytes';
+import { readGroups, readProducerIds, writeGroups, writeProducerIds } from './state-codec-groups';
 import { readConfig, writeConfig } from './ops';
 import type { ProducerWindow } from './producer-window';
 import { readMissingSection, writeMissingSection } from './replication';
@@ -8,22 +9,33 @@ import type { Replica } from './types';
 /**
  * The canonical byte form of a ClusterState, used for snapshots and to compare states:
  * files in file-number order, topics sorted by name, producers by id, index columns as raw
- * little-endian arrays. Only what cannot be derived is written; the rest is rebuilt on decode.
+ * little-endian arrays, then producer ids and groups. Only what cannot be derived is written;
+ * the rest (file counters, free file numbers, the marked-file queue) is rebuilt on decode.
  */
-/** 2 added the section of missing replicas after the topics; 1 is still read. */
-const STATE_FORMAT = 2;
+/**
+ * 2: file numbers with holes and mark order, producer windows' last use, producer ids, groups.
+ * 3: the section of replicas reported missing at the end (2 is still read: none reported).
+ */
+const STATE_FORMAT = 3;
 
 export function encodeState(state: ClusterState): Uint8Array {
   // Sized up front (36 bytes per batch, about 200 per file) so the buffer rarely grows.
   let batches = 0;
   for (const t of state.topics.values()) for (const p of t.partitions) batches += p.index.length;
-  const w = new ByteWriter(1024 + batches * 36 + state.files.length * 200 + state.totalPartitions * 32);
+  const w = new ByteWriter(1024 + batches * 36 + state.files.size * 200 + state.totalPartitions * 32);
   w.u8(STATE_FORMAT);
-  w.uint(state.files.length);
-  for (const f of state.files) writeFile(w, f);
+  w.uint(state.files.span);
+  w.uint(state.files.size);
+  w.uint(state.files.nextMarkSeq);
+  for (const [n, f] of state.files.entries()) {
+    w.uint(n);
+    writeFile(w, f);
+  }
   const names = [...state.topics.keys()].sort();
   w.uint(names.length);
   for (const name of names) writeTopic(w, state.topics.get(name)!);
+  writeProducerIds(w, state.producers);
+  writeGroups(w, state.groups);
   writeMissingSection(w, state);
   return w.finish();
 }
@@ -45,6 +57,7 @@ function writeFile(w: ByteWriter, f: FileRecord): void {
   w.uint(f.live);
   w.u8(f.state);
   w.uint(f.markedAt);
+  w.uint(f.markSeq);
 }
 
 function writeTopic(w: ByteWriter, t: Topic): void {
@@ -69,6 +82,7 @@ function writeTopic(w: ByteWriter, t: Topic): void {
     for (const [id, win] of producers) {
       w.uint(id);
       w.uint(win.epoch);
+      w.uint(win.lastAt);
       w.uint(win.entries.length);
       for (const v of win.entries) w.uint(v);
     }
@@ -78,21 +92,47 @@ function writeTopic(w: ByteWriter, t: Topic): void {
 export function decodeState(bytes: Uint8Array): ClusterState {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== STATE_FORMAT && format !== 1) throw new Error(`unknown metadata state format ${format}`);
+  if (format !== STATE_FORMAT && format !== 2) throw new Error(`unknown metadata state format ${format}`);
   const state = new ClusterState();
-  for (let n = r.uint(), i = 0; i < n; i++) {
+  const span = r.uint();
+  const count = r.uint();
+  state.files.nextMarkSeq = r.uint();
+  let previous = -1;
+  for (let i = 0; i < count; i++) {
+    const n = r.uint();
+    if (n <= previous || n >= span) throw new Error(`file number ${n} is out of order or outside the table`);
+    previous = n;
     const f = readFile(r, state);
-    state.files.push(f);
-    state.fileNumbers.set(f.id, i);
+    if (state.files.numberOf(f.id) !== undefined) throw new Error(`file ${f.id} appears twice`);
+    state.files.load(n, f);
   }
+  state.files.finishLoad(span);
   for (let n = r.uint(); n > 0; n--) {
     const t = readTopic(r);
     state.topics.set(t.name, t);
     state.totalPartitions += t.partitions.length;
   }
-  if (format >= 2) readMissingSection(r, state);
+  checkFileReferences(state, span);
+  readProducerIds(r, state.producers);
+  readGroups(r, state.groups);
+  if (format >= 3) readMissingSection(r, state);
   if (!r.done) throw new Error('metadata state has trailing bytes');
   return state;
+}
+
+/** Every batch names a file that exists, and each file's live count is its number of batches. */
+function checkFileReferences(state: ClusterState, span: number): void {
+  const refs = new Uint32Array(span);
+  for (const t of state.topics.values()) {
+    for (const p of t.partitions) {
+      const files = p.index.file;
+      for (let i = 0; i < p.index.length; i++) {
+        if (files[i] >= span || !state.files.at(files[i])) throw new Error(`a batch of ${t.name} refers to missing file ${files[i]}`);
+        refs[files[i]]++;
+      }
+    }
+  }
+  for (const [n, f] of state.files.entries()) if (refs[n] !== f.live) throw new Error(`file ${f.id} counts ${f.live} live batches, ${refs[n]} refer to it`);
 }
 
 function readFile(r: ByteReader, state: ClusterState): FileRecord {
@@ -109,7 +149,9 @@ function readFile(r: ByteReader, state: ClusterState): FileRecord {
   const fileState = r.u8();
   if (fileState !== FILE_LIVE && fileState !== FILE_DELETE_PENDING) throw new Error(`unknown file state ${fileState}`);
   const markedAt = r.uint();
-  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt };
+  const markSeq = r.uint();
+  if ((fileState === FILE_LIVE) !== (markSeq === 0) || (fileState === FILE_LIVE) !== (live > 0)) throw new Error(`file ${id} has an inconsistent state`);
+  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt, markSeq };
 }
 
 function readTopic(r: ByteReader): Topic {
@@ -132,7 +174,7 @@ function readTopic(r: ByteReader): Topic {
     r.column(ix.maxTimestamp);
     for (let k = r.uint(); k > 0; k--) {
       const producerId = r.uint();
-      const win: ProducerWindow = { epoch: r.uint(), entries: [] };
+      const win: ProducerWindow = { epoch: r.uint(), lastAt: r.uint(), entries: [] };
       for (let e = r.uint(); e > 0; e--) win.entries.push(r.uint());
       (p.producers ??= new Map()).set(producerId, win);
     }

@@ -1,32 +1,17 @@
 import { BatchIndex } from './batch-index';
+import { FileTable, type FileRecord } from './file-table';
+import type { GroupRecord } from './group-records';
+import { ProducerIds } from './producer-ids';
 import type { ProducerWindow } from './producer-window';
 import type { BatchError, Replica, TopicConfig } from './types';
+
+export { FILE_DELETE_PENDING, FILE_LIVE, type FileRecord } from './file-table';
 
 /**
  * A cluster's metadata as the sequencer holds it in memory. It changes only through
  * `applyOp` (apply.ts), so the leader and a replaying successor build the same state, and
  * `encodeState` (state-codec.ts) gives it one canonical byte form.
  */
-
-export const FILE_LIVE = 0;
-/** The file's last live batch is gone; a later job deletes the object. */
-export const FILE_DELETE_PENDING = 1;
-
-export interface FileRecord {
-  readonly id: string;
-  readonly objectKey: string;
-  readonly sizeBytes: number;
-  readonly replicas: readonly Replica[];
-  /** Hash of the committed body: a retry must match it. */
-  readonly fingerprint: string;
-  readonly committedAt: number;
-  /** Per request batch, in request order: see encodeResult. */
-  readonly results: number[];
-  live: number;
-  state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
-  /** When the file was marked for deletion; 0 while live. */
-  markedAt: number;
-}
 
 /**
  * A commit's per-batch outcome packed into one number: an appended batch's base offset
@@ -72,6 +57,26 @@ export class PartitionLog {
     return base;
   }
 
+  /**
+   * Moves the log start offset forward to `offset` (at most the high watermark). Batches
+   * wholly below it leave the index, and `release` hears of each one's file; a batch that
+   * straddles it stays (a fetch from the log start gets it, as Kafka's does).
+   */
+  advanceStart(offset: number, release: (file: number) => void): void {
+    this.logStartOffset = offset;
+    const ix = this.index;
+    let k = 0;
+    while (k < ix.length && ix.lastOffset(k) < offset) {
+      release(ix.file[k]);
+      this.bytes -= ix.byteLength[k];
+      k++;
+    }
+    if (k === 0) return;
+    ix.dropFront(k);
+    if (this.maxTimestampAt >= k) this.maxTimestampAt -= k;
+    else this.recomputeDerived();
+  }
+
   /** Rebuilds what is derived from the index (after decoding). */
   recomputeDerived(): void {
     const ix = this.index;
@@ -98,12 +103,15 @@ export class Topic {
 
 export class ClusterState {
   readonly topics = new Map<string, Topic>();
-  /** By file number; batches refer to files by this number. */
-  readonly files: FileRecord[] = [];
-  readonly fileNumbers = new Map<string, number>();
+  /** Batches refer to files by number. */
+  readonly files = new FileTable();
   totalPartitions = 0;
-  /** Replicas agents reported missing, by file number of live files (see replication.ts). */
-  readonly missingReplicas = new Map<number, string[]>();
+  /** Replicas agents reported missing, by file id (see replication.ts). */
+  readonly missingReplicas = new Map<string, string[]>();
+  /** Producer id allocation and transactional ids. */
+  readonly producers = new ProducerIds();
+  /** Consumer groups: committed offsets, and the last generation and assignment. */
+  readonly groups = new Map<string, GroupRecord>();
   /** Region and bucket names repeat on every file: keep one copy of each. */
   private readonly interned = new Map<string, string>();
 
@@ -112,8 +120,7 @@ export class ClusterState {
   }
 
   fileById(id: string): FileRecord | undefined {
-    const n = this.fileNumbers.get(id);
-    return n === undefined ? undefined : this.files[n];
+    return this.files.byId(id);
   }
 
   intern(s: string): string {

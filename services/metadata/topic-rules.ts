@@ -1,11 +1,10 @@
 import { badRequest, unprocessable } from '../../shared/errors';
 import type { ClusterRef, TopicConfig, TopicConfigInput } from './types';
 
-/** Kafka's topic name rules: 1..249 of [a-zA-Z0-9._-], and not "." or "..". */
-export const MAX_TOPIC_NAME_LENGTH = 249;
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-/** Kafka partition numbers are int32. */
-export const MAX_PARTITION_NUMBER = 2 ** 31 - 1;
+import { MAX_PARTITION_NUMBER, MAX_TOPIC_NAME_LENGTH, TOPIC_NAME_PATTERN, regex } from './contract';
+
+/** Kafka's topic name rules (contract.ts): 1..249 of [a-zA-Z0-9._-], and not "." or "..". */
+const TOPIC_NAME = regex(TOPIC_NAME_PATTERN);
 
 export function isValidTopicName(name: unknown): name is string {
   return typeof name === 'string' && TOPIC_NAME.test(name) && name !== '.' && name !== '..';
@@ -15,7 +14,7 @@ export function checkTopicName(name: unknown, field = 'name'): string {
   if (!isValidTopicName(name)) {
     throw badRequest(
       'invalid_topic_name',
-      'A topic name is 1 to 249 characters of letters, digits, ".", "_" and "-", and is not "." or "..".',
+      `A topic name is 1 to ${MAX_TOPIC_NAME_LENGTH} characters of letters, digits, ".", "_" and "-", and is not "." or "..".`,
       { field },
     );
   }
@@ -34,7 +33,7 @@ export function checkPartitionCount(n: unknown, field = 'partitions'): number {
 
 export const defaultTopicConfig = (cluster: ClusterRef): TopicConfig => ({
   'retention.ms': cluster.defaultRetentionMs,
-  'retention.bytes': -1,
+  'retention.bytes': cluster.defaultRetentionBytes,
   'cleanup.policy': 'delete',
 });
 

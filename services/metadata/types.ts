@@ -16,6 +16,12 @@ export interface ClusterRef {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   defaultRetentionMs: number;
+  /** -1: no size limit. */
+  defaultRetentionBytes: number;
+  /** Idle producer windows and transactional ids are dropped after this. */
+  producerIdExpirationMs: number;
+  /** A group without members or commits for this long is removed. */
+  offsetsRetentionMs: number;
   limits: { partitionsPerCluster: number; maxRetentionMs: number };
 }
 
@@ -151,4 +157,58 @@ export interface ListOffsetsPartition {
 
 export interface ListOffsetsResult {
   partitions: ListOffsetsPartition[];
+}
+
+/** Kafka InitProducerId: a transactional id keeps its producer id and gets its epoch bumped. */
+export interface InitProducerIdInput {
+  transactionalId?: string | null;
+  transactionTimeoutMs?: number;
+  /** The caller's current id and epoch (KIP-360), to bump them; both or neither. */
+  producerId?: number;
+  producerEpoch?: number;
+}
+
+export interface InitProducerIdResult {
+  producerId: number;
+  producerEpoch: number;
+  error?: 'INVALID_TRANSACTION_TIMEOUT' | 'PRODUCER_FENCED';
+}
+
+/** Kafka DeleteRecords: `offset` -1 means the high watermark. */
+export interface DeleteRecordsInput {
+  partitions: { topic: string; partition: number; offset: number }[];
+}
+
+export interface DeleteRecordsResult {
+  partitions: { topic: string; partition: number; lowWatermark: number; error?: 'UNKNOWN_TOPIC_OR_PARTITION' | 'OFFSET_OUT_OF_RANGE' }[];
+}
+
+export interface CommitOffsetsInput {
+  /** With memberId: the generation the member belongs to. Leave both out (or -1 and "") for a standalone commit. */
+  generationId?: number;
+  memberId?: string;
+  groupInstanceId?: string | null;
+  offsets: { topic: string; partition: number; offset: number; metadata?: string | null; leaderEpoch?: number }[];
+}
+
+export const GROUP_ERRORS = [
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'FENCED_INSTANCE_ID',
+  'MEMBER_ID_REQUIRED',
+  'INCONSISTENT_GROUP_PROTOCOL',
+  'INVALID_SESSION_TIMEOUT',
+  'GROUP_MAX_SIZE_REACHED',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'OFFSET_METADATA_TOO_LARGE',
+] as const;
+export type GroupError = (typeof GROUP_ERRORS)[number];
+
+export interface CommitOffsetsResult {
+  partitions: { topic: string; partition: number; error?: GroupError }[];
+}
+
+export interface FetchOffsetsResult {
+  partitions: { topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string }[];
 }

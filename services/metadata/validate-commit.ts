@@ -1,27 +1,42 @@
 import { badRequest, unprocessable } from '../../shared/errors';
+import {
+  FILE_ID_PATTERN,
+  MAX_BATCHES_PER_COMMIT,
+  MAX_BATCH_BYTES,
+  MAX_BUCKET_BYTES,
+  MAX_CHECKSUM_BYTES,
+  MAX_FILE_BYTES,
+  MAX_FILE_ID_LENGTH,
+  MAX_OBJECT_KEY_BYTES,
+  MAX_PARTITION_NUMBER,
+  MAX_PRODUCER_EPOCH,
+  MAX_PRODUCER_ID,
+  MAX_RECORDS_PER_BATCH,
+  MAX_REGION_LENGTH,
+  MAX_REPLICAS,
+  MAX_SEQUENCE,
+  MAX_TIMESTAMP_MS,
+  NO_PRODUCER,
+  TEXT_PATTERN,
+  regex,
+} from './contract';
 import { encodeCommitBody, type CommitBatch, type CommitBody } from './ops';
-import { isValidTopicName, MAX_PARTITION_NUMBER } from './topic-rules';
+import { isValidTopicName } from './topic-rules';
 import type { ClusterRef, Replica } from './types';
 
 /**
  * Whole-request checks of a file commit that need only the request and the cluster: a
  * commit failing any of them is refused with a 4xx and changes nothing. The result is the
- * canonical body (replicas sorted by region) and its fingerprint.
+ * canonical body (replicas sorted by region) and its fingerprint. The limits are the
+ * contract's (contract.ts), the same ones the HTTP schema states.
  */
-export const MAX_BATCHES_PER_COMMIT = 5000;
-export const MAX_REPLICAS = 8;
-export const MAX_FILE_BYTES = 2 ** 40;
-export const MAX_TIMESTAMP_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
-const MAX_INT32 = 2 ** 31 - 1;
-const MAX_UINT32 = 2 ** 32 - 1;
-const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const FILE_ID = regex(FILE_ID_PATTERN);
+const TEXT = regex(TEXT_PATTERN);
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
-const isText = (v: unknown, maxBytes: number): v is string =>
-  typeof v === 'string' && v.length > 0 && Buffer.byteLength(v) <= maxBytes && !CONTROL.test(v);
+const isText = (v: unknown, maxBytes: number): v is string => typeof v === 'string' && TEXT.test(v) && Buffer.byteLength(v) <= maxBytes;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown) => v === undefined || v === null || v === -1;
+const absent = (v: unknown) => v === undefined || v === null || v === NO_PRODUCER;
 
 export interface ValidCommit {
   body: CommitBody;
@@ -33,10 +48,10 @@ export function validateCommit(input: unknown, cluster: ClusterRef): ValidCommit
   if (!isObject(input)) throw badRequest('invalid_request', 'The commit must be a JSON object.');
   const { fileId, objectKey, sizeBytes } = input;
   if (typeof fileId !== 'string' || !FILE_ID.test(fileId)) {
-    throw badRequest('invalid_file_id', 'fileId is 1 to 128 characters of letters, digits, ".", "_", ":" and "-".', { field: 'fileId' });
+    throw badRequest('invalid_file_id', `fileId is 1 to ${MAX_FILE_ID_LENGTH} characters of letters, digits, ".", "_", ":" and "-", starting with a letter or digit.`, { field: 'fileId' });
   }
-  if (!isText(objectKey, 1024)) {
-    throw badRequest('invalid_object_key', 'objectKey is a non-empty object key of at most 1024 bytes.', { field: 'objectKey' });
+  if (!isText(objectKey, MAX_OBJECT_KEY_BYTES)) {
+    throw badRequest('invalid_object_key', `objectKey is a non-empty object key of at most ${MAX_OBJECT_KEY_BYTES} bytes.`, { field: 'objectKey' });
   }
   if (!isInt(sizeBytes, 1, MAX_FILE_BYTES)) {
     throw badRequest('invalid_size', `sizeBytes must be a whole number from 1 to ${MAX_FILE_BYTES}.`, { field: 'sizeBytes' });
@@ -54,7 +69,7 @@ function validateReplicas(input: unknown, cluster: ClusterRef): Replica[] {
   const seen = new Set<string>();
   const out: Replica[] = input.map((r: unknown, i) => {
     const field = `replicas[${i}]`;
-    if (!isObject(r) || !isText(r.region, 64) || !isText(r.bucket, 1024) || !isText(r.checksum, 256)) {
+    if (!isObject(r) || !isText(r.region, MAX_REGION_LENGTH) || !isText(r.bucket, MAX_BUCKET_BYTES) || !isText(r.checksum, MAX_CHECKSUM_BYTES)) {
       throw badRequest('invalid_replicas', 'Each replica names its region, bucket and checksum.', { field });
     }
     if (seen.has(r.region)) throw badRequest('duplicate_replica_region', `Region ${r.region} is listed twice.`, { field });
@@ -105,17 +120,17 @@ function validateBatch(b: unknown, i: number, sizeBytes: number): CommitBatch {
   if (!isInt(partition, 0, MAX_PARTITION_NUMBER)) {
     throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `batches[${i}].partition` });
   }
-  if (!isInt(byteOffset, 0, MAX_FILE_BYTES)) {
+  if (!isInt(byteOffset, 0, MAX_FILE_BYTES - 1)) {
     throw badRequest('invalid_byte_range', 'byteOffset must be a whole number of at least 0.', { field: `batches[${i}].byteOffset` });
   }
-  if (!isInt(byteLength, 1, MAX_UINT32)) {
-    throw badRequest('invalid_byte_range', `byteLength must be a whole number from 1 to ${MAX_UINT32}.`, { field: `batches[${i}].byteLength` });
+  if (!isInt(byteLength, 1, MAX_BATCH_BYTES)) {
+    throw badRequest('invalid_byte_range', `byteLength must be a whole number from 1 to ${MAX_BATCH_BYTES}.`, { field: `batches[${i}].byteLength` });
   }
   if (byteOffset + byteLength > sizeBytes) {
     throw badRequest('batch_outside_file', 'The batch extends past the end of the file (sizeBytes).', { field: `batches[${i}]` });
   }
-  if (!isInt(recordCount, 1, MAX_INT32)) {
-    throw badRequest('invalid_record_count', `recordCount must be a whole number from 1 to ${MAX_INT32}.`, { field: `batches[${i}].recordCount` });
+  if (!isInt(recordCount, 1, MAX_RECORDS_PER_BATCH)) {
+    throw badRequest('invalid_record_count', `recordCount must be a whole number from 1 to ${MAX_RECORDS_PER_BATCH}.`, { field: `batches[${i}].recordCount` });
   }
   if (!isInt(maxTimestamp, -1, MAX_TIMESTAMP_MS)) {
     throw badRequest('invalid_timestamp', 'maxTimestamp must be epoch milliseconds, or -1 when the batch has none.', {
@@ -124,13 +139,13 @@ function validateBatch(b: unknown, i: number, sizeBytes: number): CommitBatch {
   }
   const { producerId, producerEpoch, baseSequence } = b;
   if (absent(producerId) && absent(producerEpoch) && absent(baseSequence)) {
-    return { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 };
+    return { topic, partition, byteOffset, byteLength, recordCount, maxTimestamp, producerId: NO_PRODUCER, producerEpoch: NO_PRODUCER, baseSequence: NO_PRODUCER };
   }
   // All three producer fields, or none (Kafka's -1 "no producer id" counts as none).
-  if (!isInt(producerId, 0, Number.MAX_SAFE_INTEGER) || !isInt(producerEpoch, 0, 32767) || !isInt(baseSequence, 0, MAX_INT32)) {
+  if (!isInt(producerId, 0, MAX_PRODUCER_ID) || !isInt(producerEpoch, 0, MAX_PRODUCER_EPOCH) || !isInt(baseSequence, 0, MAX_SEQUENCE)) {
     throw badRequest(
       'invalid_producer_fields',
-      'An idempotent batch gives producerId (>= 0), producerEpoch (0..32767) and baseSequence (0..2147483647) together.',
+      `An idempotent batch gives producerId (>= 0), producerEpoch (0..${MAX_PRODUCER_EPOCH}) and baseSequence (0..${MAX_SEQUENCE}) together.`,
       { field: `batches[${i}]` },
     );
   }

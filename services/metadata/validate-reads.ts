@@ -1,16 +1,23 @@
 import { badRequest } from '../../shared/errors';
-import { isValidTopicName, MAX_PARTITION_NUMBER } from './topic-rules';
-import { MAX_TIMESTAMP, type FetchPlanInput, type ListOffsetsInput } from './types';
+import {
+  MAX_FETCH_BYTES,
+  MAX_LIST_OFFSETS_TIMESTAMP,
+  MAX_OFFSET,
+  MAX_PARTITION_NUMBER,
+  MAX_PARTITIONS_PER_READ,
+  MIN_FETCH_BYTES,
+  MIN_LIST_OFFSETS_TIMESTAMP,
+} from './contract';
+import { isValidTopicName } from './topic-rules';
+import type { FetchPlanInput, ListOffsetsInput } from './types';
 
 /**
- * Shape checks of fetch-plan and list-offsets requests. Problems with the request itself
+ * Shape checks of fetch-plan and list-offsets requests, with the contract's limits
+ * (contract.ts, the same the HTTP schema states). Problems with the request itself
  * (negative offsets, non-integers, a partition listed twice in a fetch plan, whose byte
  * budget that would confuse) are 400s; a topic or partition that does not exist is
  * answered per partition instead, as Kafka does.
  */
-export const MAX_PARTITIONS_PER_READ = 10_000;
-const MAX_INT32 = 2 ** 31 - 1;
-
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -41,24 +48,24 @@ function partitionList(input: unknown, uniquePartitions: boolean): Record<string
 
 export function validateFetchPlan(input: unknown): FetchPlanInput {
   const partitions = partitionList(input, true).map((p, i) => {
-    if (!isInt(p.offset, 0, Number.MAX_SAFE_INTEGER)) {
+    if (!isInt(p.offset, 0, MAX_OFFSET)) {
       throw badRequest('invalid_offset', 'offset must be a whole number of at least 0.', { field: `partitions[${i}].offset` });
     }
-    if (!isInt(p.maxBytes, 0, MAX_INT32)) {
-      throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from 0 to ${MAX_INT32}.`, { field: `partitions[${i}].maxBytes` });
+    if (!isInt(p.maxBytes, MIN_FETCH_BYTES, MAX_FETCH_BYTES)) {
+      throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from ${MIN_FETCH_BYTES} to ${MAX_FETCH_BYTES}.`, { field: `partitions[${i}].maxBytes` });
     }
     return { topic: p.topic as string, partition: p.partition as number, offset: p.offset, maxBytes: p.maxBytes };
   });
   const maxBytes = (input as Record<string, unknown>).maxBytes;
-  if (!isInt(maxBytes, 0, MAX_INT32)) {
-    throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from 0 to ${MAX_INT32}.`, { field: 'maxBytes' });
+  if (!isInt(maxBytes, MIN_FETCH_BYTES, MAX_FETCH_BYTES)) {
+    throw badRequest('invalid_max_bytes', `maxBytes must be a whole number from ${MIN_FETCH_BYTES} to ${MAX_FETCH_BYTES}.`, { field: 'maxBytes' });
   }
   return { partitions, maxBytes };
 }
 
 export function validateListOffsets(input: unknown): ListOffsetsInput {
   const partitions = partitionList(input, false).map((p, i) => {
-    if (!isInt(p.timestamp, MAX_TIMESTAMP, Number.MAX_SAFE_INTEGER)) {
+    if (!isInt(p.timestamp, MIN_LIST_OFFSETS_TIMESTAMP, MAX_LIST_OFFSETS_TIMESTAMP)) {
       throw badRequest('invalid_timestamp', 'timestamp is epoch milliseconds, or -1 (latest), -2 (earliest) or -3 (max timestamp).', {
         field: `partitions[${i}].timestamp`,
       });

@@ -134,8 +134,10 @@ export function tenantsService<InitialKey>(deps: {
     async purge(id: string): Promise<'purged' | 'skipped'> {
       const t = await tenants.get(id);
       if (!t || t.status !== 'deleting') return 'skipped';
-      const keys = (await tenants.partitionKeys(id)).filter((k) => k.sk !== 'TENANT');
-      await deps.tenants.removeMany(keys);
+      const { keys, lookups } = await tenants.partitionKeys(id);
+      // Lookups first: a purge retried after a crash finds them through the items that name them.
+      await tenants.removeMany(lookups);
+      await tenants.removeMany(keys.filter((k) => k.sk !== 'TENANT'));
       await tenants.remove(id);
       return 'purged';
     },

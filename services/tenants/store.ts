@@ -1,5 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
-import { tenantPk } from '../../shared/keys';
+import { lookupKeysOf, tenantPk } from '../../shared/keys';
 import type { LimitOverrides } from '../tiers/limits';
 import type { TierName } from '../tiers/catalogue';
 
@@ -32,10 +32,10 @@ export function tenantStore(db: Db, table: string) {
   return {
     async create(t: Tenant): Promise<boolean> {
       const { clusterIds: _ids, ...rest } = t;
-      return db.put(table, { ...key(t.id), gsi1pk: 'TENANTS', gsi1sk: t.id, ...rest }, { expr: 'attribute_not_exists(pk)' });
+      return db.forTenant(t.id).put(table, { ...key(t.id), gsi1pk: 'TENANTS', gsi1sk: t.id, ...rest }, { expr: 'attribute_not_exists(pk)' });
     },
     async get(id: string): Promise<Tenant | undefined> {
-      const item = await db.get(table, key(id));
+      const item = await db.forTenant(id).get(table, key(id));
       return item ? fromItem(item) : undefined;
     },
     async list(limit: number, startKey?: Item) {
@@ -60,7 +60,7 @@ export function tenantStore(db: Db, table: string) {
         values[`:${k}`] = v;
         sets.push(`#${k} = :${k}`);
       }
-      const item = await db.update({
+      const item = await db.forTenant(id).update({
         table,
         key: key(id),
         update: `SET ${sets.join(', ')}`,
@@ -76,7 +76,7 @@ export function tenantStore(db: Db, table: string) {
      * set is below the limit. Bumps the version so a concurrent tier change must re-check.
      */
     async addCluster(id: string, clusterId: string, seenTier: TierName, limit: number, now: string) {
-      const item = await db.update({
+      const item = await db.forTenant(id).update({
         table,
         key: key(id),
         update: 'ADD clusterIds :c SET #version = #version + :one, updatedAt = :now',
@@ -88,7 +88,7 @@ export function tenantStore(db: Db, table: string) {
       return item ? fromItem(item) : undefined;
     },
     async removeCluster(id: string, clusterId: string, now: string) {
-      await db.update({
+      await db.forTenant(id).update({
         table,
         key: key(id),
         update: 'DELETE clusterIds :c SET updatedAt = :now',
@@ -97,22 +97,25 @@ export function tenantStore(db: Db, table: string) {
       });
     },
     async remove(id: string) {
-      await db.delete(table, key(id));
+      await db.forTenant(id).delete(table, key(id));
     },
     async removeMany(keys: { pk: string; sk: string }[]) {
       await db.deleteMany(table, keys);
     },
-    /** Every item of the tenant's own partition (keys, name reservations, idempotency records). */
+    /**
+     * Every item of the tenant's own partition (keys, name reservations, idempotency records),
+     * and the vendor-level lookup items they name (API keys'), to be deleted first.
+     */
     async partitionKeys(id: string) {
-      const keys: { pk: string; sk: string }[] = [];
-      for await (const it of db.queryAll<{ pk: string; sk: string }>({
+      const items: { pk: string; sk: string; lookupPk?: string }[] = [];
+      for await (const it of db.forTenant(id).queryAll<{ pk: string; sk: string; lookupPk?: string }>({
         table,
         keyCondition: 'pk = :pk',
         values: { ':pk': tenantPk(id) },
       })) {
-        keys.push({ pk: it.pk, sk: it.sk });
+        items.push(it);
       }
-      return keys;
+      return { keys: items.map(({ pk, sk }) => ({ pk, sk })), lookups: lookupKeysOf(items) };
     },
   };
 }

@@ -2,7 +2,7 @@
  * The tier catalogue: what each plan allows. Versioned, because tenants and invoices refer
  * to the limits that applied at the time; bump `TIER_CATALOGUE_VERSION` on any change.
  */
-export const TIER_CATALOGUE_VERSION = '2026-11-01';
+export const TIER_CATALOGUE_VERSION = '2026-11-25';
 
 export const TIER_NAMES = ['dev', 'fundamentals', 'pro', 'enterprise'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
@@ -17,6 +17,18 @@ export interface TierLimits {
   topicRestoreWindowHours: number;
 }
 
+/**
+ * Unit prices in micro-US-dollars (1,000,000 = $1), exact in integers. Storage is the live
+ * files' size averaged over each hour; partitions and agents are counted per hour.
+ */
+export interface UnitPrices {
+  perGbWritten: number;
+  perGbMonthStored: number;
+  perPartitionHour: number;
+  perAgentHour: number;
+  perMillionMetadataRequests: number;
+}
+
 export interface Tier {
   name: TierName;
   rank: number;
@@ -25,6 +37,7 @@ export interface Tier {
   slaPercent: number | null;
   multiRegion: boolean;
   limits: TierLimits;
+  unitPricesMicroUsd: UnitPrices;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -44,6 +57,7 @@ export const TIERS: Record<TierName, Tier> = {
       metadataRequestsPerSecond: 200,
       topicRestoreWindowHours: 0,
     },
+    unitPricesMicroUsd: { perGbWritten: 0, perGbMonthStored: 0, perPartitionHour: 0, perAgentHour: 0, perMillionMetadataRequests: 0 },
   },
   fundamentals: {
     name: 'fundamentals',
@@ -59,6 +73,7 @@ export const TIERS: Record<TierName, Tier> = {
       metadataRequestsPerSecond: 2_000,
       topicRestoreWindowHours: 24,
     },
+    unitPricesMicroUsd: { perGbWritten: 55_000, perGbMonthStored: 10_000, perPartitionHour: 20, perAgentHour: 0, perMillionMetadataRequests: 250_000 },
   },
   pro: {
     name: 'pro',
@@ -74,6 +89,7 @@ export const TIERS: Record<TierName, Tier> = {
       metadataRequestsPerSecond: 10_000,
       topicRestoreWindowHours: 7 * 24,
     },
+    unitPricesMicroUsd: { perGbWritten: 50_000, perGbMonthStored: 9_000, perPartitionHour: 15, perAgentHour: 0, perMillionMetadataRequests: 200_000 },
   },
   enterprise: {
     name: 'enterprise',
@@ -89,6 +105,7 @@ export const TIERS: Record<TierName, Tier> = {
       metadataRequestsPerSecond: 50_000,
       topicRestoreWindowHours: 30 * 24,
     },
+    unitPricesMicroUsd: { perGbWritten: 80_000, perGbMonthStored: 12_000, perPartitionHour: 25, perAgentHour: 10_000, perMillionMetadataRequests: 300_000 },
   },
 };
 

@@ -40,7 +40,7 @@ export async function startProcess(entry: string, env: Record<string, string>, p
 }
 
 /** The control plane as `npm start` runs it (same Node flags), on a fresh data directory; HM_BENCH_SERVER_NODE_ARGS adds flags (for profiling). */
-export function startServer(dataDir: string): Promise<Proc> {
+export function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
   const extra = process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return startProcess('infra/server.ts', { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' }, '/readyz', [...startFlags(), ...extra]);
+  return startProcess('infra/server.ts', { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env }, '/readyz', [...startFlags(), ...extra, ...nodeArgs]);
 }

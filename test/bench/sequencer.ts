@@ -36,6 +36,9 @@ const cluster = (clusterId: string): ClusterRef => ({
   autoCreateTopics: false,
   defaultPartitions: 1,
   defaultRetentionMs: 86_400_000,
+  defaultRetentionBytes: -1,
+  producerIdExpirationMs: 7 * 86_400_000,
+  offsetsRetentionMs: 7 * 86_400_000,
   limits: { partitionsPerCluster: 200_000, maxRetentionMs: -1 },
 });
 

@@ -16,7 +16,7 @@ export async function call(url: string, method: string, token: string, body?: un
  * whose data directory is `dataDir` (the admin token comes from the CLI, as an operator's would).
  */
 export async function benchCluster(serverUrl: string, dataDir: string, tenant: { tier: string; limitOverrides?: Record<string, number> }) {
-  const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['api/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
+  const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
   const { apiKey } = await call(`${serverUrl}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', ...tenant });
   const key = apiKey.secret as string;
   const cluster = await call(`${serverUrl}/v1/clusters`, 'POST', key, {

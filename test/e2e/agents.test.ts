@@ -5,11 +5,13 @@ import { eventually, singleRegionCluster, startHarness, type Harness } from '../
 import { ApiError, ReferenceAgent } from '../sim/agent';
 
 const INTERVAL = 200;
+// These tests poll heartbeats far faster than an agent beats: a roomier per-agent budget.
+const ENV = { HM_HEARTBEAT_INTERVAL_MS: String(INTERVAL), HM_AGENT_RECOMMENDED_VERSION: '1.2.0', HM_HEARTBEATS_PER_INTERVAL: '50' };
 let h: Harness;
 let url: string;
 
 before(async () => {
-  h = await startHarness({ env: { HM_HEARTBEAT_INTERVAL_MS: String(INTERVAL), HM_AGENT_RECOMMENDED_VERSION: '1.2.0' } });
+  h = await startHarness({ env: ENV });
   url = await h.listen();
 });
 after(() => h.close());
@@ -55,16 +57,27 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
   const fromA = await a1.discovery('us-east-1a');
   assert.equal(fromA.agents[0].agentId, 'a-1a');
 
+  // Live means a beat within 3 intervals (600 ms here): beat again right before looking, so a
+  // slow machine between the steps above cannot turn the answer into "suspect".
+  await Promise.all([a2.heartbeat({ openConnections: 7, bytesIn: 100, cpuPercent: 12.5 }), a1.heartbeat({ openConnections: 3 }), jobsOnly.heartbeat()]);
   const list = await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key });
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.items.map((a: { agentId: string }) => a.agentId).sort(), ['a-1a', 'a-1b', 'j-1a']);
   const b = list.body.items.find((a: { agentId: string }) => a.agentId === 'a-1b');
   assert.equal(b.stats.cpuPercent, 12.5);
-  assert.equal(b.state, 'live');
+  // Live means heard within 3 intervals (600 ms here): beat, then look, until a look is quick enough.
+  const beatAll = () => Promise.all([a1.heartbeat({ openConnections: 3 }), a2.heartbeat({ openConnections: 7, cpuPercent: 12.5 }), jobsOnly.heartbeat()]);
+  await eventually(async () => {
+    await beatAll();
+    const items = (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items;
+    return items.find((a: { agentId: string }) => a.agentId === 'a-1b').state === 'live';
+  });
 
-  const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
-  assert.equal(fleet.status, 200);
-  assert.equal(fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live, 3);
+  const fleet = await eventually(async () => {
+    await beatAll();
+    const f = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+    return f.status === 200 && f.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId).live === 3 && f;
+  });
   assert.ok(fleet.body.outdatedAgents.some((a: { agentId: string; version: string }) => a.agentId === 'a-1b' && a.version === '1.1.0'));
   assert.ok(fleet.body.byVersion['1.2.0'] >= 1);
 
@@ -86,9 +99,12 @@ test('an agent silent for 3 intervals is suspect, for 6 dead and out of discover
   const quiet = agent(ak.secret, 'quiet', { zone: 'us-east-1a' });
   const chatty = agent(ak.secret, 'chatty', { zone: 'us-east-1a' });
   await quiet.register();
+  await quiet.heartbeat({ openConnections: 7, cpuPercent: 12 });
+  const lastBeat = Date.now();
   await chatty.start();
   try {
-    const state = async () => (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items.find((a: { agentId: string }) => a.agentId === 'quiet').state;
+    const view = async () => (await h.request('GET', `/v1/clusters/${clusterId}/agents`, { token: key })).body.items.find((a: { agentId: string }) => a.agentId === 'quiet');
+    const state = async () => (await view()).state;
     await eventually(async () => (await state()) === 'suspect', 3000, 20);
     await eventually(async () => (await state()) === 'dead', 5000, 50);
     await eventually(async () => !(await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'));
@@ -98,11 +114,27 @@ test('an agent silent for 3 intervals is suspect, for 6 dead and out of discover
     });
     assert.equal(died.principal.type, 'system');
     assert.equal(await state(), 'dead');
+    // The customer still sees the dead agent's last beat and counters...
+    const dead = await view();
+    assert.ok(dead.lastHeartbeatAt && Math.abs(Date.parse(dead.lastHeartbeatAt) - lastBeat) < 2000, JSON.stringify(dead));
+    assert.deepEqual(dead.stats, { openConnections: 7, cpuPercent: 12 });
+    // ...also once Redis has forgotten the agent (its record expires an hour after death).
+    await h.runtime.redis.del(`${h.config.queuePrefix}:agent:{${clusterId}}:quiet`);
+    assert.deepEqual((await view()).stats, { openConnections: 7, cpuPercent: 12 });
+    assert.equal((await view()).lastHeartbeatAt, dead.lastHeartbeatAt);
+    assert.equal((await view()).state, 'dead');
+    await h.runtime.redis.hset(`${h.config.queuePrefix}:agent:{${clusterId}}:quiet`, 'state', 'dead', 'lastSeen', String(Date.parse(dead.lastHeartbeatAt)), 'agent', JSON.stringify({ agentId: 'quiet', version: '1.0.0', region: 'us-east-1', zone: 'us-east-1a', advertisedAddress: '10.0.0.1:9092', roles: ['proxy', 'jobs'] }));
+    // The admin fleet view keeps counting it as dead long after the dead threshold (2 × 6 intervals here).
+    await new Promise((r) => setTimeout(r, Math.max(0, lastBeat + 12 * INTERVAL + 500 - Date.now())));
+    const fleet = await h.request('GET', '/admin/v1/fleet', { token: await h.adminToken(['viewer']) });
+    const row = fleet.body.byCluster.find((c: { clusterId: string }) => c.clusterId === clusterId);
+    assert.deepEqual({ live: row.live, suspect: row.suspect, dead: row.dead }, { live: 1, suspect: 0, dead: 1 });
+    assert.ok(fleet.body.byState.dead >= 1);
     await quiet.heartbeat({ openConnections: 1 });
     assert.equal(await state(), 'live');
     assert.ok((await chatty.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'quiet'), 'revived agents return to discovery');
-    const ev = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
-    assert.ok(ev.body.items.some((e: { action: string }) => e.action === 'agent.revived'));
+    // The revival's membership write and audit event are the next sweep's work, not the beat's.
+    await eventually(async () => (await h.request('GET', '/v1/audit-events?limit=100', { token: key })).body.items.some((e: { action: string }) => e.action === 'agent.revived'));
     assert.equal(chatty.heartbeatErrors, 0);
   } finally {
     await chatty.stop();
@@ -110,7 +142,7 @@ test('an agent silent for 3 intervals is suspect, for 6 dead and out of discover
 });
 
 test('revoking the agent key, suspending the tenant or deleting the cluster refuses live tokens within 5 s, also on another process', async (t) => {
-  const other = await startHarness({ shareWith: h, workers: false });
+  const other = await startHarness({ shareWith: h, workers: false, env: ENV });
   try {
     const otherUrl = await other.listen();
     const admin = await h.adminToken();
@@ -178,31 +210,60 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
   const wrongRegion = agent(ak.secret, 'x', { region: 'eu-west-1', zone: 'eu-west-1a' });
   await assert.rejects(wrongRegion.register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_region');
   await assert.rejects(agent(ak.secret, 'y', { zone: 'eu-west-1a' }).register(), (e: unknown) => e instanceof ApiError && e.code === 'invalid_zone');
-  // dev allows 5 live agents per cluster.
-  for (let i = 2; i <= 5; i++) await agent(ak.secret, `ro-${i}`).register();
-  await assert.rejects(agent(ak.secret, 'ro-6').register(), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'agent_limit_reached');
-  assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
+  // dev allows 5 live agents per cluster; the five keep beating, so none is counted dead on a slow machine.
+  const five = [ro, ...[2, 3, 4, 5].map((i) => agent(ak.secret, `ro-${i}`))];
+  try {
+    for (const a of five) await a.start();
+    await assert.rejects(agent(ak.secret, 'ro-6').register(), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'agent_limit_reached');
+    assert.equal((await agent(ak.secret, 'ro-1').register()).state, 'live', 'a known agent may always re-register');
+  } finally {
+    await Promise.all(five.map((a) => a.stop()));
+  }
 });
 
-test('signing-key rotation: old tokens keep working, new ones use the new key, JWKS serves both', async () => {
+test('issue 8 #16: deregistration is a write: a read-only agent cannot take any agent (itself included) out of discovery', async () => {
+  const { key } = await h.createTenant('pro', 'Dereg Co');
+  const clusterId = await readyCluster(key, 'dereg');
+  const rw = agent((await agentKey(key, clusterId)).secret, 'rw-1');
+  const ro = agent((await agentKey(key, clusterId, 'read-only')).secret, 'ro-1');
+  await rw.register();
+  await ro.register();
+  for (const target of ['rw-1', 'ro-1']) {
+    await assert.rejects(
+      ro.call('DELETE', (c) => `/agent/v1/clusters/${c}/agents/${target}`),
+      (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === 'read_only_agent',
+      `read-only deregistration of ${target}`,
+    );
+  }
+  const ids = (await ro.discovery()).agents.map((a: { agentId: string }) => a.agentId).sort();
+  assert.deepEqual(ids, ['ro-1', 'rw-1'], 'both agents are still discoverable');
+  await rw.deregister();
+  assert.deepEqual((await ro.discovery()).agents.map((a: { agentId: string }) => a.agentId), ['ro-1'], 'a read-write agent may deregister');
+});
+
+test('signing-key rotation: the next key is published before it signs, old tokens keep working, JWKS serves both', async () => {
   const { key } = await h.createTenant('pro', 'Rotate Co');
   const clusterId = await readyCluster(key, 'rot');
   const ak = await agentKey(key, clusterId);
   const a = agent(ak.secret, 'rot-1');
   await a.register();
-  const before = await a.tokens.get();
-  const kidBefore = JSON.parse(Buffer.from(before.accessToken.split('.')[0], 'base64url').toString()).kid;
+  const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+  const kidBefore = kidOf((await a.tokens.get()).accessToken);
+  const started = Date.now();
   const rotated = await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken() });
   assert.equal(rotated.status, 200);
   assert.equal(rotated.body.previousKid, kidBefore);
+  assert.equal(rotated.body.status, 'pending');
+  assert.notEqual(rotated.body.kid, kidBefore);
+  assert.ok(Date.parse(rotated.body.activatesAt) >= started + 110_000, 'the new key signs only after every cache has seen it');
+  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
+  assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [kidBefore, rotated.body.kid].sort(), 'published at once');
+  assert.ok(jwks.keys.every((k) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');
   await a.heartbeat();
-  const after = await a.tokens.get(true);
-  assert.equal(JSON.parse(Buffer.from(after.accessToken.split('.')[0], 'base64url').toString()).kid, rotated.body.kid);
+  assert.equal(kidOf((await a.tokens.get(true)).accessToken), kidBefore, 'nobody signs with it before it activates');
   await a.heartbeat();
-  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-  const kids = jwks.keys.map((k: { kid: string }) => k.kid);
-  assert.ok(kids.includes(kidBefore) && kids.includes(rotated.body.kid));
-  assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined && k.alg === 'EdDSA'), 'public halves only');
+  const again = await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken() });
+  assert.deepEqual(again.body, rotated.body, 'rotating again meanwhile reports the same pending key');
   assert.equal((await h.request('POST', '/admin/v1/signing-keys/rotate', { token: await h.adminToken(['viewer']) })).status, 403);
 });
 

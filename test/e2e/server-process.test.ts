@@ -16,6 +16,9 @@ test('npm start: embedded engines, admin-token CLI, graceful Ctrl-C, data surviv
   assert.equal((statSync(path.join(dataDir, 'keys', 'admin-issuer.jwk.json')).mode & 0o777).toString(8), '600');
 
   const s1 = await startServerProcess(env);
+  // One human line once it listens: where it is, the docs, how to get an admin token.
+  await eventually(async () => s1.output().includes('Harbormaster is up at'));
+  assert.match(s1.output(), new RegExp(`Harbormaster is up at ${s1.url}  ·  API docs: ${s1.url}/docs  ·  admin token: npm run -s admin-token`));
   const created = await http(`${s1.url}/admin/v1/tenants`, 'POST', cli.token, { name: 'Acme', tier: 'pro' });
   assert.equal(created.status, 201);
   const key = created.body.apiKey.secret as string;
@@ -54,6 +57,19 @@ test('start-up refusals: a bad setting and a missing redis-server each stop the 
     const noRedis = run({ PATH: '/nonexistent', HM_DATA_DIR: dataDir, PORT: '0' });
     assert.equal(noRedis.status, 1);
     assert.match(noRedis.stderr, /redis-server was not found on PATH.*apt-get install -y redis-server/s);
+    // A busy port: a sentence saying to set PORT, no stack trace, and nothing left running.
+    const { createServer } = await import('node:net');
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const busy = run({ PORT: String(port), HM_DATA_DIR: dataDir });
+      assert.equal(busy.status, 1, busy.stderr);
+      assert.match(busy.stderr, new RegExp(`port ${port} on 127.0.0.1 is already in use.*set PORT to a free one`));
+      assert.doesNotMatch(busy.stderr + busy.stdout, /\n\s+at /, 'no stack trace');
+    } finally {
+      squatter.close();
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

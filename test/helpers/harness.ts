@@ -8,18 +8,28 @@ import { loadConfig } from '../../shared/config';
 import { randomBase62 } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import type { Clock } from '../../shared/clock';
-import { startDynalite } from '../../infra/local/dynalite';
+import { startTestEngine } from './dynamo';
 import { startTestRedis } from './redis';
 
 export interface HarnessOptions {
   workers?: boolean;
   /** Run a second control-plane process on the same store and Redis as this one. */
-  shareWith?: { config: { dataDir: string; queuePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
+  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
+  /** Use this store endpoint (e.g. a link the test can cut) with the given table prefix. */
+  store?: { endpoint: string; prefix: string };
   clock?: Clock;
   env?: Record<string, string>;
   reconcileEveryMs?: number;
+  /** A Redis the test owns (to stop or kill it); the harness leaves closing it to the test. */
+  redisUrl?: string;
   /** Collects every log line (parsed) here, at `info`, instead of writing them out. */
   logLines?: Record<string, unknown>[];
+  /** Puts something (an IAM stand-in) between the control plane and its store: returns the endpoint to use. */
+  dynamoProxy?: (endpoint: string) => Promise<string>;
+  /** The current API key pepper (default a fixed test pepper); previous ones come from HM_API_KEY_PEPPER. */
+  pepper?: string;
+  /** The base identity for STS AssumeRole (token vending machine tests). */
+  stsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface Reply {
@@ -30,19 +40,29 @@ export interface Reply {
 }
 
 /**
- * The whole control plane in this process on real engines: an in-memory dynalite and a
- * real redis-server (or REDIS_URL, isolated by a random queue prefix). Requests go through
- * Fastify's inject, so every plugin, schema and hook runs as in production.
+ * The whole control plane in this process on real engines: an in-memory dynalite (or the
+ * DYNAMODB_ENDPOINT engine, see startTestEngine) and a real redis-server (or REDIS_URL,
+ * isolated by a random queue prefix). Requests go through Fastify's inject, so every plugin,
+ * schema and hook runs as in production.
  */
 export async function startHarness(opts: HarnessOptions = {}) {
   const dataDir = opts.shareWith?.config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
   const shared = opts.shareWith;
-  const dynamo = shared ? { endpoint: shared.engines.dynamoEndpoint, close: async () => {} } : await startDynalite();
-  const redis = shared ? { url: shared.engines.redisUrl, close: async () => {} } : await startTestRedis();
+  const dynamo = shared
+    ? { endpoint: shared.engines.dynamoEndpoint, prefix: shared.config.tablePrefix, close: async () => {} }
+    : opts.store
+      ? { ...opts.store, close: async () => {} }
+      : await startTestEngine();
+  const redis = shared
+    ? { url: shared.engines.redisUrl, close: async () => {} }
+    : opts.redisUrl
+      ? { url: opts.redisUrl, close: async () => {} }
+      : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
     HM_DATA_DIR: dataDir,
     HM_QUEUE_PREFIX: shared?.config.queuePrefix ?? `hmt${randomBase62(8)}`,
+    HM_TABLE_PREFIX: dynamo.prefix,
     LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
     // Harnesses sharing a data directory are distinct nodes.
     HM_NODE_ID: `test-${randomBase62(10)}`,
@@ -50,11 +70,12 @@ export async function startHarness(opts: HarnessOptions = {}) {
   });
   const runtime: Runtime = await compose({
     config,
-    dynamoEndpoint: dynamo.endpoint,
+    dynamoEndpoint: opts.dynamoProxy ? await opts.dynamoProxy(dynamo.endpoint) : dynamo.endpoint,
+    stsCredentials: opts.stsCredentials,
     redisUrl: redis.url,
     clock: opts.clock,
     logger: createLogger(config.logLevel, {}, opts.logLines ? { write: (line: string) => void opts.logLines!.push(JSON.parse(line)) } : undefined),
-    pepper: 'test-pepper-'.padEnd(40, 'x'),
+    pepper: opts.pepper ?? 'test-pepper-'.padEnd(40, 'x'),
     reconcileEveryMs: opts.reconcileEveryMs,
   });
   // As infra/server.ts does: the app (which resets the metrics registry) before the workers.
@@ -62,7 +83,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
   if (opts.workers !== false) await runtime.startWorkers();
   await app.ready();
 
-  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+  async function request(method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string; remoteAddress?: string } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let payload: string | undefined = o.raw;
@@ -70,7 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
       payload = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    const res = await app.inject({ method: method as 'GET', url, headers, payload, remoteAddress: o.remoteAddress });
     let body: unknown = undefined;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;
@@ -96,8 +117,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
     config,
     engines: { dynamoEndpoint: dynamo.endpoint, redisUrl: redis.url },
     /** Listens on a real loopback port (for the reference agent); returns the base URL. */
-    async listen() {
-      baseUrl ??= await app.listen({ port: 0, host: '127.0.0.1' });
+    async listen(port = 0) {
+      baseUrl ??= await app.listen({ port, host: '127.0.0.1' });
       return baseUrl;
     },
     request,

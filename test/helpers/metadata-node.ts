@@ -23,6 +23,8 @@ export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<Metada
     snapshotEveryMs: 3_600_000,
     hooks: faults.hooks,
     ...over,
+    // Maintenance (retention, expiry, trimming) runs when a test asks for it (runMaintenance).
+    log: { maintenanceEveryMs: 3_600_000, ...over.log },
   });
   return Object.assign(service, { pause: faults.pause, resume: faults.resume, stopAbruptly: faults.stopAbruptly });
 }

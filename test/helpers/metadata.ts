@@ -16,6 +16,9 @@ export function clusterRef(over: Partial<ClusterRef> = {}): ClusterRef {
     autoCreateTopics: false,
     defaultPartitions: 2,
     defaultRetentionMs: 86_400_000,
+    defaultRetentionBytes: -1,
+    producerIdExpirationMs: 7 * 86_400_000,
+    offsetsRetentionMs: 7 * 86_400_000,
     limits: { partitionsPerCluster: 1000, maxRetentionMs: 7 * 86_400_000 },
     ...over,
   };

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../../infra/local/free-port';
 import { startFlags } from './start-command';
@@ -14,6 +15,15 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/**
+ * On an external engine (DYNAMODB_ENDPOINT, see startTestEngine) each data directory gets
+ * tables of its own, the same ones again when a server restarts on it.
+ */
+function tablesOf(env: Record<string, string>): Record<string, string> {
+  if (!process.env.DYNAMODB_ENDPOINT || env.HM_TABLE_PREFIX || !env.HM_DATA_DIR) return {};
+  return { HM_TABLE_PREFIX: `s${createHash('sha256').update(env.HM_DATA_DIR).digest('hex').slice(0, 12)}-` };
+}
+
 /** Runs `infra/server.ts` as `npm start` would, as a real child process (on `env.PORT`, else a free port). */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -21,7 +31,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   // Node itself (not the tsx wrapper), so that a signal reaches the server and nothing else.
   const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'infra/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...env },
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...tablesOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

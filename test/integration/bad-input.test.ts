@@ -122,3 +122,72 @@ test('admin tokens: expired, tampered, alg none, wrong audience, foreign key and
   }
   assert.equal((await h.request('GET', '/admin/v1/tenants', { token: good })).status, 200);
 });
+
+test('issue 8 #15: a lone UTF-16 surrogate anywhere in a body is a 400 invalid_unicode, and nothing is stored', async () => {
+  const tenantId = (await h.request('GET', '/v1/tenant', { token: key })).body.id;
+  const keysBefore = (await h.request('GET', '/v1/api-keys', { token: key })).body.items.length;
+  const json = 'application/json';
+  const cases: [string, string, string, string | undefined][] = [
+    ['lone high surrogate in a name', 'POST', '/v1/api-keys', '{"name":"a\\ud800","scopes":["clusters:read"]}'],
+    ['lone low surrogate in a name', 'POST', '/v1/api-keys', '{"name":"\\uDC00b","scopes":["clusters:read"]}'],
+    ['reversed pair', 'POST', '/v1/api-keys', '{"name":"\\udc00\\ud800","scopes":["clusters:read"]}'],
+    ['in an array item', 'POST', '/v1/api-keys', '{"name":"k","scopes":["clusters:read","\\ud83d"]}'],
+    ['in an object key', 'POST', '/v1/api-keys', '{"name":"k","scopes":["clusters:read"],"\\ud800":1}'],
+    ['deep in a nested value', 'POST', '/v1/clusters', JSON.stringify(cluster({ config: { defaultPartitions: 1 } })).replace('"s3://', '"s3://\\ud800')],
+    ['in an admin body', 'PATCH', '/admin/v1/tenants/{t}', '{"name":"x\\udbff"}'],
+  ];
+  for (const [what, method, url, raw] of cases) {
+    const token = url.startsWith('/admin') ? admin : key;
+    const res = await h.request(method, url.replace('{t}', tenantId), { token, raw, headers: { 'content-type': json } });
+    assert.equal(res.status, 400, `${what}: ${res.text.slice(0, 200)}`);
+    assert.equal(res.body.code, 'invalid_unicode', what);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  }
+  assert.equal((await h.request('GET', '/v1/api-keys', { token: key })).body.items.length, keysBefore, 'no key was created');
+  assert.notEqual((await h.request('GET', '/v1/tenant', { token: key })).body.name, 'x\udbff');
+
+  // Well-formed text, surrogate pairs included, and an escaped backslash before "u" are fine.
+  const emoji = await h.request('POST', '/v1/api-keys', { token: key, raw: '{"name":"rocket \\ud83d\\ude80 \\\\ud800","scopes":["clusters:read"]}', headers: { 'content-type': json } });
+  assert.equal(emoji.status, 201, emoji.text);
+  assert.equal(emoji.body.name, 'rocket \u{1F680} \\ud800');
+  assert.equal((await h.request('DELETE', `/v1/api-keys/${emoji.body.id}`, { token: key })).status, 200);
+});
+
+test('issue 8 #15: a body in a Content-Encoding we do not decode is a 415, never misread', async () => {
+  const { gzipSync, brotliCompressSync } = await import('node:zlib');
+  const body = JSON.stringify({ name: 'zipped', scopes: ['clusters:read'] });
+  const before = (await h.request('GET', '/v1/api-keys', { token: key })).body.items.length;
+  for (const [encoding, payload] of [
+    ['gzip', gzipSync(body)],
+    ['br', brotliCompressSync(body)],
+    ['deflate', Buffer.from(body)],
+    ['GZIP', gzipSync(body)],
+    ['identity, gzip', gzipSync(body)],
+    ['x-custom', Buffer.from(body)],
+  ] as const) {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': encoding }, payload });
+    assert.equal(res.statusCode, 415, `${encoding}: ${res.body.slice(0, 200)}`);
+    assert.equal(res.json().code, 'unsupported_content_encoding', encoding);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(res.headers['accept-encoding'], 'identity');
+  }
+  assert.equal((await h.request('GET', '/v1/api-keys', { token: key })).body.items.length, before, 'nothing was created');
+  const plain = await h.app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'identity' }, payload: body });
+  assert.equal(plain.statusCode, 201, plain.body);
+  await h.request('DELETE', `/v1/api-keys/${plain.json().id}`, { token: key });
+});
+
+test('enum and literal-union errors name the allowed values, one line per field', async () => {
+  const badTier = await h.request('POST', '/v1/clusters', { token: key, body: cluster({ tier: 'platinum' }) });
+  assert.equal(badTier.status, 400);
+  assert.deepEqual(badTier.body.errors, [{ path: 'body/tier', message: 'must be one of: "dev", "fundamentals", "pro", "enterprise"' }]);
+  const tenantId = (await h.request('GET', '/v1/tenant', { token: key })).body.id;
+  const badStatus = await h.request('PATCH', `/admin/v1/tenants/${tenantId}`, { token: admin, body: { status: 'paused' } });
+  assert.equal(badStatus.status, 400);
+  assert.equal(badStatus.body.detail, 'body/status: must be one of: "active", "suspended"');
+  const badAccess = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: 'x', access: 'admin' } });
+  assert.equal(badAccess.body.detail, 'body/access: must be one of: "read-write", "read-only"');
+  // A union of other forms collapses into one line too.
+  const badRetention = await h.request('POST', `/v1/clusters/${clusterId}/topics`, { token: key, body: { name: 't', partitions: 1, config: { 'retention.ms': 'a week' } } });
+  assert.equal(badRetention.body.detail, 'body/config/retention.ms: must be integer, or match pattern "^-?\\d{1,19}$"');
+});

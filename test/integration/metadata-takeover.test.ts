@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock, systemClock } from '../../shared/clock';
+import { Db, type Item } from '../../shared/dynamo';
 import { isAppError } from '../../shared/errors';
+import { clusterPk } from '../../services/metadata/keys';
 import { decodeEntry } from '../../services/metadata/ops';
 import type { MetadataService } from '../../services/metadata/service';
 import type { ClusterRef, CommitFileInput, CommitFileResult } from '../../services/metadata/types';
@@ -222,4 +224,120 @@ test('a restarted node (same node id, new run) takes its own live lease at once;
   t.after(() => twin.close());
   const refused = await rejectsWith(twin.listTopics(cluster), 503, 'not_leader');
   assert.equal(refused.extra.leader, null);
+});
+
+/** Holds the next journal append of one node on its way to the store, as a stalled process would. */
+class StallingDb extends Db {
+  private stall: { release: Promise<void>; entered: () => void } | undefined;
+
+  /** Arms a stall; resolves `entered` when an append is caught, and lets it go on `release()`. */
+  arm(): { entered: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let entered!: () => void;
+    const caught = new Promise<void>((r) => (entered = r));
+    this.stall = { release: new Promise((r) => (release = r)), entered };
+    return { entered: caught, release };
+  }
+
+  override async put(table: string, item: Item, condition?: { expr: string; names?: Record<string, string>; values?: Item }): Promise<boolean> {
+    const stall = this.stall;
+    if (stall && String(item.sk).startsWith('J#')) {
+      this.stall = undefined;
+      stall.entered();
+      await stall.release;
+    }
+    return super.put(table, item, condition);
+  }
+}
+
+/**
+ * A leader stalls with an append on its way to the store; a successor takes over, snapshots
+ * and trims its journal. The stalled append must never be acknowledged, whether it arrives
+ * while the successor's fence still holds its slot (it collides) or after trimming emptied
+ * that slot (it lands, but after the old lease ran out, so the old leader does not answer it).
+ */
+async function stalledLeaderScenario(t: { after(fn: () => Promise<void>): void }) {
+  const d = await startTestDynamo();
+  t.after(() => d.close());
+  const clockA = manualClock(T0);
+  const clockB = manualClock(T0);
+  const db = new StallingDb(d.db.client);
+  const a = metadataNode({ ...d, db }, 'node-a', { clock: clockA, renewEveryMs: 3_600_000 });
+  const b = metadataNode(d, 'node-b', { clock: clockB, renewEveryMs: 20, log: { maintenanceEveryMs: 3_600_000 } });
+  t.after(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  const cluster = clusterRef({ limits: { partitionsPerCluster: 1000, maxRetentionMs: -1 } });
+  await a.createTopic(cluster, { name: 'load', partitions: PARTITIONS, config: { 'retention.ms': -1 } });
+  const acked = new Map<string, { file: CommitFileInput; result: CommitFileResult }>();
+  for (let i = 0; i < 20; i++) {
+    const file = randomFile('a');
+    acked.set(file.fileId, { file, result: await a.commitFile(cluster, file) });
+  }
+  const stall = db.arm();
+  const stalledFile = randomFile('stalled');
+  const stalled = a.commitFile(cluster, stalledFile).then(
+    () => 'acknowledged',
+    (e) => (isAppError(e) ? `${e.status} ${e.code}` : String(e)),
+  );
+  await stall.entered;
+  const fenceSlot = (await journalOf(d, cluster)).length + 1;
+
+  // node-a's lease runs out by node-b's clock; node-b takes over, commits, snapshots twice, trims.
+  clockB.advance(5_001);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 5; i++) {
+      const file = randomFile('b');
+      acked.set(file.fileId, { file, result: await b.commitFile(cluster, file) });
+    }
+    await b.snapshotNow(cluster);
+  }
+  const file = randomFile('b');
+  acked.set(file.fileId, { file, result: await b.commitFile(cluster, file) });
+  await b.runMaintenance(cluster);
+  /** Time passes for both nodes (their clocks agree); node-b renews its lease as it goes. */
+  const passTime = async (ms: number) => {
+    for (let left = ms; left > 0; left -= 1_000) {
+      clockA.advance(Math.min(1_000, left));
+      clockB.advance(Math.min(1_000, left));
+      const renewedBy = clockB.now() + 5_000;
+      while (((await d.db.get<{ expiresAt: number }>(d.tables.metadata, { pk: clusterPk(cluster.tenantId, cluster.clusterId), sk: 'LEASE' }))?.expiresAt ?? 0) < renewedBy) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  };
+  return { d, a, b, cluster, acked, stall, stalled, stalledFile, fenceSlot, passTime };
+}
+
+test('trimming keeps the successor fence while the old lease may live: a stalled append still collides', async (t) => {
+  const s = await stalledLeaderScenario(t);
+  const journal = await journalOf(s.d, s.cluster);
+  assert.equal(journal[0].seq, s.fenceSlot, 'everything below the fence was trimmed, the fence and what follows kept');
+  assert.ok(decodeEntry(journal[0].data).some((op) => op.type === 'fence' && op.holder === 'node-b'));
+  // node-a's clock stands still (it believes its lease is valid): only the collision stops it.
+  s.stall.release();
+  assert.equal(await s.stalled, '503 not_leader');
+  const index = await readAll(s.b, s.cluster, 'load');
+  assertAcknowledgedPresent(s.acked, index);
+  assert.ok(![...index.keys()].some((k) => k.startsWith(s.stalledFile.fileId)));
+});
+
+test('after two leases the fence may go; a stalled append landing in its emptied slot is never acknowledged', async (t) => {
+  const s = await stalledLeaderScenario(t);
+  // Two leases pass; node-b trims past its fence.
+  await s.passTime(10_001);
+  await s.b.runMaintenance(s.cluster);
+  const before = await journalOf(s.d, s.cluster);
+  assert.ok(before[0].seq > s.fenceSlot, `the fence slot ${s.fenceSlot} was trimmed (journal starts at ${before[0].seq})`);
+  s.stall.release();
+  assert.equal(await s.stalled, '503 not_leader', 'landed after its lease: not acknowledged');
+  const stray = (await journalOf(s.d, s.cluster)).find((e) => e.seq === s.fenceSlot);
+  assert.ok(stray, 'the stalled append did land in the emptied slot...');
+  assert.ok(decodeEntry(stray.data).some((op) => op.type === 'commitFile' && op.body.fileId === s.stalledFile.fileId));
+  const index = await readAll(s.b, s.cluster, 'load');
+  assertAcknowledgedPresent(s.acked, index);
+  assert.ok(![...index.keys()].some((k) => k.startsWith(s.stalledFile.fileId)), '...below the snapshots, where no one reads it');
+  // The agent retries the commit: it is new to the cluster and gets offsets once.
+  const retried = await s.b.commitFile(s.cluster, s.stalledFile);
+  assert.equal(retried.duplicate, false);
+  await s.b.runMaintenance(s.cluster);
+  assert.ok(!(await journalOf(s.d, s.cluster)).some((e) => e.seq === s.fenceSlot), 'the next pass trims the stray entry');
 });

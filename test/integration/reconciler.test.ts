@@ -8,7 +8,7 @@ import { createLogger } from '../../shared/logger';
 import { clusterCreation } from '../../services/clusters/creation';
 import { clusterStore } from '../../services/clusters/store';
 import { tenantStore } from '../../services/tenants/store';
-import type { Cluster } from '../../services/clusters/model';
+import { DEFAULT_CLUSTER_CONFIG, type Cluster } from '../../services/clusters/model';
 import { alertOnExhausted, jobsExhausted } from '../../workers/job-alerts';
 import { reconcileProcessor } from '../../workers/processors/reconcile';
 import { lifecycleProducer, openQueues } from '../../workers/queues';
@@ -38,7 +38,7 @@ test('a job that failed on its last attempt is counted, logged, and really queue
     const c: Cluster = {
       id: newId('cluster', clock.now()), tenantId: 'tnt_reconcile', name: `c-${randomBase62(6)}`, tier: 'pro', regions: ['us-east-1'],
       storage: { buckets: [{ region: 'us-east-1', url: 's3://b/x' }], writeQuorum: 1 },
-      config: { defaultPartitions: 1, defaultRetentionMs: 1000, autoCreateTopics: false }, deletionProtection: false,
+      config: { ...DEFAULT_CLUSTER_CONFIG, defaultRetentionMs: 1000 }, deletionProtection: false,
       status, createdAt: '2027-03-01T11:00:00.000Z', updatedAt: '2027-03-01T11:00:00.000Z', version: 2,
     };
     await clusters.create(c);
@@ -48,13 +48,13 @@ test('a job that failed on its last attempt is counted, logged, and really queue
   const jobId = `cluster-destroy-${deleting.id}`;
 
   // The destroy job fails on every attempt (two here) and lands in `failed`, kept under its id.
-  await queues.lifecycle.add('cluster.destroy', { tenantId: deleting.tenantId, clusterId: deleting.id }, { jobId, attempts: 2 });
+  await (await queues.open()).lifecycle.add('cluster.destroy', { tenantId: deleting.tenantId, clusterId: deleting.id }, { jobId, attempts: 2 });
   const worker: Worker = new Worker('lifecycle', async (): Promise<unknown> => {
     throw new Error('the store is down');
   }, { connection, prefix });
   alertOnExhausted(worker, logger);
-  await eventually(async () => (await queues.lifecycle.getJob(jobId))?.finishedOn !== undefined);
-  assert.equal(await (await queues.lifecycle.getJob(jobId))!.getState(), 'failed');
+  await eventually(async () => (await (await queues.open()).lifecycle.getJob(jobId))?.finishedOn !== undefined);
+  assert.equal(await (await (await queues.open()).lifecycle.getJob(jobId))!.getState(), 'failed');
   await worker.close();
   const metric = await jobsExhausted().get();
   assert.deepEqual(metric.values.map((v) => [v.labels, v.value]), [[{ queue: 'lifecycle', name: 'cluster.destroy' }, 1]]);
@@ -65,13 +65,13 @@ test('a job that failed on its last attempt is counted, logged, and really queue
 
   const reconcile = reconcileProcessor({ clusters, jobs: lifecycleProducer(queues), reclaimLeakedCreates: () => clusterCreation({ clusters, tenants: tenantStore(d.db, d.tables.control), clock, logger }).reclaimLeaked(), clock, logger });
   assert.deepEqual(await reconcile(), { requeued: 2, pending: 0, added: 1, readded: 1, leakedCreates: { released: 0, confirmed: 0 } });
-  const again = (await queues.lifecycle.getJob(jobId))!;
+  const again = (await (await queues.open()).lifecycle.getJob(jobId))!;
   assert.equal(await again.getState(), 'waiting', 'the failed job was replaced by a fresh one');
   assert.equal(again.attemptsMade, 0);
-  assert.equal(await (await queues.lifecycle.getJob(`cluster-provision-${provisioning.id}`))!.getState(), 'waiting');
+  assert.equal(await (await (await queues.open()).lifecycle.getJob(`cluster-provision-${provisioning.id}`))!.getState(), 'waiting');
   assert.ok(lines.some((l) => l.level === 50 && l.clusterId === deleting.id && l.reason === 'the store is down'), 'the reconciler says the job had failed');
 
   // Pending jobs are left alone: nothing is queued twice.
   assert.deepEqual(await reconcile(), { requeued: 0, pending: 2, added: 0, readded: 0, leakedCreates: { released: 0, confirmed: 0 } });
-  assert.equal((await queues.lifecycle.getJobCounts('waiting')).waiting, 2);
+  assert.equal((await (await queues.open()).lifecycle.getJobCounts('waiting')).waiting, 2);
 });

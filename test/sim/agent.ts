@@ -1,4 +1,5 @@
 import { ApiError, httpJson as http, RegionalClient, type RegionalOptions, type Served } from './regional-client';
+import { identitySigner, type AgentRoleIdentity } from './agent-identity';
 
 export { ApiError } from './regional-client';
 
@@ -10,7 +11,9 @@ export { ApiError } from './regional-client';
  */
 export interface AgentOptions {
   baseUrl: string;
-  agentKey: string;
+  /** An agent key (hm_ak_…), or `identity` instead: the agent's AWS role, no static secret. */
+  agentKey?: string;
+  identity?: AgentRoleIdentity;
   agentId: string;
   version?: string;
   region?: string;
@@ -34,16 +37,22 @@ export interface TokenInfo {
   access: string;
 }
 
-/** Exchanges an agent key for tokens and refreshes them a minute before they expire. */
+/**
+ * Exchanges an agent key, or a freshly signed STS request of the agent's role, for tokens and
+ * refreshes them a minute before they expire.
+ */
 export class TokenSource {
   private current: TokenInfo | undefined;
   private pending: Promise<TokenInfo> | undefined;
+  private readonly signer: ReturnType<typeof identitySigner> | undefined;
   constructor(
     private readonly baseUrl: string,
-    private readonly agentKey: string,
+    private readonly credential: string | AgentRoleIdentity,
     /** Multi-region: exchange through whichever region answers. */
     private readonly regional?: RegionalClient,
-  ) {}
+  ) {
+    if (typeof credential !== 'string') this.signer = identitySigner(credential);
+  }
 
   async get(forceRefresh = false): Promise<TokenInfo> {
     if (!forceRefresh && this.current && this.current.expiresAtMs - Date.now() > 60_000) return this.current;
@@ -52,12 +61,14 @@ export class TokenSource {
   }
 
   private async exchange(): Promise<TokenInfo> {
-    const auth = { authorization: `Bearer ${this.agentKey}` };
+    // A signature is good once: every exchange signs anew.
+    const auth: Record<string, string> = this.signer ? {} : { authorization: `Bearer ${this.credential}` };
+    const signed = this.signer ? await this.signer.sign() : undefined;
     let body: Record<string, string>;
     if (this.regional) {
-      body = (await this.regional.send('POST', '/agent/v1/token', async () => auth, undefined, false)).body;
+      body = (await this.regional.send('POST', '/agent/v1/token', async () => auth, signed, false)).body;
     } else {
-      const res = await http('POST', `${this.baseUrl}/agent/v1/token`, auth);
+      const res = await http('POST', `${this.baseUrl}/agent/v1/token`, auth, signed);
       body = res.body as Record<string, string>;
       if (!res.ok) throw new ApiError(res.status, body.code, body);
     }
@@ -84,7 +95,7 @@ export class ReferenceAgent {
 
   constructor(readonly opts: AgentOptions) {
     this.regional = opts.regions ? new RegionalClient(opts.regions) : undefined;
-    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.agentKey, this.regional);
+    this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.identity ?? opts.agentKey!, this.regional);
   }
 
   /** One API call with the agent token; a token the server no longer accepts is renewed once. */

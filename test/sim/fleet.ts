@@ -1,8 +1,11 @@
 import { ReferenceAgent, TokenSource } from './agent';
+import type { AgentRoleIdentity } from './agent-identity';
 
 export interface FleetOptions {
   baseUrl: string;
-  agentKey: string;
+  /** An agent key, or `identity`: the fleet's AWS role (no static secret). */
+  agentKey?: string;
+  identity?: AgentRoleIdentity;
   count: number;
   /** Registrations in flight at once while the fleet comes up. */
   concurrency?: number;
@@ -16,11 +19,11 @@ export interface FleetOptions {
  * Each starts heartbeating as soon as it has registered, as in a real rollout.
  */
 export async function startFleet(o: FleetOptions) {
-  const tokens = new TokenSource(o.baseUrl, o.agentKey);
+  const tokens = new TokenSource(o.baseUrl, o.identity ?? o.agentKey!);
   const zones = o.zones ?? ['us-east-1a', 'us-east-1b', 'us-east-1c'];
   const agents = Array.from(
     { length: o.count },
-    (_, i) => new ReferenceAgent({ baseUrl: o.baseUrl, agentKey: o.agentKey, agentId: `${o.idPrefix ?? 'sim'}-${i}`, zone: zones[i % zones.length], tokenSource: tokens }),
+    (_, i) => new ReferenceAgent({ baseUrl: o.baseUrl, agentKey: o.agentKey, identity: o.identity, agentId: `${o.idPrefix ?? 'sim'}-${i}`, zone: zones[i % zones.length], tokenSource: tokens }),
   );
   let next = 0;
   await Promise.all(

@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isAppError } from '../../shared/errors';
+import { manualClock } from '../../shared/clock';
+import { AppError, isAppError } from '../../shared/errors';
+import { GroupCoordinator } from '../../services/metadata/group-coordinator';
+import { WaitBudget } from '../../services/metadata/group-live';
+import { validateCommitOffsets, validateGroupId } from '../../services/metadata/group-offsets';
+import { DEFAULT_GROUP_SETTINGS, validateHeartbeat, validateJoin, validateLeave, validateSync } from '../../services/metadata/group-protocol';
+import { validateDeleteRecords } from '../../services/metadata/log-start';
 import { ClusterCore } from '../../services/metadata/core';
 import { encodeState } from '../../services/metadata/state-codec';
 import { validateCommit } from '../../services/metadata/validate-commit';
@@ -70,4 +76,57 @@ test('hostile inputs get 4xx AppErrors and change nothing', () => {
     { numRuns: 400 },
   );
   assert.ok(accepted > 50 && refused > 500, `accepted ${accepted}, refused ${refused}`);
+});
+
+test('hostile producer-id, delete-records, offset and group-protocol requests get 4xx AppErrors and change nothing', async () => {
+  const cluster = clusterRef();
+  const core = new ClusterCore();
+  core.execute({ kind: 'createTopic', cluster, input: { name: 't', partitions: 2 } }, 1);
+  const groups = new GroupCoordinator({
+    clock: manualClock(1_000),
+    settings: { ...DEFAULT_GROUP_SETTINGS, tickMs: 3_600_000 },
+    budget: new WaitBudget(1_000_000),
+    state: () => core.state,
+    persist: async () => undefined,
+  });
+  const valid = {
+    init: { transactionalId: 'tx', transactionTimeoutMs: 1000, producerId: 0, producerEpoch: 0 },
+    deleteRecords: { partitions: [{ topic: 't', partition: 0, offset: -1 }] },
+    offsets: { memberId: 'm', generationId: 1, groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: 1, metadata: 'x', leaderEpoch: 0 }] },
+    join: { memberId: '', clientId: 'c', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: 'AAE=' }] },
+    sync: { memberId: 'm', generationId: 1, assignments: [{ memberId: 'm', assignment: 'AAE=' }] },
+    heartbeat: { memberId: 'm', generationId: 1 },
+    leave: { members: [{ memberId: 'm' }] },
+  };
+  let refused = 0;
+  const attempt = async (run: () => unknown) => {
+    const before = encodeState(core.state);
+    try {
+      await run();
+    } catch (e) {
+      assert.ok(isAppError(e), `not an AppError: ${String(e)}`);
+      assert.ok(e.status >= 400 && e.status < 500, `status ${e.status} (${e.code})`);
+      assert.deepEqual(encodeState(core.state), before, `${e.code} changed the state`);
+      refused++;
+    }
+  };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record(Object.fromEntries(Object.entries(valid).map(([k, v]) => [k, hostile(v)])) as { [K in keyof typeof valid]: fc.Arbitrary<unknown> }),
+      fc.string({ maxLength: 300 }),
+      async (x, group) => {
+        await attempt(() => core.execute({ kind: 'initProducerId', cluster, input: x.init }, 2));
+        await attempt(() => core.execute({ kind: 'deleteRecords', cluster, input: validateDeleteRecords(x.deleteRecords) }, 2));
+        await attempt(() => core.execute({ kind: 'commitOffsets', cluster, group: validateGroupId(group), input: validateCommitOffsets(x.offsets), membership: groups }, 2));
+        // Group protocol calls only answer (in memory): they must not throw anything but 4xx.
+        await attempt(() => groups.heartbeat(validateGroupId(group), validateHeartbeat(x.heartbeat)));
+        await attempt(() => groups.leave(validateGroupId(group), validateLeave(x.leave)));
+        await attempt(() => Promise.race([groups.join(validateGroupId(group), validateJoin(x.join)), Promise.resolve()]));
+        await attempt(() => Promise.race([groups.sync(validateGroupId(group), validateSync(x.sync)), Promise.resolve()]));
+      },
+    ),
+    { numRuns: 300 },
+  );
+  groups.dispose(new AppError(503, 'gone', 'gone'));
+  assert.ok(refused > 300, `refused ${refused}`);
 });

@@ -4,7 +4,15 @@ import type { AppDeps } from '../../deps';
 import { problems } from '../../schemas/common';
 import { FleetOverview } from '../../schemas/agents';
 
-const Rotated = Type.Object({ kid: Type.String(), previousKid: Type.Union([Type.String(), Type.Null()]) });
+const Rotated = Type.Object(
+  {
+    kid: Type.String({ description: 'The key being rotated to (pending) or the key that signs now (active).' }),
+    previousKid: Type.Union([Type.String(), Type.Null()], { description: 'The key it replaces; it keeps verifying for one token lifetime after it stops signing.' }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('active')]),
+    activatesAt: Type.String({ format: 'date-time', description: 'When `kid` starts (pending) or started (active) signing.' }),
+  },
+  { examples: [{ kid: 'sk-4Vb8Qn2LmT7xKp1Z', previousKid: 'sk-9Hc3Wr6YdE0sJf5A', status: 'pending', activatesAt: '2026-06-01T12:02:00.000Z' }] },
+);
 
 export const adminFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   const security = [{ adminJwt: [] }];
@@ -17,7 +25,14 @@ export const adminFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
   app.post(
     '/admin/v1/signing-keys/rotate',
     {
-      schema: { tags: ['admin'], summary: 'Rotate the agent-token signing key now', security, response: { 200: Rotated, ...problems(401, 403) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Rotate the agent-token signing key',
+        description:
+          'One step of a rotation: publishes a new key (status pending: in the JWKS at once, signing from activatesAt, two minutes later), or, when one is pending and due, makes it sign. Tokens signed by the previous key keep working until they expire.',
+        security,
+        response: { 200: Rotated, ...problems(401, 403) },
+      },
       config: { audit: { action: 'signing_key.rotate', target: 'signing_key' } },
     },
     async (req) => {

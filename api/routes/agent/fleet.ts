@@ -21,7 +21,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
         security,
         params: ClusterParams,
         body: RegisterBody,
-        response: { 200: RegisterResponse, ...problems(400, 401, 403, 404, 409, 422) },
+        response: { 200: RegisterResponse, ...problems(400, 401, 403, 404, 409, 422, 429, 503) },
       },
     },
     async (req) => {
@@ -35,24 +35,26 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
     {
       // Thousands of agents beat every few seconds: log failures, not every beat.
       logLevel: 'warn',
-      config: { disableMetrics: true },
+      config: { disableMetrics: true, ownBudget: true },
       schema: {
         tags: ['agent'],
         summary: 'Heartbeat with counters; the answer carries the next interval and directives',
         security,
         params: AgentParams,
         body: HeartbeatBody,
-        response: { 200: HeartbeatResponse, ...problems(400, 401, 403, 404) },
+        response: { 200: HeartbeatResponse, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (req) => {
       const a = agentOf(req);
       try {
-        const out = await fleet.heartbeat(req.ctx!, a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+        const out = await fleet.heartbeat(a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
         metrics.agentHeartbeats.inc({ result: 'ok' });
         return out;
       } catch (e) {
-        metrics.agentHeartbeats.inc({ result: 'refused' });
+        const status = (e as { status?: number }).status;
+        metrics.agentHeartbeats.inc({ result: status === 429 ? 'rate_limited' : status === 503 ? 'unavailable' : 'refused' });
+        if (status === 429) metrics.rateLimited.inc({ limit: 'agent-heartbeats' });
         throw e;
       }
     },
@@ -61,7 +63,9 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
   app.delete(
     '/agent/v1/clusters/:clusterId/agents/:agentId',
     {
-      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown; read-write agents only)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+      // Taking an agent out of discovery is a write: a read-only token must not do it to anyone.
+      config: { agentWrite: true },
     },
     async (req, reply) => {
       const a = agentOf(req);
@@ -79,7 +83,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
         security,
         params: ClusterParams,
         querystring: DiscoveryQuery,
-        response: { 200: Discovery, ...problems(400, 401, 403, 404) },
+        response: { 200: Discovery, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (req) => {

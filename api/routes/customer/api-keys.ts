@@ -19,7 +19,13 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async 
         body: CreateApiKeyBody,
         response: { 201: ApiKeyWithSecret, ...problems(400, 401, 403, 409, 422) },
       },
-      config: { scope: 'keys:write', idempotent: true, audit: { action: 'api_key.create', target: 'api_key' } },
+      config: {
+        scope: 'keys:write',
+        // Checked before any idempotent replay, so a narrower key never receives a broader one.
+        authorize: (req) => keys.assertCanGrant(req.ctx!, (req.body as { scopes: string[] }).scopes),
+        idempotent: true,
+        audit: { action: 'api_key.create', target: 'api_key' },
+      },
     },
     async (req, reply) => {
       const key = await keys.create(req.ctx!, tenantOf(req), req.body);

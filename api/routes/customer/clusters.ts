@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../deps';
 import { IdempotencyHeaders, Page, PageQuery, problems } from '../../schemas/common';
-import { Cluster, ClusterParams, CreateClusterBody, UpdateClusterBody } from '../../schemas/clusters';
-import { ClusterDetail } from '../../schemas/regions';
-import { isAppError } from '../../../shared/errors';
+import { Cluster, ClusterParams, ClusterWithFiles, CreateClusterBody, UpdateClusterBody } from '../../schemas/clusters';
+import { clusterStatsView } from './cluster-files';
 import { tenantOf } from './tenant-of';
 
 const ListQuery = Type.Object(
@@ -15,16 +14,6 @@ const ListQuery = Type.Object(
 export const clusterRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   const clusters = deps.services.clusters;
   const security = [{ apiKey: [] }];
-
-  /** Files due for re-replication; null unless this node leads the cluster's metadata now. */
-  async function replicationOf(tenantId: string, clusterId: string) {
-    try {
-      return (await deps.services.metadata.replicationSummary(await deps.services.clusterAccess(tenantId, clusterId))) ?? null;
-    } catch (e) {
-      if (isAppError(e) && e.status === 503) return null;
-      throw e;
-    }
-  }
 
   app.post(
     '/v1/clusters',
@@ -58,12 +47,12 @@ export const clusterRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async
   app.get(
     '/v1/clusters/:clusterId',
     {
-      schema: { tags: ['customer'], summary: 'Get a cluster (with its replication state)', security, params: ClusterParams, response: { 200: ClusterDetail, ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['customer'], summary: 'Get a cluster (a ready one with its files by state and replicas reported missing)', security, params: ClusterParams, response: { 200: ClusterWithFiles, ...problems(400, 401, 403, 404) } },
       config: { scope: 'clusters:read' },
     },
     async (req) => {
       const cluster = await clusters.get(tenantOf(req), req.params.clusterId);
-      return { ...cluster, replication: cluster.status === 'ready' ? await replicationOf(cluster.tenantId, cluster.id) : null };
+      return cluster.status === 'ready' ? { ...cluster, ...(await clusterStatsView(deps, cluster)) } : cluster;
     },
   );
 
