@@ -27,7 +27,7 @@ import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
 import { pepperRing } from '../services/credentials/peppers';
 import { keyHygiene } from '../services/credentials/key-hygiene';
-import { replaceSigningKeySealedWithOldPepper } from '../services/credentials/pepper-rotation';
+import { replaceSigningKeySealedWithOldPepper, signingKeyPepper } from '../services/credentials/pepper-rotation';
 import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
@@ -231,7 +231,16 @@ export async function compose(opts: ComposeOptions) {
   });
 
   const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
-  const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
+  const hygiene = keyHygiene({
+    tenants: stores.tenants,
+    clusters: stores.clusters,
+    apiKeys: stores.apiKeys,
+    agentKeys: stores.agentKeys,
+    audit,
+    peppers: pepperSet,
+    clock,
+    signingKeyPepper: () => signingKeyPepper({ store: stores.signingKeys, currentKek: deriveKey(pepper, 'signing-keys') }),
+  });
   const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
   const rollUpUsage = usageRollup({
     store: usage,
