@@ -255,7 +255,7 @@ export async function compose(opts: ComposeOptions) {
     apiKeys,
     clusters,
     audit,
-    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: deriveKey(pepper, 'idempotency-replays') }),
+    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: peppers.map((p) => deriveKey(p, 'idempotency-replays')) }),
     adminVerifier: adminVerifier({
       issuer: config.admin.issuer,
       audience: config.admin.audience,

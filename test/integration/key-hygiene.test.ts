@@ -37,7 +37,8 @@ test('pepper rotation: keys hashed with the previous pepper still work, are re-h
   try {
     const { key, tenant } = await h.createTenant('pro', 'Rotate Co');
     const clusterId = await readyCluster(key, 'rot', h);
-    const idle = await h.request('POST', '/v1/api-keys', { token: key, body: { name: 'idle', scopes: ['tenant:read'] } });
+    const idleBody = { name: 'idle', scopes: ['tenant:read'] };
+    const idle = await h.request('POST', '/v1/api-keys', { token: key, body: idleBody, headers: { 'idempotency-key': 'idle-1' } });
     const ak = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: 'a', access: 'read-only' } });
     const page1 = await h.request('GET', '/v1/api-keys?limit=1', { token: key });
     // Tokens have been issued: a signing key exists, sealed under the old pepper.
@@ -69,6 +70,9 @@ test('pepper rotation: keys hashed with the previous pepper still work, are re-h
       assert.equal((await rotated.request('GET', '/v1/tenant', { token: legacy.body.secret })).status, 200, 'an untagged key still works');
       assert.equal((await rotated.request('POST', '/agent/v1/token', { token: ak.body.secret })).status, 200, 'an old-pepper agent key still works');
       assert.equal((await rotated.request('GET', `/v1/api-keys?cursor=${encodeURIComponent(page1.body.nextCursor)}`, { token: key })).status, 200, 'cursors made before the rotation still read');
+      const replay = await rotated.request('POST', '/v1/api-keys', { token: key, body: idleBody, headers: { 'idempotency-key': 'idle-1' } });
+      assert.equal(replay.status, 201, `answers sealed before the rotation still replay: ${replay.text}`);
+      assert.equal(replay.body.id, idle.body.id);
       const s1 = await status();
       assert.deepEqual(s1.apiKeys, { current: 2, previous: 1, untagged: 0 }, 'used keys were re-hashed with the new pepper');
       assert.deepEqual(s1.agentKeys, { current: 1, previous: 0, untagged: 0 });
