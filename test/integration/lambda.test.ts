@@ -24,6 +24,7 @@ before(async () => {
     HM_DATA_DIR: h.config.dataDir,
     HM_QUEUE_PREFIX: h.config.queuePrefix,
     DYNAMODB_ENDPOINT: h.engines.dynamoEndpoint,
+    HM_TABLE_PREFIX: h.config.tablePrefix,
     REDIS_URL: h.engines.redisUrl,
     HM_API_KEY_PEPPER: 'test-pepper-'.padEnd(40, 'x'),
     HM_AGENT_PLANE_URL: nodeUrl,
