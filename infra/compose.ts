@@ -149,6 +149,7 @@ export async function compose(opts: ComposeOptions) {
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
     trustRules: trustRuleStore(db, tables.control),
+    usage: usageStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix, guard),
   };
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
@@ -169,7 +170,7 @@ export async function compose(opts: ComposeOptions) {
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   // Usage counts are kept per process run (a restart must not overwrite what its previous run flushed).
   const meterNode = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
-  const usage = usageStore(db, tables.control);
+  const usage = stores.usage;
   const meter = usageMeter({ store: usage, clock, node: meterNode, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger: logger.child({ component: 'usage' }) });
   const sequencers = metadataService({
     db,
