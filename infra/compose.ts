@@ -27,7 +27,7 @@ import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
 import { pepperRing } from '../services/credentials/peppers';
 import { keyHygiene } from '../services/credentials/key-hygiene';
-import { replaceSigningKeySealedWithOldPepper } from '../services/credentials/pepper-rotation';
+import { replaceSigningKeySealedWithOldPepper, signingKeyPepper } from '../services/credentials/pepper-rotation';
 import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
@@ -157,6 +157,7 @@ export async function compose(opts: ComposeOptions) {
     signingKeys: signingKeyStore(db, tables.control),
     revocations: revocationStore(db, tables.control),
     trustRules: trustRuleStore(db, tables.control),
+    usage: usageStore(db, tables.control),
     live: liveStore(redis, config.queuePrefix, guard),
     regions: regionStore(db, tables.control),
   };
@@ -178,7 +179,7 @@ export async function compose(opts: ComposeOptions) {
   const clusterContexts = clusterCache({ clusters: stores.clusters, tenants: stores.tenants, clock });
   // Usage counts are kept per process run (a restart must not overwrite what its previous run flushed).
   const meterNode = `${os.hostname()}-${process.pid}-${randomBase62(6)}`;
-  const usage = usageStore(db, tables.control);
+  const usage = stores.usage;
   const meter = usageMeter({ store: usage, clock, node: meterNode, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger: logger.child({ component: 'usage' }) });
   const nodeId = nodeIdOf(config);
   // The region registry and the metadata sequencers need each other: the registry reports how
@@ -263,7 +264,16 @@ export async function compose(opts: ComposeOptions) {
   });
 
   const trustRules = trustRulesService({ rules: stores.trustRules, clusters: stores.clusters, revocations, clock, cursors });
-  const hygiene = keyHygiene({ tenants: stores.tenants, clusters: stores.clusters, apiKeys: stores.apiKeys, agentKeys: stores.agentKeys, audit, peppers: pepperSet, clock });
+  const hygiene = keyHygiene({
+    tenants: stores.tenants,
+    clusters: stores.clusters,
+    apiKeys: stores.apiKeys,
+    agentKeys: stores.agentKeys,
+    audit,
+    peppers: pepperSet,
+    clock,
+    signingKeyPepper: () => signingKeyPepper({ store: stores.signingKeys, currentKek: deriveKey(pepper, 'signing-keys') }),
+  });
   const sts = stsCallerIdentity({ endpoints: config.identity.stsEndpoints, region: config.awsRegion });
   const rollUpUsage = usageRollup({
     store: usage,
@@ -278,7 +288,7 @@ export async function compose(opts: ComposeOptions) {
     apiKeys,
     clusters,
     audit,
-    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: deriveKey(pepper, 'idempotency-replays') }),
+    idempotency: idempotencyService({ store: stores.idempotency, clock, sealKey: peppers.map((p) => deriveKey(p, 'idempotency-replays')) }),
     adminVerifier: adminVerifier({
       issuer: config.admin.issuer,
       audience: config.admin.audience,

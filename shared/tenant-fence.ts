@@ -1,4 +1,15 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { LRUCache } from 'lru-cache';
 import { compileTenantPolicy, tenantSessionPolicy, type AccessRequest } from './tenant-policy';
 
@@ -77,6 +88,22 @@ export function accessOf(commandName: string, commandInput: object, pk = 'pk'): 
   }
 }
 
+/**
+ * A command's name by its class, not by `constructor.name`: a minifying bundler (the Lambda
+ * package) renames classes (`GetItemCommand` becomes `kx`), which would fence every request.
+ */
+const COMMAND_NAMES = new Map<unknown, string>([
+  [GetItemCommand, 'GetItemCommand'],
+  [PutItemCommand, 'PutItemCommand'],
+  [UpdateItemCommand, 'UpdateItemCommand'],
+  [DeleteItemCommand, 'DeleteItemCommand'],
+  [QueryCommand, 'QueryCommand'],
+  [ScanCommand, 'ScanCommand'],
+  [BatchGetItemCommand, 'BatchGetItemCommand'],
+  [BatchWriteItemCommand, 'BatchWriteItemCommand'],
+]);
+export const commandName = (command: { constructor: { name: string } }) => COMMAND_NAMES.get(command.constructor) ?? command.constructor.name;
+
 /** What `Db.forTenant` needs: a client-shaped view of the store for one tenant's work. */
 export interface TenantAccess {
   forTenant(tenantId: string): DynamoDBClient;
@@ -94,7 +121,7 @@ export function tenantFence(opts: { base: DynamoDBClient; tables: string[]; cach
     const allowed = compileTenantPolicy(tenantSessionPolicy(tenantId, opts.tables));
     const view = {
       send(command: { input: object; constructor: { name: string } }, ...rest: unknown[]) {
-        for (const r of accessOf(command.constructor.name, command.input)) {
+        for (const r of accessOf(commandName(command), command.input)) {
           if (!allowed(r)) return Promise.reject(new TenantFenceError(tenantId, r));
         }
         const client = opts.clientFor ? opts.clientFor(tenantId) : opts.base;

@@ -27,14 +27,27 @@ export function describeIssues(issues: readonly ValidationIssue[], prefix = ''):
     if (i.keyword === 'anyOf') {
       const alternatives = issues.filter((a) => a !== i && a.instancePath === i.instancePath && a.schemaPath.startsWith(`${i.schemaPath}/`));
       const constants = alternatives.filter((a) => a.keyword === 'const').map((a) => a.params.allowedValue);
-      const others = alternatives.filter((a) => a.keyword !== 'const').map((a) => messageOf(a));
-      const parts = [...(constants.length > 0 ? [`one of: ${quoted(constants)}`] : []), ...others.map((m) => m.replace(/^must (be )?/, ''))];
-      out.push({ path, message: parts.length > 0 ? `must be ${parts.join(', or ')}` : 'is not any of the allowed forms' });
+      // One part per alternative (`anyOf/<n>/…`): what one alternative lacks is all of its issues.
+      const branches = new Map<string, ValidationIssue[]>();
+      for (const a of alternatives.filter((x) => x.keyword !== 'const')) {
+        const n = a.schemaPath.slice(i.schemaPath.length + 1).split('/')[0];
+        branches.set(n, [...(branches.get(n) ?? []), a]);
+      }
+      const parts = [...(constants.length > 0 ? [`be one of: ${quoted(constants)}`] : []), ...[...branches.values()].map(branchMessage)];
+      out.push({ path, message: parts.length > 0 ? `must ${parts.join(', or ')}` : 'is not any of the allowed forms' });
       continue;
     }
     out.push({ path, message: messageOf(i) });
   }
   return out;
+}
+
+/** An alternative's issues as one clause without "must": missing fields named together. */
+function branchMessage(issues: ValidationIssue[]): string {
+  const missing = issues.filter((a) => a.keyword === 'required').map((a) => `'${String(a.params.missingProperty)}'`);
+  const rest = issues.filter((a) => a.keyword !== 'required').map((a) => messageOf(a).replace(/^must /, ''));
+  const have = missing.length === 0 ? [] : [`have required ${missing.length === 1 ? 'property' : 'properties'} ${missing.join(', ')}`];
+  return [...have, ...rest].join(' and ');
 }
 
 function messageOf(i: ValidationIssue): string {

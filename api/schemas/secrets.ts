@@ -21,5 +21,8 @@ export const PepperStatus = Type.Object({
   previousPepperIds: Type.Array(Type.String()),
   apiKeys: Counts,
   agentKeys: Counts,
-  remaining: Type.Integer({ description: 'Live secrets whose hash may still need a previous pepper; 0 = the previous pepper can go' }),
+  signingKey: Type.Union([Type.Literal('current'), Type.Literal('previous'), Type.Literal('none')], {
+    description: 'The pepper the agent-token signing key in use is sealed under; `previous` until its successor (published at start) takes over',
+  }),
+  remaining: Type.Integer({ description: 'Live secrets whose hash may still need a previous pepper, plus 1 while the signing key does; 0 = the previous pepper can go' }),
 });

@@ -3,9 +3,10 @@ import { loadLocalAdminIssuer } from '../../services/credentials/admin-tokens';
 
 /**
  * `npm run -s pepper-status`: after rotating `HM_API_KEY_PEPPER` (`new,old`), reports how many
- * live API and agent keys still need the old pepper (each is re-hashed on its next use). When
- * `remaining` is 0, drop the old pepper. Asks the running control plane at HM_PUBLIC_URL, with
- * a local admin token (or HM_ADMIN_TOKEN when admin tokens come from your identity provider).
+ * live API and agent keys still need the old pepper (each is re-hashed on its next use), and
+ * whether the agent-token signing key still does. When `remaining` is 0, drop the old pepper.
+ * Asks the running control plane at HM_PUBLIC_URL, with a local admin token (or
+ * HM_ADMIN_TOKEN when admin tokens come from your identity provider).
  */
 async function main() {
   const config = loadConfig();
@@ -23,6 +24,7 @@ async function main() {
   console.log(`current pepper ${body.currentPepperId}; previous ${body.previousPepperIds.join(', ') || '(none)'}`);
   console.log(line('API keys', body.apiKeys));
   console.log(line('agent keys', body.agentKeys));
+  if (body.signingKey === 'previous') console.log('signing key: sealed under a previous pepper (its successor takes over within a few minutes of start)');
   console.log(`remaining: ${body.remaining}${body.remaining === 0 ? ' (the previous pepper can be removed)' : ' (keep the previous pepper until this reaches 0)'}`);
   console.log(JSON.stringify(body));
 }

@@ -33,7 +33,7 @@ export function clusterStore(db: Db, table: string, clock: Clock = systemClock) 
     },
     /** The cluster item exists: the reservation leaves the pending list. */
     async confirmName(tenantId: string, name: string, clusterId: string) {
-      await db.update({
+      await db.forTenant(tenantId).update({
         table,
         key: { pk: tenantPk(tenantId), sk: nameSk(name) },
         update: 'REMOVE gsi1pk, gsi1sk',

@@ -33,7 +33,17 @@ export interface PepperCounts {
  * base identity): week-ahead warnings for expiring API keys, and how many live secrets are
  * still hashed with a previous pepper.
  */
-export function keyHygiene(deps: { tenants: TenantStore; clusters: ClusterStore; apiKeys: ApiKeyStore; agentKeys: AgentKeyStore; audit: AuditService; peppers: PepperRing; clock: Clock }) {
+export function keyHygiene(deps: {
+  tenants: TenantStore;
+  clusters: ClusterStore;
+  apiKeys: ApiKeyStore;
+  agentKeys: AgentKeyStore;
+  audit: AuditService;
+  peppers: PepperRing;
+  clock: Clock;
+  /** Which pepper the signing key that signs now is sealed under (see pepper-rotation.ts). */
+  signingKeyPepper: () => Promise<'current' | 'previous' | 'none'>;
+}) {
   const { tenants, clusters, apiKeys, agentKeys, audit, peppers, clock } = deps;
   const allTenants = () => pages((k) => tenants.list(100, k));
 
@@ -82,13 +92,18 @@ export function keyHygiene(deps: { tenants: TenantStore; clusters: ClusterStore;
           for await (const k of pages((s) => agentKeys.list(t.id, c.id, 100, s))) if (!k.revokedAt) tally(agentKeyCounts, k.pepperId);
         }
       }
+      // A successor published at start signs only after NEXT_KEY_LEAD_MS: until then, dropping
+      // the previous pepper would leave no key to sign agent tokens with.
+      const signingKey = await deps.signingKeyPepper();
       return {
         currentPepperId: peppers.currentId,
         previousPepperIds: peppers.previousIds,
         apiKeys: apiKeyCounts,
         agentKeys: agentKeyCounts,
-        /** Secrets that still need a previous pepper (untagged ones might). */
-        remaining: apiKeyCounts.previous + apiKeyCounts.untagged + agentKeyCounts.previous + agentKeyCounts.untagged,
+        signingKey,
+        /** Secrets that still need a previous pepper (untagged ones might), the signing key included. */
+        remaining:
+          apiKeyCounts.previous + apiKeyCounts.untagged + agentKeyCounts.previous + agentKeyCounts.untagged + (signingKey === 'previous' ? 1 : 0),
       };
     },
   };

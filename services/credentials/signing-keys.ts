@@ -81,10 +81,20 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
     let current: Loaded['current'];
     const rec = pointer ? records.get(pointer.kid) : undefined;
     if (rec) {
-      const privateJwk = JSON.parse(unseal(kek, rec.sealedPrivateJwk)) as JWK;
-      current = { kid: rec.kid, privateKey: (await importJWK(privateJwk, ALG)) as CryptoKey };
+      // Sealed under a pepper this process lacks (dropped before its successor took over):
+      // verification goes on, and issuing answers a 503 instead of failing on the cipher.
+      const sealed = tryUnseal(rec.sealedPrivateJwk);
+      if (sealed !== undefined) current = { kid: rec.kid, privateKey: (await importJWK(JSON.parse(sealed) as JWK, ALG)) as CryptoKey };
     }
     return { pointer, records, publicKeys, current, loadedAt };
+  }
+
+  function tryUnseal(sealed: string): string | undefined {
+    try {
+      return unseal(kek, sealed);
+    } catch {
+      return undefined;
+    }
   }
 
   async function refresh(): Promise<Loaded> {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock';
-import { seal, sha256Hex, unseal } from '../../shared/crypto';
+import { seal, sha256Hex, unseal, type Kek } from '../../shared/crypto';
 import { conflict, unprocessable } from '../../shared/errors';
 import type { IdempotencyStore, ReplayMeta } from './store';
 
@@ -24,8 +24,9 @@ export interface IdempotencyCaller {
  * key. Keys are the credential's own: another credential with the same key runs its own
  * request. The stored answer is sealed under `sealKey` with the record's key as context, so
  * neither a reader of the store nor a record copied under another credential reveals it.
+ * During a pepper rotation `sealKey` holds one key per pepper: answers sealed before it replay.
  */
-export function idempotencyService(deps: { store: IdempotencyStore; clock: Clock; sealKey: Buffer }) {
+export function idempotencyService(deps: { store: IdempotencyStore; clock: Clock; sealKey: Kek }) {
   const { store, clock, sealKey } = deps;
   return {
     async begin(caller: IdempotencyCaller, route: string, key: string, request: unknown): Promise<IdempotencyOutcome> {

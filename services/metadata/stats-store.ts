@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/dynamo';
+import { tenantOfPk } from '../../shared/keys';
 import type { FileCounts } from './file-lifecycle';
 import { STATS_SK } from './keys';
 import type { ReplicationSummary } from './replication';
@@ -17,13 +18,15 @@ export interface ClusterStats {
 }
 
 export function statsStore(db: Db, table: string) {
+  // A cluster's item: through its tenant's view, like the rest of its metadata home.
+  const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   return {
     async write(pk: string, stats: ClusterStats): Promise<void> {
-      await db.put(table, { pk, sk: STATS_SK, ...stats });
+      await at(pk).put(table, { pk, sk: STATS_SK, ...stats });
     },
 
     async read(pk: string): Promise<ClusterStats | undefined> {
-      const item = await db.get<ClusterStats>(table, { pk, sk: STATS_SK }, false);
+      const item = await at(pk).get<ClusterStats>(table, { pk, sk: STATS_SK }, false);
       return item ? { files: item.files, replication: item.replication, at: Number(item.at) } : undefined;
     },
   };

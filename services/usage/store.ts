@@ -10,6 +10,9 @@ import { dayOfHour, monthOfDay, type Granularity, type UsageItem } from './model
  *          (gsi1 USAGEDIRTY#<shard>, by flush time) for the roll-up; expire after 8 days.
  *   hour   T#<t>#USAGE  H#<hour>#<cluster>          gsi1 USAGE#H#<day>   / <hour>#<t>#<cluster>
  *   day    T#<t>#USAGE  D#<day>#<cluster>           gsi1 USAGE#D#<month> / <day>#<t>#<cluster>
+ *
+ * A tenant's items go through its view of the store (the tenant fence); the index reads that
+ * span tenants (the dirty index, usage across tenants) and the roll-up's watermark do not.
  */
 export interface RawUsage {
   tenantId: string;
@@ -48,7 +51,7 @@ export function usageStore(db: Db, table: string) {
 
   return {
     async putRaw(r: RawUsage): Promise<void> {
-      await db.put(table, {
+      await db.forTenant(r.tenantId).put(table, {
         pk: tenantUsagePk(r.tenantId),
         sk: `R#${r.hour}#${r.clusterId}#${r.node}`,
         gsi1pk: `USAGEDIRTY#${shardOf(r.clusterId)}`,
@@ -76,7 +79,7 @@ export function usageStore(db: Db, table: string) {
 
     async rawOfHour(tenantId: string, hour: string): Promise<RawUsage[]> {
       const items: RawUsage[] = [];
-      for await (const it of db.queryAll<Item>({ table, keyCondition: 'pk = :pk AND begins_with(sk, :p)', values: { ':pk': tenantUsagePk(tenantId), ':p': `R#${hour}#` } })) {
+      for await (const it of db.forTenant(tenantId).queryAll<Item>({ table, keyCondition: 'pk = :pk AND begins_with(sk, :p)', values: { ':pk': tenantUsagePk(tenantId), ':p': `R#${hour}#` } })) {
         items.push(strip<RawUsage>(it));
       }
       return items;
@@ -85,7 +88,7 @@ export function usageStore(db: Db, table: string) {
     /** A tenant's rolled-up items whose period starts with `prefix` (an hour, a day...). */
     async itemsWithPrefix(tenantId: string, g: Granularity, prefix: string): Promise<UsageItem[]> {
       const items: UsageItem[] = [];
-      for await (const it of db.queryAll<Item>({ table, keyCondition: 'pk = :pk AND begins_with(sk, :p)', values: { ':pk': tenantUsagePk(tenantId), ':p': `${letter(g)}#${prefix}` } })) {
+      for await (const it of db.forTenant(tenantId).queryAll<Item>({ table, keyCondition: 'pk = :pk AND begins_with(sk, :p)', values: { ':pk': tenantUsagePk(tenantId), ':p': `${letter(g)}#${prefix}` } })) {
         items.push(strip<UsageItem>(it));
       }
       return items;
@@ -94,12 +97,12 @@ export function usageStore(db: Db, table: string) {
     async putUsage(item: UsageItem, period: string): Promise<void> {
       const key = usageKey(item.granularity, period, item.tenantId, item.clusterId);
       const index = item.granularity === 'hour' ? `USAGE#H#${dayOfHour(period)}` : `USAGE#D#${monthOfDay(period)}`;
-      await db.put(table, { ...key, gsi1pk: index, gsi1sk: `${period}#${item.tenantId}#${item.clusterId}`, ...item });
+      await db.forTenant(item.tenantId).put(table, { ...key, gsi1pk: index, gsi1sk: `${period}#${item.tenantId}#${item.clusterId}`, ...item });
     },
 
     /** One page of a tenant's items with `from <= period < to` (period keys), optionally one cluster's. */
     async page(tenantId: string, g: Granularity, from: string, to: string, clusterId: string | undefined, limit: number, startKey?: Item) {
-      const page = await db.query<Item>({
+      const page = await db.forTenant(tenantId).query<Item>({
         table,
         keyCondition: 'pk = :pk AND sk BETWEEN :a AND :b',
         filter: clusterId ? 'clusterId = :c' : undefined,

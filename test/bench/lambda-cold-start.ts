@@ -49,11 +49,13 @@ export async function run() {
       LOG_LEVEL: 'warn',
       AWS_REGION: 'us-east-1',
       DYNAMODB_ENDPOINT: h.engines.dynamoEndpoint,
+      HM_TABLE_PREFIX: h.config.tablePrefix,
       REDIS_URL: h.engines.redisUrl,
       HM_QUEUE_PREFIX: h.config.queuePrefix,
       HM_API_KEY_PEPPER: 'test-pepper-'.padEnd(40, 'x'),
       HM_AGENT_PLANE_URL: 'http://127.0.0.1:9',
-      HM_ADMIN_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+      // Never fetched (no admin request); production requires https.
+      HM_ADMIN_JWKS_URL: 'https://127.0.0.1:9/jwks.json',
       HM_ADMIN_ISSUER: 'https://idp.example.com/',
     };
     // HM_BENCH_LAMBDA_NODE_ARGS adds flags to the instances (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
 import { checksum6 } from '../../shared/crypto';
 import { tenantPk } from '../../shared/keys';
+import { NEXT_KEY_LEAD_MS } from '../../services/credentials/signing-keys';
 
 // Key hygiene: pepper rotation with re-hash on use, expiry warnings, leaked-secret reports.
 
@@ -36,9 +37,12 @@ test('pepper rotation: keys hashed with the previous pepper still work, are re-h
   try {
     const { key, tenant } = await h.createTenant('pro', 'Rotate Co');
     const clusterId = await readyCluster(key, 'rot', h);
-    const idle = await h.request('POST', '/v1/api-keys', { token: key, body: { name: 'idle', scopes: ['tenant:read'] } });
+    const idleBody = { name: 'idle', scopes: ['tenant:read'] };
+    const idle = await h.request('POST', '/v1/api-keys', { token: key, body: idleBody, headers: { 'idempotency-key': 'idle-1' } });
     const ak = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: 'a', access: 'read-only' } });
     const page1 = await h.request('GET', '/v1/api-keys?limit=1', { token: key });
+    // Tokens have been issued: a signing key exists, sealed under the old pepper.
+    assert.equal((await h.request('POST', '/agent/v1/token', { token: ak.body.secret })).status, 200);
     // A key from before pepper tracking: its hash names no pepper.
     const legacy = await h.request('POST', '/v1/api-keys', { token: key, body: { name: 'legacy', scopes: ['tenant:read'] } });
     await h.runtime.db.update({ table: h.runtime.tables.control, key: { pk: tenantPk(tenant.id), sk: `APIKEY#${legacy.body.id}` }, update: 'REMOVE pepperId' });
@@ -46,25 +50,51 @@ test('pepper rotation: keys hashed with the previous pepper still work, are re-h
     const before = (await h.request('GET', '/admin/v1/pepper-status', { token: await h.adminToken(['viewer']) })).body;
     assert.deepEqual(before.apiKeys, { current: 2, previous: 0, untagged: 1 });
     assert.deepEqual(before.agentKeys, { current: 1, previous: 0, untagged: 0 });
+    assert.equal(before.signingKey, 'current');
 
-    // The operator rotates: HM_API_KEY_PEPPER=new,old on a process sharing the store.
-    const rotated = await startHarness({ shareWith: h, workers: false, pepper: NEW, env: { HM_API_KEY_PEPPER: `${NEW},${OLD}` } });
+    // The operator rotates: HM_API_KEY_PEPPER=new,old on a process sharing the store. Its
+    // clock can be moved on past the signing key successor's lead time.
+    let skew = 0;
+    const clock = { now: () => Date.now() + skew };
+    const rotated = await startHarness({ shareWith: h, workers: false, pepper: NEW, clock, env: { HM_API_KEY_PEPPER: `${NEW},${OLD}` } });
     try {
       const status = async () => (await rotated.request('GET', '/admin/v1/pepper-status', { token: await rotated.adminToken(['viewer']) })).body;
       const s0 = await status();
       assert.notEqual(s0.currentPepperId, before.currentPepperId);
       assert.deepEqual(s0.previousPepperIds, [before.currentPepperId]);
       assert.deepEqual(s0.apiKeys, { current: 0, previous: 2, untagged: 1 });
-      assert.equal(s0.remaining, 4);
+      assert.equal(s0.signingKey, 'previous', 'a successor is published at start but does not sign yet');
+      assert.equal(s0.remaining, 5);
 
       assert.equal((await rotated.request('GET', '/v1/tenant', { token: key })).status, 200, 'an old-pepper key still works');
       assert.equal((await rotated.request('GET', '/v1/tenant', { token: legacy.body.secret })).status, 200, 'an untagged key still works');
       assert.equal((await rotated.request('POST', '/agent/v1/token', { token: ak.body.secret })).status, 200, 'an old-pepper agent key still works');
       assert.equal((await rotated.request('GET', `/v1/api-keys?cursor=${encodeURIComponent(page1.body.nextCursor)}`, { token: key })).status, 200, 'cursors made before the rotation still read');
+      const replay = await rotated.request('POST', '/v1/api-keys', { token: key, body: idleBody, headers: { 'idempotency-key': 'idle-1' } });
+      assert.equal(replay.status, 201, `answers sealed before the rotation still replay: ${replay.text}`);
+      assert.equal(replay.body.id, idle.body.id);
       const s1 = await status();
       assert.deepEqual(s1.apiKeys, { current: 2, previous: 1, untagged: 0 }, 'used keys were re-hashed with the new pepper');
       assert.deepEqual(s1.agentKeys, { current: 1, previous: 0, untagged: 0 });
-      assert.equal(s1.remaining, 1, 'only the idle key still needs the old pepper');
+      assert.equal(s1.signingKey, 'previous');
+      assert.equal(s1.remaining, 2, 'the idle key and the signing key still need the old pepper');
+
+      // Dropping the old pepper now would leave no key to sign with: a 503, never a 500.
+      const early = await startHarness({ shareWith: h, workers: false, pepper: NEW });
+      try {
+        const refused = await early.request('POST', '/agent/v1/token', { token: ak.body.secret });
+        assert.equal(refused.status, 503, refused.text);
+        assert.equal(refused.body.code, 'signing_key_unavailable');
+      } finally {
+        await early.close();
+      }
+
+      // Once the successor's lead time has passed, the next token issue makes it sign.
+      skew = NEXT_KEY_LEAD_MS + 1000;
+      assert.equal((await rotated.request('POST', '/agent/v1/token', { token: ak.body.secret })).status, 200);
+      const s2 = await status();
+      assert.equal(s2.signingKey, 'current');
+      assert.equal(s2.remaining, 1, 'only the idle key still needs the old pepper');
 
       // The CLI reports the same, asking the running server (in this process: run it asynchronously).
       const url = await rotated.listen();

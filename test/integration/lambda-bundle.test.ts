@@ -7,6 +7,7 @@ import { buildLambdaAsset } from '../../infra/cdk/bundle';
 import { freePort } from '../../infra/local/free-port';
 import { apiGatewayEvent } from '../helpers/api-gateway';
 import { eventually, singleRegionCluster, startHarness } from '../helpers/harness';
+import { startIdpStandIn } from '../helpers/idp';
 
 // The deployment package as CDK ships it (bundle + the packages left beside it), run by plain
 // Node outside the checkout: what works under tsx must work there too (module interop, files).
@@ -30,12 +31,19 @@ test('the bundled Lambda package serves customers, admins, the docs and the queu
   const dir = buildLambdaAsset(path.join(ROOT, '.build', 'lambda-bundle-test'));
   writeFileSync(path.join(dir, 'runner.mjs'), RUNNER);
   const { key } = await h.createTenant('pro', 'Bundle Co');
-  const admin = await h.adminToken(['admin']);
+  // Production takes admin tokens from the vendor IdP only, its JWKS over TLS.
+  const idp = await startIdpStandIn();
+  t.after(() => idp.close());
+  const admin = await idp.mint(['admin']);
   const env = {
     ...process.env,
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
+    HM_ADMIN_JWKS_URL: idp.jwksUrl,
+    HM_ADMIN_ISSUER: idp.issuer,
+    NODE_EXTRA_CA_CERTS: idp.caFile,
     DYNAMODB_ENDPOINT: h.engines.dynamoEndpoint,
+    HM_TABLE_PREFIX: h.config.tablePrefix,
     REDIS_URL: h.engines.redisUrl,
     HM_QUEUE_PREFIX: h.config.queuePrefix,
     HM_DATA_DIR: h.config.dataDir,

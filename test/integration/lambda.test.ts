@@ -24,6 +24,7 @@ before(async () => {
     HM_DATA_DIR: h.config.dataDir,
     HM_QUEUE_PREFIX: h.config.queuePrefix,
     DYNAMODB_ENDPOINT: h.engines.dynamoEndpoint,
+    HM_TABLE_PREFIX: h.config.tablePrefix,
     REDIS_URL: h.engines.redisUrl,
     HM_API_KEY_PEPPER: 'test-pepper-'.padEnd(40, 'x'),
     HM_AGENT_PLANE_URL: nodeUrl,
@@ -122,7 +123,11 @@ test('topic changes are forwarded to the leader, applied and audited once there;
   assert.equal(gone.body.code, 'unknown_topic');
 
   const events = (await h.request('GET', '/v1/audit-events?limit=50', { token: key })).body.items.filter((e: { action: string }) => e.action.startsWith('topic.'));
-  assert.deepEqual(events.map((e: { action: string; result: string }) => `${e.action}:${e.result}`).sort(), ['topic.create:failure', 'topic.create:success', 'topic.delete:success', 'topic.update:success']);
+  // Each change once; the idempotent replay is recorded as such (replay: true), changing nothing.
+  assert.deepEqual(
+    events.map((e: { action: string; result: string; replay?: boolean }) => `${e.action}:${e.result}${e.replay ? ':replay' : ''}`).sort(),
+    ['topic.create:failure', 'topic.create:success', 'topic.create:success:replay', 'topic.delete:success', 'topic.update:success'],
+  );
   assert.deepEqual(lambda.runtime.services.metadata.status(), [], 'the Lambda holds no sequencer');
   const tenantId = (await invoke('GET', '/v1/tenant', { token: key })).body.id as string;
   assert.ok(h.runtime.services.metadata.status().some((s) => s.cluster === clusterPk(tenantId, clusterId)), 'the agent-plane node leads it');

@@ -17,6 +17,9 @@ import { leaseStore } from '../../services/metadata/lease-store';
 import { journalStore } from '../../services/metadata/journal-store';
 import { snapshotStore } from '../../services/metadata/snapshot-store';
 import { metadataHomeStore } from '../../services/metadata/home-store';
+import { statsStore } from '../../services/metadata/stats-store';
+import { usageStore } from '../../services/usage/store';
+import type { UsageItem } from '../../services/usage/model';
 import { freePort } from '../../infra/local/free-port';
 import type { Cluster } from '../../services/clusters/model';
 
@@ -42,6 +45,10 @@ function operations(db: Db, t: TableNames) {
   const journal = journalStore(db, t.metadata);
   const snapshots = snapshotStore(db, t.metadata);
   const home = metadataHomeStore(db, t.metadata);
+  const stats = statsStore(db, t.metadata);
+  const usage = usageStore(db, t.control);
+  const raw = (x: string) => ({ tenantId: x, clusterId: C, hour: '2026-11-25T00', node: 'n', bytesWritten: 1, recordsWritten: 1, metadataRequests: 0, agentSeconds: 0, storageByteSamples: 0, storageSamples: 0, partitionsMax: 0, flushedAt: NOW });
+  const usageItem = (x: string) => ({ tenantId: x, clusterId: C, granularity: 'hour', periodStart: NOW, hours: 1, storageBytes: 0, tier: 'pro', catalogueVersion: '1', updatedAt: NOW }) as unknown as UsageItem;
   const claim = { holder: 'n', holderAddress: 'a', holderRegion: 'us-east-1', incarnation: 'i', epoch: 1 };
   const drain = async (it: AsyncIterable<unknown>) => {
     for await (const _ of it) void _;
@@ -65,6 +72,7 @@ function operations(db: Db, t: TableNames) {
     },
     clusters: {
       reserveName: (x) => clusters.reserveName(x, 'n', C, NOW),
+      confirmName: (x) => clusters.confirmName(x, 'n', C),
       releaseName: (x) => clusters.releaseName(x, 'n', C),
       create: (x) => clusters.create({ id: C, tenantId: x, name: 'n', status: 'provisioning', version: 1 } as unknown as Cluster),
       get: (x) => clusters.get(x, C),
@@ -113,6 +121,15 @@ function operations(db: Db, t: TableNames) {
       snapshotPointer: (x) => snapshots.readPointer(clusterPk(x, C)),
       snapshotWrite: (x) => snapshots.write(clusterPk(x, C), 5, new Uint8Array(10), { chunkBytes: 100, createdAt: 0 }),
       purge: (x) => home.purgeAllButLease(clusterPk(x, C)),
+      statsWrite: (x) => stats.write(clusterPk(x, C), { files: { live: 0, deleting: 0 } as never, at: 0 }),
+      statsRead: (x) => stats.read(clusterPk(x, C)),
+    },
+    usage: {
+      putRaw: (x) => usage.putRaw(raw(x)),
+      rawOfHour: (x) => usage.rawOfHour(x, '2026-11-25T00'),
+      itemsWithPrefix: (x) => usage.itemsWithPrefix(x, 'hour', '2026-11-25'),
+      putUsage: (x) => usage.putUsage(usageItem(x), '2026-11-25T00'),
+      page: (x) => usage.page(x, 'hour', '2026-11-25T00', '2026-11-26T00', undefined, 10),
     },
   };
   return ops;

@@ -62,7 +62,7 @@ test('config: outside production a plain-http JWKS (a local IdP) and the local i
 });
 
 test('config: workload identity, token vending machine and pepper rotation settings', () => {
-  const prod = { NODE_ENV: 'production', HM_API_KEY_PEPPER: 'x'.repeat(40), REDIS_URL: 'redis://r:6379', HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json', HM_ADMIN_ISSUER: 'https://idp.example.com/' };
+  const prod = production;
   const c = loadConfig({ AWS_REGION: 'eu-west-1', HM_PUBLIC_URL: 'https://hm.example.com/' });
   assert.deepEqual(c.identity, { stsEndpoints: ['https://sts.eu-west-1.amazonaws.com'], audience: 'https://hm.example.com' });
   assert.deepEqual(loadConfig({ AWS_REGION: 'cn-north-1' }).identity.stsEndpoints, ['https://sts.cn-north-1.amazonaws.com.cn']);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileTenantPolicy, tenantDataRolePolicy, tenantSessionPolicy, type AccessRequest } from '../../shared/tenant-policy';
-import { accessOf } from '../../shared/tenant-fence';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { accessOf, tenantFence, TenantFenceError } from '../../shared/tenant-fence';
 
 const TABLES = ['hm-control', 'hm-metadata'];
 const T = 'tnt_01jd4v7m2q8x3k5n6p7r8s9t0a';
@@ -81,6 +82,23 @@ test('what each DynamoDB command asks for, read from its input as IAM would', ()
     [{ action: 'BatchWriteItem', table: 't', leadingKeys: ['T#a', 'T#b'] }],
   );
   assert.deepEqual(accessOf('ScanCommand', { TableName: 't' }), [{ action: 'Scan', table: 't', leadingKeys: undefined }]);
+});
+
+test('the fence knows a command by its class, also when a bundler has renamed it', async () => {
+  const sent: unknown[] = [];
+  const base = { send: async (c: unknown) => void sent.push(c) } as unknown as DynamoDBClient;
+  const view = tenantFence({ base, tables: TABLES }).forTenant(T);
+  const own = new GetItemCommand({ TableName: 'hm-control', Key: { pk: { S: `T#${T}` }, sk: { S: 'TENANT' } } });
+  const other = new GetItemCommand({ TableName: 'hm-control', Key: { pk: { S: 'T#tnt_other' }, sk: { S: 'TENANT' } } });
+  const name = Object.getOwnPropertyDescriptor(GetItemCommand, 'name')!;
+  Object.defineProperty(GetItemCommand, 'name', { value: 'kx' }); // as esbuild's minifier leaves it
+  try {
+    await view.send(own);
+    await assert.rejects(view.send(other), TenantFenceError);
+  } finally {
+    Object.defineProperty(GetItemCommand, 'name', name);
+  }
+  assert.deepEqual(sent, [own]);
 });
 
 test('the role\'s own policy (for the CDK stack) allows tenant-owned items only; a session narrows it to one tenant', () => {
