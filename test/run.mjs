@@ -28,7 +28,7 @@ if (files.length === 0) {
 }
 const concurrency = process.env.HM_TEST_CONCURRENCY ?? '2';
 // Per test file; `npm run fuzz` raises it for its long run.
-const timeout = process.env.HM_TEST_TIMEOUT_MS ?? '120000';
+const timeout = process.env.HM_TEST_TIMEOUT_MS ?? '300000';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, ...files],
