@@ -37,7 +37,7 @@ export function makeCtx(
   env: NodeJS.ProcessEnv,
   io: { out(s: string): void; stdin(): Promise<string> },
 ): Ctx {
-  const url = () => String(opts.url ?? env.HM_URL ?? config.url ?? DEFAULT_URL);
+  const url = () => String(opts.url || env.HM_URL || config.url || DEFAULT_URL);
   return {
     positionals,
     opts,
