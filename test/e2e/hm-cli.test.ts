@@ -41,7 +41,7 @@ function hm(args: string[], o: { config: string; env?: Record<string, string>; s
 }
 const noStack = (r: Run) => assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 
-test('hm: --help everywhere, usage mistakes exit 2, missing credentials exit 3', async () => {
+test('hm: --help everywhere, usage mistakes exit 2, missing credentials exit 3', { timeout: 300_000 }, async () => {
   const config = path.join(dir, 'none.json');
   const help = await hm(['--help'], { config });
   assert.equal(help.code, 0);
@@ -68,7 +68,7 @@ test('hm: --help everywhere, usage mistakes exit 2, missing credentials exit 3',
   assert.match(anon.stderr, /no API key: run `hm login/);
 });
 
-test('hm: login checks the key and stores it 0600; resources as tables, --json, problem details with exit 1', async () => {
+test('hm: login checks the key and stores it 0600; resources as tables, --json, problem details with exit 1', { timeout: 300_000 }, async () => {
   const config = path.join(dir, 'nested', 'customer.json');
   const { key, tenant } = await h.createTenant('pro', 'Cli Corp');
 
@@ -158,7 +158,7 @@ test('hm: login checks the key and stores it 0600; resources as tables, --json, 
   assert.ok(!existsSync(config));
 });
 
-test('hm: an admin token manages tenants; an unreachable server exits 4', async () => {
+test('hm: an admin token manages tenants; an unreachable server exits 4', { timeout: 300_000 }, async () => {
   const config = path.join(dir, 'admin.json');
   const token = await h.adminToken();
   const login = await hm(['login', '--admin-token', '-'], { config, stdin: token });

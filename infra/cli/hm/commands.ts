@@ -119,6 +119,16 @@ const clusters: Resource = {
 // ── topics ────────────────────────────────────────────────────────────────────────────────
 type TopicRow = { name: string; partitions: number; config: Record<string, unknown>; createdAt: string };
 const topicColumns: Column<TopicRow>[] = [['name', (t) => t.name], ['partitions', (t) => t.partitions], ['retention.ms', (t) => t.config['retention.ms']], ['retention.bytes', (t) => t.config['retention.bytes']], ['created', (t) => t.createdAt]];
+type PartitionRow = { partition: number; logStartOffset: number; highWatermark: number; bytes: number };
+/** A topic's fields, then its partitions as a table. */
+function printTopic(ctx: Ctx, t: object) {
+  print(ctx, t, () => {
+    const { partitionDetails, ...rest } = t as { partitionDetails?: PartitionRow[] };
+    const parts = partitionDetails ?? [];
+    return keyValues(rest) + '\n' + table(parts, [['partition', (p) => p.partition], ['log start', (p) => p.logStartOffset], ['high watermark', (p) => p.highWatermark], ['bytes', (p) => bytes(p.bytes)]]);
+  });
+}
+
 const topics: Resource = {
   summary: 'Topics of a cluster (API key)',
   verbs: {
@@ -128,16 +138,12 @@ const topics: Resource = {
       print(ctx, out, () => table(out.items as TopicRow[], topicColumns));
     } },
     get: { usage: 'hm topics get <topic> --cluster <clusterId>', summary: 'Describe a topic (per partition offsets and bytes)', run: async (ctx) => {
-      const t = await ok(ctx.customer().GET('/v1/clusters/{clusterId}/topics/{topic}', { params: { path: { clusterId: cluster(ctx), topic: arg(ctx, 'topic') } } }));
-      print(ctx, t, () => {
-        const { partitionDetails, ...rest } = t as typeof t & { partitionDetails: { partition: number; logStartOffset: number; highWatermark: number; bytes: number }[] };
-        return keyValues(rest) + '\n' + table(partitionDetails, [['partition', (p) => p.partition], ['log start', (p) => p.logStartOffset], ['high watermark', (p) => p.highWatermark], ['bytes', (p) => bytes(p.bytes)]]);
-      });
+      printTopic(ctx, await ok(ctx.customer().GET('/v1/clusters/{clusterId}/topics/{topic}', { params: { path: { clusterId: cluster(ctx), topic: arg(ctx, 'topic') } } })));
     } },
     create: { usage: 'hm topics create <topic> --cluster <clusterId> --partitions N [--config retention.ms=… …]', summary: 'Create a topic', run: async (ctx) => {
       const config = Object.fromEntries(pairs(ctx, 'config'));
       const body = { name: arg(ctx, 'topic'), partitions: int(ctx, 'partitions', true), ...(Object.keys(config).length ? { config } : {}) };
-      printItem(ctx, await ok(ctx.customer().POST('/v1/clusters/{clusterId}/topics', { params: { path: { clusterId: cluster(ctx) } }, body: body as never })));
+      printTopic(ctx, await ok(ctx.customer().POST('/v1/clusters/{clusterId}/topics', { params: { path: { clusterId: cluster(ctx) } }, body: body as never })));
     } },
     delete: { usage: 'hm topics delete <topic> --cluster <clusterId>', summary: 'Delete a topic', run: async (ctx) => {
       printItem(ctx, await ok(ctx.customer().DELETE('/v1/clusters/{clusterId}/topics/{topic}', { params: { path: { clusterId: cluster(ctx), topic: arg(ctx, 'topic') } } })));
