@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
+import { createDeflateRaw, inflateRaw } from 'node:zlib';
 import type { Db } from '../../shared/dynamo';
 import { tenantOfPk } from '../../shared/keys';
 import { SNAPSHOT_POINTER_SK, snapshotChunkSk } from './keys';
@@ -38,8 +38,23 @@ export class SnapshotUnreadableError extends Error {
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
-const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
+
+/**
+ * Deflates the parts in order as one stream, on libuv's pool. The parts are read where they
+ * lie (a snapshot's index columns are views of pinned arrays): nothing is joined first.
+ */
+function deflateParts(parts: readonly Uint8Array[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = createDeflateRaw({ level: 1, chunkSize: 256 * 1024 });
+    const out: Buffer[] = [];
+    z.on('data', (b: Buffer) => out.push(b));
+    z.on('error', reject);
+    z.on('end', () => resolve(out.length === 1 ? out[0] : Buffer.concat(out)));
+    for (const p of parts) if (p.length > 0) z.write(p);
+    z.end();
+  });
+}
 
 /** Runs `fn` over 0..n-1 with at most `width` calls in flight. */
 async function eachLimited(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
@@ -85,13 +100,17 @@ export function snapshotStore(db: Db, table: string) {
     },
 
     /**
-     * Writes the snapshot of the state after entry `seq`. Returns the new pointer, or null
-     * when a snapshot at least as new was already in place.
+     * Writes the snapshot of the state after entry `seq` (its encoded bytes, whole or as parts
+     * in order). Returns the new pointer, or null when a snapshot at least as new was already
+     * in place.
      */
-    async write(pk: string, seq: number, state: Uint8Array, opts: { chunkBytes: number; createdAt: number; width?: number }): Promise<SnapshotPointer | null> {
+    async write(pk: string, seq: number, state: Uint8Array | readonly Uint8Array[], opts: { chunkBytes: number; createdAt: number; width?: number }): Promise<SnapshotPointer | null> {
       const current = await this.readPointer(pk);
       if (current && current.seq >= seq) return null;
-      const bytes = await deflate(state, { level: 1 });
+      const parts = state instanceof Uint8Array ? [state] : state;
+      let rawBytes = 0;
+      for (const p of parts) rawBytes += p.length;
+      const bytes = await deflateParts(parts);
       const chunks = Math.max(1, Math.ceil(bytes.length / opts.chunkBytes));
       await eachLimited(chunks, opts.width ?? 4, async (i) => {
         const data = bytes.subarray(i * opts.chunkBytes, Math.min(bytes.length, (i + 1) * opts.chunkBytes));
@@ -102,7 +121,7 @@ export function snapshotStore(db: Db, table: string) {
         chunks,
         bytes: bytes.length,
         sha256: sha256(bytes),
-        rawBytes: state.length,
+        rawBytes,
         encoding: 'deflate-raw',
         createdAt: opts.createdAt,
         previous: current
