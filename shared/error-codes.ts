@@ -109,6 +109,7 @@ export const ERROR_CODES = {
   insufficient_scope: { status: 403, meaning: 'The API key lacks the scope this operation needs.', action: 'Use a key with that scope, or create one (POST /v1/api-keys).' },
   insufficient_role: { status: 403, meaning: 'The admin token lacks the role this operation needs.', action: 'Ask for the `admin` role (writes) or `viewer` role (reads).' },
   scope_escalation: { status: 403, meaning: 'A key tried to grant scopes it does not hold.', action: 'Create the key with a key that holds those scopes.' },
+  agent_id_bound: { status: 403, meaning: 'The agent id is registered with another credential (an agent id belongs to the credential that registered it).', action: 'Use the agent\'s own key or role, or another agent id; a read-write credential may take over an id whose key was rotated.' },
   read_only_agent: { status: 403, meaning: 'A read-only agent key tried to write.', action: 'Use a read-write agent key for writing agents.' },
   tenant_suspended: { status: 403, meaning: 'The tenant is suspended: its keys and agents are refused.', action: 'Contact the vendor; an admin can reactivate the tenant.' },
   tenant_deleting: { status: [403, 409], meaning: 'The tenant is being deleted: its keys are refused (403) and it cannot be changed (409).', action: 'Nothing: deletion cannot be undone.' },

@@ -1364,6 +1364,7 @@ export interface operations {
                         items: {
                             config: {
                                 autoCreateTopics: boolean;
+                                /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                                 defaultPartitions: number;
                                 /** @description retention.bytes of new topics (per partition); -1: no size limit */
                                 defaultRetentionBytes: number;
@@ -3580,6 +3581,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Forbidden: `agent_id_bound`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "agent_id_bound";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
             /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
             404: {
                 headers: {
@@ -3735,7 +3750,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            /** @description Forbidden: `agent_id_bound`, `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3743,7 +3758,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "read_only_agent";
+                        code: "agent_id_bound" | "read_only_agent";
                         /** @enum {integer} */
                         status: 403;
                     };
@@ -3875,6 +3890,20 @@ export interface operations {
                         code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
                         /** @enum {integer} */
                         status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `agent_id_bound`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "agent_id_bound";
+                        /** @enum {integer} */
+                        status: 403;
                     };
                 };
             };
@@ -7608,6 +7637,7 @@ export interface operations {
                         items: {
                             config: {
                                 autoCreateTopics: boolean;
+                                /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                                 defaultPartitions: number;
                                 /** @description retention.bytes of new topics (per partition); -1: no size limit */
                                 defaultRetentionBytes: number;
@@ -7757,6 +7787,7 @@ export interface operations {
                 "application/json": {
                     config?: {
                         autoCreateTopics?: boolean;
+                        /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                         defaultPartitions?: number;
                         /** @description retention.bytes of new topics (per partition); -1: no size limit */
                         defaultRetentionBytes?: number;
@@ -7800,6 +7831,7 @@ export interface operations {
                     "application/json": {
                         config: {
                             autoCreateTopics: boolean;
+                            /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                             defaultPartitions: number;
                             /** @description retention.bytes of new topics (per partition); -1: no size limit */
                             defaultRetentionBytes: number;
@@ -8025,6 +8057,7 @@ export interface operations {
                     "application/json": {
                         config: {
                             autoCreateTopics: boolean;
+                            /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                             defaultPartitions: number;
                             /** @description retention.bytes of new topics (per partition); -1: no size limit */
                             defaultRetentionBytes: number;
@@ -8227,6 +8260,7 @@ export interface operations {
                     "application/json": {
                         config: {
                             autoCreateTopics: boolean;
+                            /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                             defaultPartitions: number;
                             /** @description retention.bytes of new topics (per partition); -1: no size limit */
                             defaultRetentionBytes: number;
@@ -8404,6 +8438,7 @@ export interface operations {
                 "application/json": {
                     config?: {
                         autoCreateTopics?: boolean;
+                        /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                         defaultPartitions?: number;
                         /** @description retention.bytes of new topics (per partition); -1: no size limit */
                         defaultRetentionBytes?: number;
@@ -8432,6 +8467,7 @@ export interface operations {
                     "application/json": {
                         config: {
                             autoCreateTopics: boolean;
+                            /** @description At most the tier's partitionsPerCluster (422 partitions_exceed_tier) */
                             defaultPartitions: number;
                             /** @description retention.bytes of new topics (per partition); -1: no size limit */
                             defaultRetentionBytes: number;
@@ -10273,6 +10309,7 @@ export interface operations {
                      * @example orders
                      */
                     name: string;
+                    /** @description At most the cluster's partitionsPerCluster limit in total (422 partition_limit_exceeded) */
                     partitions: number;
                 };
             };
@@ -10773,7 +10810,7 @@ export interface operations {
                         "retention.bytes"?: number | string;
                         "retention.ms"?: number | string;
                     };
-                    /** @description New total; partitions only grow */
+                    /** @description New total; partitions only grow, within the cluster's partitionsPerCluster limit */
                     partitions?: number;
                 };
             };

@@ -21,7 +21,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
         security,
         params: ClusterParams,
         body: RegisterBody,
-        response: { 200: RegisterResponse, ...problems('cluster_deleting', 'invalid_region', 'invalid_zone', 'agent_limit_reached', 'redis_unavailable') },
+        response: { 200: RegisterResponse, ...problems('cluster_deleting', 'invalid_region', 'invalid_zone', 'agent_limit_reached', 'agent_id_bound', 'redis_unavailable') },
       },
     },
     async (req) => {
@@ -42,7 +42,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
         security,
         params: AgentParams,
         body: HeartbeatBody,
-        response: { 200: HeartbeatResponse, ...problems('agent_not_registered', 'redis_unavailable') },
+        response: { 200: HeartbeatResponse, ...problems('agent_not_registered', 'agent_id_bound', 'redis_unavailable') },
       },
     },
     async (req) => {
@@ -63,7 +63,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
   app.delete(
     '/agent/v1/clusters/:clusterId/agents/:agentId',
     {
-      schema: { tags: ['agent'], operationId: 'deregisterAgent', summary: 'Deregister (on orderly shutdown; read-write agents only)', description: 'Removes the agent from discovery at once and releases its job leases. Read-write agents only.', security, params: AgentParams, response: { 204: Type.Null(), ...problems('agent_not_found') } },
+      schema: { tags: ['agent'], operationId: 'deregisterAgent', summary: 'Deregister (on orderly shutdown; read-write agents only)', description: 'Removes the agent from discovery at once and releases its job leases. Read-write agents only.', security, params: AgentParams, response: { 204: Type.Null(), ...problems('agent_not_found', 'agent_id_bound') } },
       // Taking an agent out of discovery is a write: a read-only token must not do it to anyone.
       config: { agentWrite: true },
     },
