@@ -92,7 +92,7 @@ test('agent key → token → register → heartbeats → zone-aware discovery; 
 
   // A config change is announced to agents that report an older config version.
   await h.request('PATCH', `/v1/clusters/${clusterId}`, { token: key, body: { config: { defaultPartitions: 3 } } });
-  await eventually(async () => (await a1.heartbeat()).directives.some((d: { type: string }) => d.type === 'config-changed'), 8000, 200);
+  await eventually(async () => (await a1.heartbeat()).directives.some((d: { type: string }) => d.type === 'config-changed'), 30_000, 200);
 
   await a1.deregister();
   assert.ok(!(await a2.discovery()).agents.some((a: { agentId: string }) => a.agentId === 'a-1a'), 'a deregistered agent leaves discovery');
