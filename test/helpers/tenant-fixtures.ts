@@ -55,7 +55,7 @@ export async function tenantFixture(h: Harness, name: string): Promise<TenantFix
   for (const c of [main, other]) {
     await eventually(async () => (await h.request('GET', `/v1/clusters/${c.id}`, { token: key })).body.status === 'ready', 60_000);
   }
-  const topic = 'orders';
+  const topic = `${name}-orders`;
   await ok(h.request('POST', `/v1/clusters/${main.id}/topics`, { token: key, body: { name: topic, partitions: 3 } }), 201, 'topic');
   const agentKey = async (clusterId: string, access: string) =>
     ok(h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: `k-${access}`, access } }), 201, 'agent key');
