@@ -10,7 +10,7 @@ import path from 'node:path';
  * minutes) runs only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'snapshot-stall', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions'];
+const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions'];
 const onlyWhenNamed = new Set(['regions']);
 let failed = 0;
 
