@@ -241,6 +241,41 @@ test('issue 8 #16: deregistration is a write: a read-only agent cannot take any 
   assert.deepEqual((await ro.discovery()).agents.map((a: { agentId: string }) => a.agentId), ['ro-1'], 'a read-write agent may deregister');
 });
 
+test('issue 8: an agent id belongs to the credential that registered it: a read-only agent cannot re-register or beat as another', async () => {
+  const { key } = await h.createTenant('pro', 'Bound Co');
+  const clusterId = await readyCluster(key, 'bound');
+  const rwKey = (await agentKey(key, clusterId)).secret;
+  const roKey = (await agentKey(key, clusterId, 'read-only')).secret;
+  const victim = agent(rwKey, 'rw-1', { advertisedAddress: '10.0.0.1:9092' });
+  await victim.register();
+  const ro = agent(roKey, 'ro-1');
+  await ro.register();
+  const bound = (what: string) => (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === 'agent_id_bound' ? true : assert.fail(`${what}: ${String(e)}`);
+
+  // Posing as rw-1 with a read-only key: neither a re-registration (which would point
+  // discovery at another address) nor a beat for it is taken.
+  const impostor = agent(roKey, 'rw-1', { advertisedAddress: '10.6.6.6:9092' });
+  await assert.rejects(impostor.register(), bound('register as another'), 'register as another');
+  await assert.rejects(ro.call('POST', (c) => `/agent/v1/clusters/${c}/agents/rw-1/heartbeat`, { stats: { openConnections: 99 } }), bound('beat as another'), 'beat as another');
+  const rw1 = (await ro.discovery()).agents.find((a: { agentId: string }) => a.agentId === 'rw-1');
+  assert.equal(rw1.advertisedAddress, '10.0.0.1:9092', 'discovery still points at the real agent');
+  assert.equal(rw1.load.openConnections, 0);
+  // A second read-only key is another credential too.
+  const ro2 = agent((await agentKey(key, clusterId, 'read-only')).secret, 'ro-1');
+  await assert.rejects(ro2.register(), bound('another read-only key'), 'another read-only key');
+
+  // Its own id is fine, again and again; and a read-write credential may take an id over
+  // (an agent whose key was rotated), which is audited.
+  assert.equal((await ro.register()).state, 'live');
+  await ro.heartbeat();
+  const rotated = agent((await agentKey(key, clusterId)).secret, 'rw-1', { advertisedAddress: '10.0.0.1:9092' });
+  assert.equal((await rotated.register()).state, 'live');
+  await rotated.heartbeat();
+  await assert.rejects(victim.heartbeat(), bound('the old credential after a takeover'), 'the old credential after a takeover');
+  const audit = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
+  assert.ok(audit.body.items.some((e: { action: string; target: { id: string } }) => e.action === 'agent.rebound' && e.target.id === `${clusterId}/rw-1`), 'the takeover is audited');
+});
+
 test('signing-key rotation: the next key is published before it signs, old tokens keep working, JWKS serves both', async () => {
   const { key } = await h.createTenant('pro', 'Rotate Co');
   const clusterId = await readyCluster(key, 'rot');

@@ -48,7 +48,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
     async (req) => {
       const a = agentOf(req);
       try {
-        const out = await fleet.heartbeat(a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+        const out = await fleet.heartbeat(a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion, a.id);
         metrics.agentHeartbeats.inc({ result: 'ok' });
         return out;
       } catch (e) {
