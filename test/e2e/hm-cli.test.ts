@@ -6,11 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { freePort } from '../../infra/local/free-port';
+import { main } from '../../infra/cli/hm';
 
 /**
- * The `hm` CLI as a user runs it: a child process (`node --import tsx infra/cli/hm.ts`)
- * against the whole control plane listening on a real port. Children run asynchronously, so
- * that the server in this process keeps answering them.
+ * The `hm` CLI as a user runs it, against the whole control plane listening on a real port.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let h: Harness;
@@ -28,15 +27,30 @@ after(async () => {
 });
 
 interface Run { code: number; stdout: string; stderr: string }
-function hm(args: string[], o: { config: string; env?: Record<string, string>; stdin?: string }): Promise<Run> {
+/**
+ * Runs `hm` in this process (its `main`, with this test's environment and standard input):
+ * one child process per command would cost seconds each on a loaded machine. The last test
+ * runs the real bin as a child process, for its exit codes.
+ */
+async function hm(args: string[], o: { config: string; env?: Record<string, string>; stdin?: string }): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { HOME: dir, HM_CONFIG: o.config, HM_URL: url, ...o.env }, {
+    out: (s) => void (stdout += s),
+    err: (s) => void (stderr += s),
+    stdin: async () => o.stdin ?? '',
+  });
+  return { code, stdout, stderr };
+}
+function hmProcess(args: string[], o: { config: string; env?: Record<string, string> }): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', 'infra/cli/hm.ts', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: dir, HM_CONFIG: o.config, HM_URL: url, ...o.env }, timeout: 60_000 },
+      path.join(ROOT, 'infra/cli/hm.mjs'),
+      args,
+      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: dir, HM_CONFIG: o.config, HM_URL: url, ...o.env }, timeout: 120_000 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
-    child.stdin!.end(o.stdin ?? '');
+    child.stdin!.end();
   });
 }
 const noStack = (r: Run) => assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -184,4 +198,15 @@ test('hm: an admin token manages tenants; an unreachable server exits 4', { time
   assert.equal(down.code, 4);
   assert.match(down.stderr, /cannot reach the server \(ECONNREFUSED\)/);
   noStack(down);
+});
+
+test('hm: the bin as a child process exits with the documented codes', { timeout: 300_000 }, async () => {
+  const config = path.join(dir, 'bin.json');
+  const help = await hmProcess(['--help'], { config });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /Usage: hm <command>/);
+  const refused = await hmProcess(['clusters', 'get', 'vci_01jd4v7m2q8x3k5n6p7r8s9t0a'], { config, env: { HM_API_KEY: 'hm_sk_not_a_key' } });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /\(malformed_credentials\) \[HTTP 401/);
+  noStack(refused);
 });
