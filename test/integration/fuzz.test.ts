@@ -277,13 +277,16 @@ test(`fuzz: ${REQUESTS} hostile requests over every operation of the OpenAPI doc
     body: { partitions: [{ topic: a.topic, partition: 0, offset: 0, maxBytes: 1_000_000 }], maxBytes: 1_000_000 },
   });
   assert.equal(plan.status, 200, plan.text);
-  assert.ok(plan.body.partitions[0].batches.length >= 1, 'the committed data is still there');
+  // Accepted fuzz requests may have deleted records (the log start moves) or the topic itself;
+  // what they cannot do is lose the high watermark of a partition that still exists.
+  const p0 = plan.body.partitions[0];
+  assert.ok(p0.highWatermark >= 1 || p0.error === 'UNKNOWN_TOPIC_OR_PARTITION', `the committed data is accounted for: ${JSON.stringify(p0).slice(0, 300)}`);
 });
 
 /**
  * Items the control plane rewrites on its own, whatever the requests: audit events (refused
  * mutations are audited, by design), usage counts, region beats, metadata leases, journals and
- * snapshots written by leader duties, and signing keys (the rotation worker).
+ * snapshots (pointer and `S#<seq>#<chunk>` chunks) written by leader duties, and signing keys (the rotation worker).
  */
 function VOLATILE(table: string, item: Record<string, any>): boolean {
   const pk = String(item.pk ?? '');
