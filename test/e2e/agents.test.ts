@@ -17,22 +17,41 @@ before(async () => {
 });
 after(() => h.close());
 
-async function readyCluster(key: string, name: string, extra: Record<string, unknown> = {}) {
-  const c = await h.request('POST', '/v1/clusters', { token: key, body: singleRegionCluster(name, extra) });
+async function readyClusterOn(plane: Harness, key: string, name: string, extra: Record<string, unknown> = {}) {
+  const c = await plane.request('POST', '/v1/clusters', { token: key, body: singleRegionCluster(name, extra) });
   assert.equal(c.status, 202, c.text);
-  await eventually(async () => (await h.request('GET', `/v1/clusters/${c.body.id}`, { token: key })).body.status === 'ready');
+  await eventually(async () => (await plane.request('GET', `/v1/clusters/${c.body.id}`, { token: key })).body.status === 'ready');
   return c.body.id as string;
 }
+const readyCluster = (key: string, name: string, extra: Record<string, unknown> = {}) => readyClusterOn(h, key, name, extra);
 
-async function agentKey(key: string, clusterId: string, access = 'read-write') {
-  const r = await h.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: `k-${access}`, access } });
+async function agentKeyOn(plane: Harness, key: string, clusterId: string, access = 'read-write') {
+  const r = await plane.request('POST', `/v1/clusters/${clusterId}/agent-keys`, { token: key, body: { name: `k-${access}`, access } });
   assert.equal(r.status, 201, r.text);
   assert.match(r.body.secret, /^hm_ak_/);
   return r.body as { id: string; secret: string };
 }
+const agentKey = (key: string, clusterId: string, access = 'read-write') => agentKeyOn(h, key, clusterId, access);
 
 const agent = (agentKeySecret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
   new ReferenceAgent({ baseUrl: url, agentKey: agentKeySecret, agentId, ...extra });
+
+/**
+ * A second plane with the default heartbeat interval (5 s: dead after 30 s of silence), for
+ * tests about who may act on an agent: with 200 ms intervals a loaded machine lets an agent die
+ * between two steps, and a dead agent's id is free again.
+ */
+let slow: { h: Harness; url: string } | undefined;
+async function slowPlane() {
+  if (!slow) {
+    const sh = await startHarness({ env: { HM_HEARTBEATS_PER_INTERVAL: '50' } });
+    slow = { h: sh, url: await sh.listen() };
+  }
+  return slow;
+}
+after(async () => {
+  await slow?.h.close();
+});
 
 test('agent key → token → register → heartbeats → zone-aware discovery; customer and admin views', async () => {
   const { key } = await h.createTenant('pro', 'Fleet Co');
@@ -264,10 +283,12 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
 });
 
 test('issue 8 #16: deregistration is a write: a read-only agent cannot take any agent (itself included) out of discovery', async () => {
-  const { key } = await h.createTenant('pro', 'Dereg Co');
-  const clusterId = await readyCluster(key, 'dereg');
-  const rw = agent((await agentKey(key, clusterId)).secret, 'rw-1');
-  const ro = agent((await agentKey(key, clusterId, 'read-only')).secret, 'ro-1');
+  const { h: sh, url: slowUrl } = await slowPlane();
+  const { key } = await sh.createTenant('pro', 'Dereg Co');
+  const clusterId = await readyClusterOn(sh, key, 'dereg');
+  const agent = (secret: string, agentId: string) => new ReferenceAgent({ baseUrl: slowUrl, agentKey: secret, agentId });
+  const rw = agent((await agentKeyOn(sh, key, clusterId)).secret, 'rw-1');
+  const ro = agent((await agentKeyOn(sh, key, clusterId, 'read-only')).secret, 'ro-1');
   await rw.register();
   await ro.register();
   for (const target of ['rw-1', 'ro-1']) {
@@ -284,8 +305,12 @@ test('issue 8 #16: deregistration is a write: a read-only agent cannot take any 
 });
 
 test('issue 8: an agent id belongs to the credential that registered it: a read-only agent cannot re-register or beat as another', async () => {
-  const { key } = await h.createTenant('pro', 'Bound Co');
-  const clusterId = await readyCluster(key, 'bound');
+  const { h: sh, url: slowUrl } = await slowPlane();
+  const { key } = await sh.createTenant('pro', 'Bound Co');
+  const clusterId = await readyClusterOn(sh, key, 'bound');
+  const agentKey = (k: string, c: string, access?: string) => agentKeyOn(sh, k, c, access);
+  const agent = (secret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
+    new ReferenceAgent({ baseUrl: slowUrl, agentKey: secret, agentId, ...extra });
   const rwKey = (await agentKey(key, clusterId)).secret;
   const roKey = (await agentKey(key, clusterId, 'read-only')).secret;
   const victim = agent(rwKey, 'rw-1', { advertisedAddress: '10.0.0.1:9092' });
@@ -314,7 +339,7 @@ test('issue 8: an agent id belongs to the credential that registered it: a read-
   assert.equal((await rotated.register()).state, 'live');
   await rotated.heartbeat();
   await assert.rejects(victim.heartbeat(), bound('the old credential after a takeover'), 'the old credential after a takeover');
-  const audit = await h.request('GET', '/v1/audit-events?limit=100', { token: key });
+  const audit = await sh.request('GET', '/v1/audit-events?limit=100', { token: key });
   assert.ok(audit.body.items.some((e: { action: string; target: { id: string } }) => e.action === 'agent.rebound' && e.target.id === `${clusterId}/rw-1`), 'the takeover is audited');
 });
 

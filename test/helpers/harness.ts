@@ -66,6 +66,9 @@ export async function startHarness(opts: HarnessOptions = {}) {
     LOG_LEVEL: opts.logLines ? 'info' : (process.env.LOG_LEVEL ?? 'silent'),
     // Harnesses sharing a data directory are distinct nodes.
     HM_NODE_ID: `test-${randomBase62(10)}`,
+    // A generous Redis deadline: on a loaded machine a 1 s deadline turns slow answers into
+    // 503s. Tests of the deadline itself set their own.
+    HM_REDIS_COMMAND_TIMEOUT_MS: '10000',
     ...opts.env,
   });
   const runtime: Runtime = await compose({
