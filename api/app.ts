@@ -47,6 +47,8 @@ import { agentIdentityRoutes } from './routes/customer/agent-identities';
 import { adminSecretRoutes } from './routes/admin/secrets';
 import { customerUsageRoutes } from './routes/customer/usage';
 import { adminUsageRoutes } from './routes/admin/usage';
+import { agentJobRoutes } from './routes/agent/jobs';
+import { customerJobRoutes } from './routes/customer/jobs';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -140,6 +142,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await customer.register(topicRoutes(deps));
     await customer.register(consumerGroupRoutes(deps));
     await customer.register(customerUsageRoutes(deps));
+    await customer.register(customerJobRoutes(deps));
   });
 
   if (serves('admin')) await app.register(async (admin) => {
@@ -175,6 +178,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await agent.register(agentDeleteRecordsRoutes(deps));
     await agent.register(agentConsumerGroupRoutes(deps));
     await agent.register(agentGroupOffsetRoutes(deps));
+    await agent.register(agentJobRoutes(deps));
   });
 
   return app;
