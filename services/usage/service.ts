@@ -23,6 +23,8 @@ function periods(q: { from: string; to: string; granularity: Granularity }) {
   const from = Date.parse(q.from);
   const to = Date.parse(q.to);
   if (Number.isNaN(from) || Number.isNaN(to)) throw badRequest('invalid_range', '`from` and `to` must be ISO dates or times.');
+  // Compared before rounding: a reversed range inside one period would round to a valid one.
+  if (to <= from) throw badRequest('invalid_range', '`to` must be after `from`.');
   const unit = q.granularity === 'hour' ? HOUR_MS : DAY_MS;
   const start = Math.floor(from / unit) * unit;
   const end = Math.ceil(to / unit) * unit;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startServer } from './processes';
 import { figure, percentile } from './report';
-import { benchCluster, call, runIfMain } from './setup';
+import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
 
 const PARTITIONS = 1000;
 
@@ -26,7 +26,7 @@ function commitBody() {
     maxTimestamp: Date.now(),
   }));
   const fileId = randomUUID();
-  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: 's3://bench/data', checksum: 'x' }], batches };
+  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: BENCH_BUCKET, checksum: 'x' }], batches };
 }
 
 export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256').split(',').map(Number), seconds = Number(process.env.HM_BENCH_SECONDS ?? 6)) {

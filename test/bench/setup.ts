@@ -15,6 +15,9 @@ export async function call(url: string, method: string, token: string, body?: un
  * A tenant with a ready single-region cluster and a read-write agent key on a running server
  * whose data directory is `dataDir` (the admin token comes from the CLI, as an operator's would).
  */
+/** The bench cluster's bucket: commit replicas must name it. */
+export const BENCH_BUCKET = 's3://bench/data';
+
 export async function benchCluster(serverUrl: string, dataDir: string, tenant: { tier: string; limitOverrides?: Record<string, number> }) {
   const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
   const { apiKey } = await call(`${serverUrl}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', ...tenant });
@@ -22,7 +25,7 @@ export async function benchCluster(serverUrl: string, dataDir: string, tenant: {
   const cluster = await call(`${serverUrl}/v1/clusters`, 'POST', key, {
     name: 'bench',
     regions: ['us-east-1'],
-    storage: { buckets: [{ region: 'us-east-1', url: 's3://bench/data' }], writeQuorum: 1 },
+    storage: { buckets: [{ region: 'us-east-1', url: BENCH_BUCKET }], writeQuorum: 1 },
   });
   while ((await call(`${serverUrl}/v1/clusters/${cluster.id}`, 'GET', key)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
   const agentKey = (await call(`${serverUrl}/v1/clusters/${cluster.id}/agent-keys`, 'POST', key, { name: 'bench', access: 'read-write' })).secret as string;

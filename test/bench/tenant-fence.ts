@@ -19,7 +19,7 @@ import { tenantFence } from '../../shared/tenant-fence';
 import { startServer, type Proc } from './processes';
 import { eventually, startHarness } from '../helpers/harness';
 import { cpuSeconds, figure, percentile } from './report';
-import { benchCluster, call, runIfMain } from './setup';
+import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
 
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -67,7 +67,7 @@ function commitBody() {
   const first = Math.floor(Math.random() * 990);
   const batches = Array.from({ length: 20 }, (_, i) => ({ topic: 'bench', partition: first + (i % 10), byteOffset: i * 4096, byteLength: 4096, recordCount: 50, maxTimestamp: Date.now() }));
   const fileId = randomUUID();
-  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: 'bench', checksum: 'x' }], batches };
+  return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: BENCH_BUCKET, checksum: 'x' }], batches };
 }
 
 async function commits(t: Target, seconds: number, concurrency = 16) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
 import { ReferenceAgent } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
 import { startStsStandIn, type StsStandIn } from '../sim/sts';
@@ -68,7 +68,7 @@ test('a fleet running with an AWS role instead of an agent key: register, heartb
 
     const producer = new ReferenceAgent({ baseUrl: url, identity: identity('i-producer'), agentId: 'role-producer' });
     await producer.register();
-    const bucket = new LocalBucket(path.join(bucketDir, 'role'));
+    const bucket = new LocalBucket(path.join(bucketDir, 'role'), 'us-east-1', clusterBucket('rolefleet'));
     const { produced } = await produceFile(producer, bucket, [0, 1, 2].map((p) => ({ topic: 'orders', partition: p, records: 5 })));
     const plan = await fleet.agents[1].fetchPlan({ partitions: produced.map((b) => ({ topic: 'orders', partition: b.partition, offset: 0, maxBytes: 1 << 20 })), maxBytes: 1 << 22 });
     for (const p of plan.partitions) {

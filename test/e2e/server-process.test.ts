@@ -47,7 +47,7 @@ test('start-up refusals: a bad setting and a missing redis-server each stop the 
   const { spawnSync } = await import('node:child_process');
   const root = path.resolve(import.meta.dirname, '../..');
   const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'infra/server.ts'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', 'infra/server.ts'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 90_000 });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-refuse-'));
   try {
     const badPort = run({ PORT: 'eighty', HM_DATA_DIR: dataDir });

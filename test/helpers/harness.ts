@@ -151,10 +151,13 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   }
 }
 
+/** The bucket URL `singleRegionCluster(name)` gives its one region: what commit replicas must name. */
+export const clusterBucket = (name: string) => `s3://acme-${name}/data`;
+
 export const singleRegionCluster = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   regions: ['us-east-1'],
-  storage: { buckets: [{ region: 'us-east-1', url: `s3://acme-${name}/data` }], writeQuorum: 1 },
+  storage: { buckets: [{ region: 'us-east-1', url: clusterBucket(name) }], writeQuorum: 1 },
   ...extra,
 });
 

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
 
 /**
  * The agent metadata contract as the OpenAPI document states it is the one enforced: for
@@ -30,7 +30,7 @@ const commit = (o: Record<string, unknown> = {}) => ({
   fileId: `f-${++files}`,
   objectKey: `seg/${files}`,
   sizeBytes: 1000,
-  replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c' }],
+  replicas: [{ region: 'us-east-1', bucket: clusterBucket('contract'), checksum: 'c' }],
   batches: [batch()],
   ...o,
 });
@@ -63,11 +63,20 @@ test('issue 8 #8: every limit of the commit contract in the OpenAPI document is 
   await accepted('files', commit({ fileId: longestId }), 'fileId at maxLength');
   for (const bad of ['a b', '-a', 'a/b']) await refused('files', commit({ fileId: bad }), `fileId ${bad}`);
 
+  const bucket = clusterBucket('contract');
   for (const [field, schema] of [['bucket', replica.bucket], ['checksum', replica.checksum]] as const) {
     const max = schema.maxLength as number;
-    await accepted('files', commit({ replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c', [field]: 'x'.repeat(max) }] }), `${field} maxLength ${max}`);
-    await refused('files', commit({ replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c', [field]: 'x'.repeat(max + 1) }] }), `${field} maxLength ${max}`);
-    await refused('files', commit({ replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c', [field]: 'a\u0001b' }] }), `${field} with a control character`);
+    const replicaWith = (value: string) => commit({ replicas: [{ region: 'us-east-1', bucket, checksum: 'c', [field]: value }] });
+    if (field === 'bucket') {
+      // A bucket at the documented length passes validation and meets the rule that it be the cluster's own.
+      const res = await send('files', replicaWith('x'.repeat(max)));
+      assert.equal(res.status, 422, `bucket maxLength ${max}: accepted by the schema (${res.text.slice(0, 300)})`);
+      assert.equal(res.body.code, 'unknown_replica_bucket');
+    } else {
+      await accepted('files', replicaWith('x'.repeat(max)), `${field} maxLength ${max}`);
+    }
+    await refused('files', replicaWith('x'.repeat(max + 1)), `${field} maxLength ${max}`);
+    await refused('files', replicaWith('a\u0001b'), `${field} with a control character`);
   }
   const keyMax = s.properties.objectKey.maxLength as number;
   await accepted('files', commit({ objectKey: 'k'.repeat(keyMax) }), 'objectKey maxLength');

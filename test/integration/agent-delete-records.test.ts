@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, eventually, startHarness, type Harness } from '../helpers/harness';
 import { readyCluster } from '../helpers/agent-cluster';
 
 /** POST /agent/v1/clusters/{id}/delete-records, and what it does to reads and to files. */
@@ -18,7 +18,7 @@ test('delete records advances log starts with per-partition errors; reads follow
     fileId,
     objectKey: `data/${fileId}`,
     sizeBytes: 100 * partitions.length,
-    replicas: [{ region: 'us-east-1', bucket: 'acme', checksum: `c-${fileId}` }],
+    replicas: [{ region: 'us-east-1', bucket: clusterBucket('deletes'), checksum: `c-${fileId}` }],
     batches: partitions.map((partition, i) => ({ topic: 'orders', partition, byteOffset: 100 * i, byteLength: 100, recordCount: 10, maxTimestamp: Date.now() + i })),
   });
   assert.equal((await agent('POST', '/files', file('f1', [0, 1]))).status, 200);

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, startHarness, type Harness } from '../helpers/harness';
 import { readyCluster } from '../helpers/agent-cluster';
 
 /** POST /agent/v1/clusters/{id}/producer-ids: Kafka InitProducerId through HTTP. */
@@ -38,7 +38,7 @@ test('producer ids are unique across calls and leader changes; a transactional i
     const commit = (fileId: string, epoch: number, seq: number) =>
       reopened.request('POST', `/agent/v1/clusters/${clusterId}/files`, {
         token,
-        body: { fileId, objectKey: `k/${fileId}`, sizeBytes: 10, replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c' }], batches: [batch(epoch, seq)] },
+        body: { fileId, objectKey: `k/${fileId}`, sizeBytes: 10, replicas: [{ region: 'us-east-1', bucket: clusterBucket('producers'), checksum: 'c' }], batches: [batch(epoch, seq)] },
       });
     assert.equal((await commit('zombie', first.producerEpoch, 0)).body.results[0].error, 'INVALID_PRODUCER_EPOCH', 'the previous instance is fenced');
     assert.equal((await commit('current', second.producerEpoch, 0)).body.results[0].baseOffset, 0);

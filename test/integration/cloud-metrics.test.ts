@@ -24,7 +24,10 @@ test('embedded-metric lines: failed jobs since the last line, leases this node t
   await eventually(async () => ((await h.runtime.services.queues.counts()).find((q) => q.name === 'maintenance')?.counts.failed ?? 0) >= 1);
   await m.tick();
   assert.equal(lines[1].LeaseTakeovers, 1, 'this node took the cluster');
-  assert.equal(lines[1].QueueJobsFailed, 1);
+  // At least ours: on a loaded machine another job may also have failed (a stalled one, say).
+  assert.ok(lines[1].QueueJobsFailed >= 1, `failed jobs counted: ${lines[1].QueueJobsFailed}`);
   await m.tick();
-  assert.deepEqual([lines[2].LeaseTakeovers, lines[2].QueueJobsFailed], [0, 0], 'counted once');
+  const failedNow = (await h.runtime.services.queues.counts()).reduce((n, q) => n + (q.counts.failed ?? 0), 0);
+  assert.equal(lines[2].LeaseTakeovers, 0, 'a lease is counted once');
+  assert.equal(lines[1].QueueJobsFailed + lines[2].QueueJobsFailed, failedNow, 'each failed job is counted once');
 });

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, startHarness, type Harness } from '../helpers/harness';
 import { readyCluster } from '../helpers/agent-cluster';
 
 /** GET /v1/clusters/{id}/consumer-groups and …/{group}: the customer's view. */
@@ -17,7 +17,7 @@ test('groups are listed by name in pages; a group shows its committed offsets an
     fileId: 'f1',
     objectKey: 'data/f1',
     sizeBytes: 200,
-    replicas: [{ region: 'us-east-1', bucket: 'acme', checksum: 'c1' }],
+    replicas: [{ region: 'us-east-1', bucket: clusterBucket('views'), checksum: 'c1' }],
     batches: [
       { topic: 'orders', partition: 0, byteOffset: 0, byteLength: 100, recordCount: 50, maxTimestamp: -1 },
       { topic: 'orders', partition: 1, byteOffset: 100, byteLength: 100, recordCount: 20, maxTimestamp: -1 },

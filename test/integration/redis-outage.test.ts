@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRedisServer, type ChildRedis } from '../../infra/local/redis-server';
-import { eventually, singleRegionCluster, startHarness, type Harness, type Reply } from '../helpers/harness';
+import { clusterBucket, eventually, singleRegionCluster, startHarness, type Harness, type Reply } from '../helpers/harness';
 
 // A Redis this test owns (whatever REDIS_URL says), stopped with SIGSTOP: the connection stays
 // open and nothing answers, the worst case for a client without deadlines.
@@ -61,7 +61,7 @@ test('Redis stopped: agents get a prompt 503 redis_unavailable where Redis is ne
         fileId,
         objectKey: `segments/${fileId}`,
         sizeBytes: 100,
-        replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c' }],
+        replicas: [{ region: 'us-east-1', bucket: clusterBucket('outage'), checksum: 'c' }],
         batches: [{ topic: 'orders', partition: 0, byteOffset: 0, byteLength: 100, recordCount: 1, maxTimestamp: 1 }],
       },
     });

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
 import { startStsStandIn, type StsStandIn } from '../sim/sts';
 import { startDynamoIamProxy } from '../sim/dynamo-iam-proxy';
 import { ReferenceAgent } from '../sim/agent';
@@ -50,7 +50,7 @@ async function tenantFlow(name: string) {
     fileId: 'f-1',
     objectKey: 'segments/f-1',
     sizeBytes: 100,
-    replicas: [{ region: 'us-east-1', bucket: 'b', checksum: 'c' }],
+    replicas: [{ region: 'us-east-1', bucket: clusterBucket(name.toLowerCase().replace(/\W/g, '')), checksum: 'c' }],
     batches: [{ topic: 'orders', partition: 0, byteOffset: 0, byteLength: 100, recordCount: 3, maxTimestamp: Date.now() }],
   });
   assert.equal(out.results[0].baseOffset, 0);

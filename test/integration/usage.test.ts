@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { price, type UsageItem } from '../../services/usage/model';
-import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
+import { clusterBucket, eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
 import { ReferenceAgent } from '../sim/agent';
 import { LocalBucket } from '../sim/bucket';
 import { produceFile } from '../sim/producer';
@@ -32,7 +32,7 @@ async function tenantWithTraffic(name: string, tier = 'pro') {
   const agent = new ReferenceAgent({ baseUrl: url, agentKey: ak, agentId: `${name}-1` });
   await agent.register();
   for (let i = 0; i < 3; i++) await agent.heartbeat({ openConnections: 1 });
-  const bucket = new LocalBucket(path.join(bucketDir, name));
+  const bucket = new LocalBucket(path.join(bucketDir, name), 'us-east-1', clusterBucket(name.toLowerCase()));
   const first = await produceFile(agent, bucket, [{ topic: 'orders', partition: 0, records: 10 }, { topic: 'orders', partition: 1, records: 5 }]);
   const second = await produceFile(agent, bucket, [{ topic: 'orders', partition: 2, records: 7 }]);
   // A retried commit (same file) writes nothing and is not counted again.
@@ -135,6 +135,8 @@ test('staff see every tenant (page by page), or one; customers only their own; r
   assert.equal((await h.request('GET', `/v1/usage?from=${from}&to=${to}`, { token: narrow.body.secret })).body.code, 'insufficient_scope');
   const cases: [string, number, string][] = [
     [`/v1/usage?from=${to}&to=${from}`, 400, 'invalid_range'],
+    // Reversed within one day: rounding to whole days must not turn it into a valid range.
+    ['/v1/usage?from=2026-01-01T10:00:00Z&to=2026-01-01T09:00:00Z', 400, 'invalid_range'],
     ['/v1/usage?from=2026-01-01&to=2026-03-01&granularity=hour', 400, 'range_too_long'],
     ['/v1/usage?from=not-a-date-at-all&to=2026-03-01', 400, 'invalid_range'],
     ['/v1/usage?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&granularity=minute', 400, 'invalid_query'],

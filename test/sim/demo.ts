@@ -16,6 +16,8 @@ import { produceFile } from './producer';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TOPIC = 'orders';
 const PARTITIONS = 6;
+/** The demo cluster's one bucket: the agents' commits name it as their replica. */
+const DEMO_BUCKET = 's3://demo-bucket/data';
 
 async function api(base: string, method: string, url: string, token: string, body?: unknown): Promise<any> {
   const res = await fetch(base + url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -73,7 +75,7 @@ async function main() {
   const admin = spawnSync(process.execPath, ['--import', 'tsx', 'infra/cli/admin-token.ts'], { cwd: ROOT, env, encoding: 'utf8' }).stdout.trim();
   const { apiKey, tenant } = await api(base, 'POST', '/admin/v1/tenants', admin, { name: 'Demo Co', tier: 'pro' });
   const key = apiKey.secret as string;
-  const cluster = await api(base, 'POST', '/v1/clusters', key, { name: 'demo', regions: ['us-east-1'], storage: { buckets: [{ region: 'us-east-1', url: 's3://demo-bucket/data' }], writeQuorum: 1 } });
+  const cluster = await api(base, 'POST', '/v1/clusters', key, { name: 'demo', regions: ['us-east-1'], storage: { buckets: [{ region: 'us-east-1', url: DEMO_BUCKET }], writeQuorum: 1 } });
   while ((await api(base, 'GET', `/v1/clusters/${cluster.id}`, key)).status !== 'ready') await new Promise((r) => setTimeout(r, 100));
   await api(base, 'POST', `/v1/clusters/${cluster.id}/topics`, key, { name: TOPIC, partitions: PARTITIONS });
   const agentKey = (await api(base, 'POST', `/v1/clusters/${cluster.id}/agent-keys`, key, { name: 'demo-agents', access: 'read-write' })).secret as string;
@@ -91,7 +93,7 @@ async function main() {
     await a.start(() => ({ openConnections: 5 + i, cpuPercent: 20 + 5 * i }));
     agents.push(a);
   }
-  const bucket = new LocalBucket(path.join(dataDir, 'bucket'));
+  const bucket = new LocalBucket(path.join(dataDir, 'bucket'), 'us-east-1', DEMO_BUCKET);
   let commits = 0;
   let records = 0;
   const consumed = new Array<number>(PARTITIONS).fill(0);
