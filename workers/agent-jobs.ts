@@ -113,37 +113,61 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     logger.error({ queue: job.queueName, jobId: job.id, type: job.name, attempts: job.attemptsStarted - 1 }, 'agent job exhausted its attempts; it stays failed until planned again');
   }
 
+  const liveCount = (lane: Lane) => lane.waiters.reduce((n, w) => n + (w.done ? 0 : 1), 0);
+
+  /** Hands a fetched job to the longest-waiting poll, or back to the queue when none is left. */
+  async function deliver(lane: Lane, job: Job, token: string): Promise<void> {
+    if (job.attemptsStarted > maxAttempts) {
+      await exhaust(job, token).catch((e) => logger.warn({ jobId: job.id, err: (e as Error).message }, 'could not fail an exhausted agent job'));
+      return;
+    }
+    const w = liveWaiter(lane);
+    if (!w) {
+      // Every poll went away meanwhile: the job goes back for the next one.
+      await job.moveToWait(token).catch(() => undefined);
+      return;
+    }
+    // Claimed before any await: concurrent deliveries never pick the same poll.
+    w.done = true;
+    lane.waiters.shift();
+    const data = job.data as AgentJobData;
+    const lease: Lease = { jobId: job.id!, type: data.type, payload: data.payload, leaseToken: token, leaseExpiresAt: Date.now() + leaseMs, attempt: job.attemptsStarted, maxAttempts, data };
+    try {
+      // Recorded before the agent hears of it: a death declared from now on returns the job.
+      await connection.hset(holdersKey(lane.clusterId), job.id!, `${w.agentId} ${token}`);
+    } catch (e) {
+      logger.warn({ jobId: job.id, err: (e as Error).message }, 'could not record a lease holder; the lease still expires on its own');
+    }
+    w.resolve(lease);
+  }
+
+  /**
+   * The cluster's hand-out loop in this process, while polls wait: with several waiting, up to
+   * 8 non-blocking fetches at once; with nothing to fetch, one blocking wait on the cluster's
+   * own connection until a job is added (or BullMQ's drain delay passes).
+   */
   async function pump(lane: Lane): Promise<void> {
     if (lane.pumping || closed) return;
     lane.pumping = true;
     try {
       const worker = await workerOf(lane);
       while (!closed && liveWaiter(lane)) {
-        const token = randomUUID();
-        let job: Job | undefined;
+        const tokens = Array.from({ length: Math.min(8, liveCount(lane)) }, () => randomUUID());
+        let got: [Job, string][] = [];
         try {
-          job = await worker.getNextJob(token, { block: true });
+          const jobs = await Promise.all(tokens.map((t) => worker.getNextJob(t, { block: false })));
+          got = jobs.flatMap((j, i) => (j ? [[j, tokens[i]] as [Job, string]] : []));
+          if (got.length === 0) {
+            const token = randomUUID();
+            const job = await worker.getNextJob(token, { block: true });
+            if (job) got = [[job, token]];
+          }
         } catch (e) {
           logger.warn({ queue: worker.name, err: (e as Error).message }, 'agent-job fetch failed; retrying');
           await new Promise((r) => setTimeout(r, 500));
           continue;
         }
-        if (!job) continue;
-        if (job.attemptsStarted > maxAttempts) {
-          await exhaust(job, token).catch((e) => logger.warn({ jobId: job!.id, err: (e as Error).message }, 'could not fail an exhausted agent job'));
-          continue;
-        }
-        const w = liveWaiter(lane);
-        if (!w) {
-          // Every poll went away meanwhile: the job goes back for the next one.
-          await job.moveToWait(token).catch(() => undefined);
-          break;
-        }
-        await connection.hset(holdersKey(lane.clusterId), job.id!, `${w.agentId} ${token}`);
-        w.done = true;
-        lane.waiters.shift();
-        const data = job.data as AgentJobData;
-        w.resolve({ jobId: job.id!, type: data.type, payload: data.payload, leaseToken: token, leaseExpiresAt: Date.now() + leaseMs, attempt: job.attemptsStarted, maxAttempts, data });
+        await Promise.all(got.map(([job, token]) => deliver(lane, job, token)));
       }
     } catch (e) {
       logger.warn({ cluster: lane.clusterId, err: (e as Error).message }, 'agent-job pump stopped');
