@@ -8,7 +8,7 @@ import { clientErrorHandler, frameworkErrors, registerExpectationHandler, regist
 import { registerValidation } from './plugins/validation';
 import { lazySerializerFactory } from './plugins/lazy-compile';
 import { lazyRequestLogger } from './plugins/request-logger';
-import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
+import { agentJobPollGauges, registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
 import { agentAuth, customerAuth, adminAuth, routeAuthorization } from './plugins/auth';
@@ -96,6 +96,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerProblemHandlers(app);
   const metrics = await registerMetrics(app, { redisAvailable: () => deps.redisGuard.healthy });
   revocationStalenessGauge(services.revocations.stalenessMs);
+  agentJobPollGauges(services.agentJobs.polls);
   await registerOpenApi(app, config.publicUrl);
   registerAudit(app, services.audit, metrics.auditWriteFailures);
 

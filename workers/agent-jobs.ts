@@ -58,7 +58,7 @@ interface Lane {
   lastUsed: number;
 }
 
-export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void>; connections(): number } {
+export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void> } {
   const { connection, prefix, leaseMs, maxAttempts, logger } = opts;
   const lanes = new Map<string, Lane>();
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
@@ -385,11 +385,14 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       return out;
     },
 
-    /** Blocking connections held right now (one per cluster being polled). */
-    connections() {
-      let n = 0;
-      for (const lane of lanes.values()) if (lane.worker) n++;
-      return n;
+    polls() {
+      let waiting = 0;
+      let connections = 0;
+      for (const lane of lanes.values()) {
+        waiting += liveCount(lane);
+        if (lane.worker) connections++;
+      }
+      return { waiting, connections };
     },
 
     async close() {

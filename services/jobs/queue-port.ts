@@ -31,4 +31,6 @@ export interface AgentJobQueue {
   list(clusterId: string, opts: { state?: AgentJobState; offset: number; limit: number }): Promise<{ items: JobView[]; total: number }>;
   get(clusterId: string, jobId: string): Promise<JobView | undefined>;
   counts(): Promise<{ name: string; counts: Record<string, number> }[]>;
+  /** Polls waiting in this process, and the blocking connections they share. */
+  polls(): { waiting: number; connections: number };
 }

@@ -173,6 +173,9 @@ export function agentJobsService(deps: AgentJobsDeps) {
       return { jobId, state: r.state, exhausted: r.exhausted };
     },
 
+    /** Polls waiting in this process (metrics). */
+    polls: () => queue.polls(),
+
     /** Liveness declared the agent dead: its leases return to waiting at once. */
     async releaseAgent(clusterId: string, agentId: string): Promise<number> {
       return queue.releaseAgent(clusterId, agentId);

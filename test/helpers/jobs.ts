@@ -18,6 +18,7 @@ export const JOB_ENV = {
 export async function jobsCluster(h: Harness, name: string) {
   const c = await readyCluster(h, name, { topics: [{ name: 'events', partitions: 2 }] });
   const bucket = `s3://acme-${name}/data`;
+  const tenantId = (await h.request('GET', `/v1/clusters/${c.clusterId}`, { token: c.key })).body.tenantId as string;
   const register = async (agentId: string, roles = ['jobs'], token = c.token) => {
     const r = await h.request('POST', `/agent/v1/clusters/${c.clusterId}/agents`, {
       token,
@@ -56,7 +57,7 @@ export async function jobsCluster(h: Harness, name: string) {
     }
     throw new Error(`no ${type} job came`);
   };
-  return { ...c, bucket, register, commit, poll, complete, fail, heartbeat, list, fetchPlan, take };
+  return { ...c, tenantId, bucket, register, commit, poll, complete, fail, heartbeat, list, fetchPlan, take };
 }
 
 /** An honest compaction result for a leased compaction job: the batches copied back to back. */
