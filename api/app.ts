@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import './fastify-types';
 import type { AppDeps } from './deps';
 import { Problem } from './schemas/common';
-import { registerProblemHandlers } from './plugins/problems';
+import { problemTypeBase, registerProblemHandlers } from './plugins/problems';
 import { clientErrorHandler, frameworkErrors, registerExpectationHandler, registerShutdownAnswer, requestIdOf } from './plugins/http-errors';
 import { registerValidation } from './plugins/validation';
 import { lazySerializerFactory } from './plugins/lazy-compile';
@@ -20,6 +20,7 @@ import { registerIdempotency } from './plugins/idempotency';
 import { registerQueueBoard } from './plugins/queue-board';
 import { opsRoutes } from './routes/ops';
 import { tierRoutes } from './routes/customer/tiers';
+import { problemReferenceRoutes } from './routes/problems';
 import { tenantSelfRoutes } from './routes/customer/tenant';
 import { apiKeyRoutes } from './routes/customer/api-keys';
 import { clusterRoutes } from './routes/customer/clusters';
@@ -71,7 +72,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     genReqId: requestIdOf,
     // Errors below the routes are problem documents too (plugins/http-errors.ts).
     frameworkErrors,
-    clientErrorHandler: clientErrorHandler(deps.logger as FastifyBaseLogger),
+    clientErrorHandler: clientErrorHandler(deps.logger as FastifyBaseLogger, problemTypeBase(config.publicUrl)),
     trustProxy: config.env === 'production',
     // Answered by registerShutdownAnswer instead, as a problem document.
     return503OnClosing: false,
@@ -79,7 +80,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  registerExpectationHandler(app.server);
+  app.decorate('problemTypeBase', problemTypeBase(config.publicUrl));
+  registerExpectationHandler(app.server, app.problemTypeBase);
   registerShutdownAnswer(app);
   app.decorateRequest('ctx', undefined);
   app.decorateRequest('auditTarget', undefined);
@@ -118,6 +120,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   await app.register(opsRoutes(deps));
   await app.register(tierRoutes);
+  await app.register(problemReferenceRoutes);
   if (serves('agent')) {
     await app.register(jwksRoutes(deps));
     await app.register(async (token) => {

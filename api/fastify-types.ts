@@ -28,6 +28,10 @@ export interface RoutePolicy {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The problem `type` URL prefix: this server's /problems/ reference. */
+    problemTypeBase: string;
+  }
   interface FastifyContextConfig extends RoutePolicy {}
   interface FastifyRequest {
     ctx: RequestContext | undefined;

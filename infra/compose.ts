@@ -442,6 +442,7 @@ export async function compose(opts: ComposeOptions) {
         clock,
         clusterLifecycle: lifecycle,
         clusterStore: stores.clusters,
+        tenantStore: stores.tenants,
         lifecycleJobs: jobs,
         reclaimLeakedCreates: () => clusters.reclaimLeakedCreates(),
         tenants,

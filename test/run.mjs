@@ -27,9 +27,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.HM_TEST_CONCURRENCY ?? '2';
+// Per test file; `npm run fuzz` raises it for its long run.
+const timeout = process.env.HM_TEST_TIMEOUT_MS ?? '300000';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
 );
 process.exit(result.status ?? 1);

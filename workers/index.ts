@@ -3,6 +3,7 @@ import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import type { ClusterLifecycle } from '../services/clusters/lifecycle';
 import type { ClusterStore } from '../services/clusters/store';
+import type { TenantStore } from '../services/tenants/store';
 import type { TenantsService } from '../services/tenants/service';
 import type { FleetService } from '../services/agents/service';
 import type { SigningKeys } from '../services/credentials/signing-keys';
@@ -23,6 +24,7 @@ export interface WorkerDeps {
   clock: Clock;
   clusterLifecycle: ClusterLifecycle;
   clusterStore: ClusterStore;
+  tenantStore: Pick<TenantStore, 'allDeleting'>;
   lifecycleJobs: LifecycleJobs;
   reclaimLeakedCreates: () => Promise<{ released: number; confirmed: number }>;
   tenants: TenantsService;
@@ -58,7 +60,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     runRetryDelay: 1000,
   });
   const periodic: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
-    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
+    reconcile: { everyMs: deps.schedule.reconcileEveryMs, run: reconcileProcessor({ clusters: deps.clusterStore, tenants: deps.tenantStore, jobs: deps.lifecycleJobs, reclaimLeakedCreates: deps.reclaimLeakedCreates, clock: deps.clock, logger: log }) },
     'agent-liveness': { everyMs: deps.schedule.livenessEveryMs, run: agentLivenessProcessor(deps.fleet) },
     'usage-rollup': { everyMs: deps.schedule.usageRollupEveryMs, run: deps.usageRollup },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },

@@ -43,8 +43,8 @@ function clientProblem(code: string | undefined, message: string): ProblemBody {
   return { status: 400, code: 'malformed_http', detail: `The request is not valid HTTP/1.1: ${reason}.`, parserError: code ?? 'unknown' };
 }
 
-function rawResponse(p: ProblemBody, requestId: string) {
-  const body = problemJson(p, requestId);
+function rawResponse(p: ProblemBody, requestId: string, typeBase: string) {
+  const body = problemJson(p, requestId, typeBase);
   return (
     `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n` +
     'Content-Type: application/problem+json\r\n' +
@@ -60,7 +60,7 @@ function rawResponse(p: ProblemBody, requestId: string) {
  * connection (the parser cannot find the next request). Nothing is written when the peer is
  * gone or an answer to this connection's current request has already started.
  */
-export function clientErrorHandler(log: FastifyBaseLogger) {
+export function clientErrorHandler(log: FastifyBaseLogger, typeBase: string) {
   return (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
@@ -68,7 +68,7 @@ export function clientErrorHandler(log: FastifyBaseLogger) {
     const requestId = newRequestId();
     log.debug({ requestId, code: p.code, parserError: err.code }, 'refused malformed HTTP');
     if (socket.writable && !inFlight?.headersSent) {
-      socket.end(rawResponse(p, requestId), () => socket.destroy());
+      socket.end(rawResponse(p, requestId, typeBase), () => socket.destroy());
     } else {
       socket.destroy();
     }
@@ -79,11 +79,11 @@ export function clientErrorHandler(log: FastifyBaseLogger) {
  * Node answers an `Expect` other than `100-continue` with a bare 417; with this listener the
  * 417 is a problem document. (HTTP allows a server to refuse expectations it cannot meet.)
  */
-export function registerExpectationHandler(server: Server) {
+export function registerExpectationHandler(server: Server, typeBase: string) {
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req);
     const expect = String(req.headers.expect ?? '').slice(0, 100);
-    const body = problemJson({ status: 417, code: 'expectation_failed', detail: `This API cannot meet "Expect: ${expect}"; send the request without it.` }, requestId);
+    const body = problemJson({ status: 417, code: 'expectation_failed', detail: `This API cannot meet "Expect: ${expect}"; send the request without it.` }, requestId, typeBase);
     res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
     res.end(body);
   });

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { SwaggerOptions } from '@fastify/swagger';
+import { problemCodesByStatus, problemResponse, type RouteSchemaLike } from './openapi-problems';
+import { addExamples } from './openapi-examples';
 
 /**
  * OpenAPI 3 document at /docs/json and the UI at /docs; every route but ops internals.
@@ -31,7 +33,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
       }
     });
     await inner.ready();
-    return inner.swagger();
+    return finishDocument(inner.swagger() as unknown as OpenApiDocument, routes, publicUrl);
   };
   registerDocsUi(app, () => {
     document ??= build().catch((e) => {
@@ -42,8 +44,41 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string) {
   });
 }
 
+type Operation = { responses?: Record<string, unknown>; requestBody?: unknown; [k: string]: unknown };
+export type OpenApiDocument = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> }; [k: string]: unknown };
+
+/** Fastify's `/a/:b` as OpenAPI's `/a/{b}`. */
+export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/**
+ * What @fastify/swagger cannot write from the route schemas: each operation's problem
+ * responses by status, as application/problem+json listing the codes the route can return
+ * (plugins/openapi-problems.ts), and an example of every request and answer body made from
+ * the field examples of its schema (plugins/openapi-examples.ts).
+ */
+function finishDocument(doc: OpenApiDocument, routes: RouteOptions[], publicUrl: string): OpenApiDocument {
+  for (const route of routes) {
+    const schema = route.schema as (RouteSchemaLike & { hide?: boolean }) | undefined;
+    if (!schema || schema.hide) continue;
+    for (const method of [route.method].flat()) {
+      const op = doc.paths[openApiPath(route.url)]?.[method.toLowerCase()];
+      if (!op) continue;
+      const responses: Record<string, unknown> = {};
+      for (const [status, response] of Object.entries(op.responses ?? {})) if (Number(status) < 400) responses[status] = response;
+      for (const [status, codes] of problemCodesByStatus({ url: route.url, config: route.config, schema })) {
+        responses[String(status)] = problemResponse(status, codes, publicUrl);
+      }
+      op.responses = responses;
+    }
+  }
+  addExamples(doc);
+  return doc;
+}
+
 function openApiOptions(publicUrl: string): SwaggerOptions {
   return {
+    // Shared schemas (Problem) keep their $id as their component name.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: {

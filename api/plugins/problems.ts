@@ -3,7 +3,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isAppError } from '../../shared/errors';
 import { describeIssues, type ValidationIssue } from './validation-messages';
 
-export const PROBLEM_TYPE_BASE = 'https://docs.harbormaster.dev/problems/';
+/**
+ * Problem `type` URLs point at this server's error-code reference (GET /problems/{code},
+ * api/routes/problems.ts): `<publicUrl>/problems/`, set once per app (`problemTypeBase`).
+ */
+export const problemTypeBase = (publicUrl: string) => `${publicUrl}/problems/`;
 
 export interface ProblemBody {
   code: string;
@@ -13,14 +17,14 @@ export interface ProblemBody {
 }
 
 /** The RFC 9457 document for a problem, as JSON text (also written raw by plugins/http-errors.ts). */
-export const problemJson = (p: ProblemBody, requestId: string) =>
-  JSON.stringify({ type: PROBLEM_TYPE_BASE + p.code, title: STATUS_CODES[p.status] ?? 'Error', ...p, requestId });
+export const problemJson = (p: ProblemBody, requestId: string, typeBase: string) =>
+  JSON.stringify({ type: typeBase + p.code, title: STATUS_CODES[p.status] ?? 'Error', ...p, requestId });
 
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, p: ProblemBody) {
   if (p.status === 503 || p.status === 429) reply.header('retry-after', String(p.retryAfterSeconds ?? 1));
   // Sent as a string so that no route's response schema can drop fields from it. The request id
   // header is set here too: errors raised before the onRequest hooks (routing) never ran them.
-  return reply.code(p.status).header('x-request-id', req.id).type('application/problem+json').send(problemJson(p, req.id));
+  return reply.code(p.status).header('x-request-id', req.id).type('application/problem+json').send(problemJson(p, req.id, req.server.problemTypeBase ?? '/problems/'));
 }
 
 const CONTEXT_CODES: Record<string, string> = {

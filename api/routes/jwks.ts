@@ -7,7 +7,7 @@ import { JWKS_CACHE_SECONDS } from '../../services/credentials/signing-keys';
 export const jwksRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.get(
     '/.well-known/jwks.json',
-    { schema: { tags: ['ops'], summary: 'JWKS for agent tokens', response: { 200: Jwks } } },
+    { schema: { tags: ['ops'], operationId: 'getJwks', summary: 'JWKS for agent tokens', description: 'The public keys (current, next and recently retired) that verify agent tokens; cache for the time Cache-Control says. No auth.', response: { 200: Jwks } } },
     async (_req, reply) => reply.header('cache-control', `public, max-age=${JWKS_CACHE_SECONDS}`).send(await deps.services.signingKeys.jwks()),
   );
 };

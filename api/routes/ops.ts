@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../deps';
 import { sendProblem } from '../plugins/problems';
+import { problems } from '../schemas/common';
 
 const Health = Type.Object({ status: Type.Literal('ok') });
 const Readiness = Type.Object({
@@ -13,15 +14,15 @@ const PROBE_TIMEOUT_MS = 2000;
 
 /** Liveness and readiness; no auth, no rate limit. */
 export const opsRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process is up', response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/healthz', { schema: { tags: ['ops'], operationId: 'getLiveness', summary: 'Liveness: the process is up', description: 'Answers 200 while the process runs; for the load balancer\'s liveness check. No auth.', response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
     '/readyz',
     {
       schema: {
         tags: ['ops'],
-        summary: 'Readiness: 200 while the store answers (status "degraded" when Redis does not), 503 otherwise',
-        response: { 200: Readiness },
+        operationId: 'getReadiness', summary: 'Readiness: 200 while the store answers (status "degraded" when Redis does not), 503 otherwise', description: 'Probes the metadata store (required) and Redis (degraded when it fails). Route traffic to a node only while this answers 200. No auth.',
+        response: { 200: Readiness, ...problems('not_ready') },
       },
     },
     async (req, reply) => {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Id, IsoTime } from './common';
 import { TierName } from './tiers';
+import { MAX_LIMIT_VALUE } from '../../services/tiers/limits';
 
 const ClusterName = Type.String({ pattern: '^[a-z][a-z0-9-]{1,62}$', description: 'Lower-case letters, digits and "-", 2..63 characters, starting with a letter' });
 const Region = Type.String({ pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 32, examples: ['us-east-1'] });
@@ -13,7 +14,7 @@ const BucketUrl = Type.String({
 
 const DAY_MS = 24 * 3600 * 1000;
 export const ClusterConfig = Type.Object({
-  defaultPartitions: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  defaultPartitions: Type.Integer({ minimum: 1, maximum: MAX_LIMIT_VALUE, description: "At most the tier's partitionsPerCluster (422 partitions_exceed_tier)" }),
   defaultRetentionMs: Type.Integer({ minimum: 60_000, maximum: 100 * 365 * DAY_MS }),
   defaultRetentionBytes: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER, description: 'retention.bytes of new topics (per partition); -1: no size limit' }),
   autoCreateTopics: Type.Boolean(),

@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import { TIER_NAMES } from '../../services/tiers/catalogue';
+import { MAX_LIMIT_VALUE } from '../../services/tiers/limits';
 
 export const TierName = Type.Enum(TIER_NAMES, { description: 'dev < fundamentals < pro < enterprise' });
 
-const Count = Type.Integer({ minimum: 0, maximum: 100_000_000 });
+const Count = Type.Integer({ minimum: 0, maximum: MAX_LIMIT_VALUE });
 export const Limits = Type.Object(
   {
     clustersPerTenant: Count,

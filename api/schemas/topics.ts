@@ -1,6 +1,10 @@
 import { Type } from 'typebox';
 import { TOPIC_NAME_PATTERN } from '../../services/metadata/contract';
+import { MAX_LIMIT_VALUE } from '../../services/tiers/limits';
 import { Id, IsoTime } from './common';
+
+/** Partitions of a topic: the cluster's tier limit (with overrides) is the cap, checked when planned (422 partition_limit_exceeded). */
+const PartitionCount = (description: string) => Type.Integer({ minimum: 1, maximum: MAX_LIMIT_VALUE, description });
 
 export const TopicName = Type.String({ pattern: TOPIC_NAME_PATTERN, description: 'Kafka topic name rules (not "." or "..")', examples: ['orders'] });
 
@@ -34,12 +38,12 @@ export const TopicDescription = Type.Object({
 });
 
 export const CreateTopicBody = Type.Object(
-  { name: TopicName, partitions: Type.Integer({ minimum: 1, maximum: 200_000 }), config: Type.Optional(TopicConfigInput) },
+  { name: TopicName, partitions: PartitionCount("At most the cluster's partitionsPerCluster limit in total (422 partition_limit_exceeded)"), config: Type.Optional(TopicConfigInput) },
   { additionalProperties: false, examples: [{ name: 'orders', partitions: 12, config: { 'retention.ms': 604800000 } }] },
 );
 
 export const UpdateTopicBody = Type.Object(
-  { partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 200_000, description: 'New total; partitions only grow' })), config: Type.Optional(TopicConfigInput) },
+  { partitions: Type.Optional(PartitionCount('New total; partitions only grow, within the cluster\'s partitionsPerCluster limit')), config: Type.Optional(TopicConfigInput) },
   { additionalProperties: false, minProperties: 1, examples: [{ partitions: 24 }, { config: { 'retention.ms': 86400000 } }] },
 );
 

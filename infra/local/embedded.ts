@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
-import { startDynalite } from './dynalite';
+import { startDynalite, startDynaliteChild } from './dynalite';
 import { startRedisServer } from './redis-server';
 import { lockDataDir } from './data-dir-lock';
 
@@ -12,7 +12,8 @@ export interface Engines {
 }
 
 /**
- * The embedded default: dynalite in this process (LevelDB under `<data>/dynamodb`) and a
+ * The embedded default: dynalite in this process, or in a child of its own with
+ * HM_EMBEDDED_STORE=child (LevelDB under `<data>/dynamodb`), and a
  * private redis-server child (`<data>/redis`, restarted when it dies), each only when no external
  * one is configured.
  */
@@ -27,7 +28,17 @@ export async function startEngines(config: Config, logger?: Logger): Promise<Eng
   }
   try {
     if (!dynamoEndpoint && config.env !== 'production') {
-      const d = await startDynalite(path.join(config.dataDir, 'dynamodb'));
+      const dir = path.join(config.dataDir, 'dynamodb');
+      const log = logger?.child({ component: 'embedded-store' });
+      const child =
+        config.embeddedStore === 'child'
+          ? await startDynaliteChild(dir, {
+              onExit: ({ code, signal }) => log?.error({ code, signal }, 'embedded store process exited; restarting it'),
+              onRestartFailed: (err) => log?.error({ err: err.message }, 'embedded store process did not come back; trying again'),
+            })
+          : null;
+      if (config.embeddedStore === 'child' && !child) log?.warn('no embedded store entry beside this bundle; running the store in process');
+      const d = child ?? (await startDynalite(dir));
       dynamoEndpoint = d.endpoint;
       closers.push(d.close);
     }

@@ -14,24 +14,27 @@ import type { AgentStats, RegisterInput } from './model';
  * (retryable) when Redis is down or stopped.
  */
 const REGISTER = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'cred')
+if h[1] == 'live' and h[2] and h[2] ~= ARGV[8] and ARGV[9] ~= '1' then return {3, h[1], h[2]} end
 local member = redis.call('ZSCORE', KEYS[2], ARGV[3])
 if not member then
   local count = redis.call('ZCOUNT', KEYS[2], ARGV[5], '+inf')
   if count >= tonumber(ARGV[4]) then return {0, ''} end
 end
-local prev = redis.call('HGET', KEYS[1], 'state') or ''
-redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'agent', ARGV[6], 'version', ARGV[7])
+local prev = h[1] or ''
+redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'agent', ARGV[6], 'version', ARGV[7], 'cred', ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
-return {1, prev, redis.call('HGET', KEYS[1], 'version') or ''}
+return {1, prev, h[2] or ''}
 `;
 
 // The agent's own beat budget (GCRA, `hbTat` in its hash) costs no extra round trip.
 const HEARTBEAT = `
-local h = redis.call('HMGET', KEYS[1], 'state', 'version', 'hbTat')
+local h = redis.call('HMGET', KEYS[1], 'state', 'version', 'hbTat', 'cred')
 local prev = h[1]
 if not prev then return {0, ''} end
 if prev == 'deregistered' then return {0, prev} end
+if ARGV[7] ~= '' and h[4] and h[4] ~= ARGV[7] then return {3, prev} end
 local now = tonumber(ARGV[1])
 local emission = tonumber(ARGV[5])
 local tat = tonumber(h[3] or '0')
@@ -91,7 +94,7 @@ export interface ClusterLiveness {
 }
 
 type Scripted = Redis & {
-  hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string]>;
+  hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string, string]>;
   hmHeartbeat(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string, number?]>;
   hmMarkDead(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
   hmSynced(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
@@ -130,24 +133,31 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
   }
 
   return {
-    /** Adds or refreshes an agent; 'full' when the cluster already has `limit` live agents. */
-    async register(tenantId: string, clusterId: string, info: RegisterInput, now: number, ttlSeconds: number, limit: number, liveSince: number) {
+    /**
+     * Adds or refreshes an agent, bound to the credential that registers it; 'full' when the
+     * cluster already has `limit` live agents; 'bound' when a live agent holds the id under
+     * another credential and this one may not take it over (`mayRebind`).
+     */
+    async register(tenantId: string, clusterId: string, info: RegisterInput, now: number, ttlSeconds: number, limit: number, liveSince: number, credential: { id: string; mayRebind: boolean }) {
       return run(async () => {
-        const [ok, prev] = await r.hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version);
+        const [ok, prev, prevCredential] = await r.hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version, credential.id, credential.mayRebind ? '1' : '0');
         if (ok === 0) return { result: 'full' as const };
+        if (ok === 3) return { result: 'bound' as const };
         await redis.sadd(clustersKey, `${tenantId}/${clusterId}`);
-        return { result: 'ok' as const, previousState: prev };
+        return { result: 'ok' as const, previousState: prev, rebound: prevCredential !== '' && prevCredential !== credential.id };
       });
     },
     /**
      * 'unknown' when the agent is not registered (or its record expired): it must register.
      * 'too-soon' when the agent spent its beat budget (`emissionMs` apart, `burst` at once).
+     * 'bound' when `credentialId` is given and the agent was registered with another one.
      */
-    async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number, budget: { emissionMs: number; burst: number }) {
+    async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number, budget: { emissionMs: number; burst: number }, credentialId = '') {
       const [ok, prev, version, retryAfterMs] = await run(() =>
-        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, Math.max(1, Math.round(budget.emissionMs)), budget.burst),
+        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, Math.max(1, Math.round(budget.emissionMs)), budget.burst, credentialId),
       );
       if (ok === 0) return { result: 'unknown' as const };
+      if (ok === 3) return { result: 'bound' as const };
       if (ok === 2) return { result: 'too-soon' as const, retryAfterMs: retryAfterMs ?? budget.emissionMs };
       return { result: 'ok' as const, previousState: prev, version };
     },

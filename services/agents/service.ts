@@ -2,7 +2,7 @@ import type { RequestContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
 import type { CursorCodec } from '../../shared/cursor';
-import { AppError, conflict, notFound, unprocessable } from '../../shared/errors';
+import { AppError, conflict, forbidden, notFound, unprocessable } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { AuditService } from '../audit/service';
 import type { ClusterCache } from '../clusters/cluster-cache';
@@ -63,6 +63,17 @@ export function fleetService(deps: {
     return out;
   }
 
+  const boundElsewhere = (agentId: string) =>
+    forbidden('agent_id_bound', `Agent ${agentId} is registered with another credential; an agent id belongs to the credential that registered it.`);
+
+  /**
+   * The credential an agent id is bound to: the agent's principal (its agent key, or the role
+   * of a workload identity). A read-write credential may take over a live agent's id (its key
+   * was rotated); a read-only one may not. Internal callers (system) bind as themselves.
+   */
+  const credentialOf = (ctx: RequestContext) =>
+    ctx.actor.kind === 'agent' ? { id: ctx.actor.id, mayRebind: ctx.actor.access === 'read-write' } : { id: `${ctx.actor.kind}:${ctx.actor.id}`, mayRebind: true };
+
   async function membershipEvent(ctx: RequestContext, tenantId: string, clusterId: string, agentId: string, action: string) {
     await audit.record(ctx, { action, tenantId, target: { type: 'agent', id: `${clusterId}/${agentId}` }, result: 'success' });
   }
@@ -78,7 +89,8 @@ export function fleetService(deps: {
       }
       if (!input.zone.startsWith(input.region)) throw unprocessable('invalid_zone', `zone "${input.zone}" is not in region ${input.region}.`);
       const now = clock.now();
-      const r = await live.register(tenantId, clusterId, input, now, recordTtlSeconds, limits.agentsPerCluster, now - deadAfterMs);
+      const r = await live.register(tenantId, clusterId, input, now, recordTtlSeconds, limits.agentsPerCluster, now - deadAfterMs, credentialOf(ctx));
+      if (r.result === 'bound') throw boundElsewhere(input.agentId);
       if (r.result === 'full') {
         throw conflict('agent_limit_reached', `The cluster's tier allows ${limits.agentsPerCluster} live agents.`, { limit: limits.agentsPerCluster });
       }
@@ -96,16 +108,19 @@ export function fleetService(deps: {
       if (!known) await membershipEvent(ctx, tenantId, clusterId, input.agentId, 'agent.registered');
       else if (known.state !== 'live') await membershipEvent(ctx, tenantId, clusterId, input.agentId, 'agent.revived');
       if (known && known.version !== input.version) await membershipEvent(ctx, tenantId, clusterId, input.agentId, 'agent.version_changed');
+      if (r.rebound) await membershipEvent(ctx, tenantId, clusterId, input.agentId, 'agent.rebound');
       return { agentId: input.agentId, state: 'live' as const, heartbeatIntervalMs: intervalMs, configVersion: cluster.version, directives: directives(cluster, input.version) };
     },
 
     /**
      * One beat: Redis only. A beat that revives a dead agent is noted there, atomically, and
-     * the liveness sweep writes the membership record and audit event, off this path.
+     * the liveness sweep writes the membership record and audit event, off this path. Given
+     * `credentialId`, only the credential the agent registered with may beat for it.
      */
-    async heartbeat(tenantId: string, clusterId: string, agentId: string, stats: AgentStats, configVersion?: number) {
+    async heartbeat(tenantId: string, clusterId: string, agentId: string, stats: AgentStats, configVersion?: number, credentialId?: string) {
       const { cluster } = await context(tenantId, clusterId);
-      const r = await live.heartbeat(clusterId, agentId, stats, clock.now(), recordTtlSeconds, beatBudget);
+      const r = await live.heartbeat(clusterId, agentId, stats, clock.now(), recordTtlSeconds, beatBudget, credentialId);
+      if (r.result === 'bound') throw boundElsewhere(agentId);
       if (r.result === 'unknown') throw notFound('agent_not_registered', `Agent ${agentId} is not registered; register it again.`);
       if (r.result === 'too-soon') {
         const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));

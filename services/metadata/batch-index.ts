@@ -16,6 +16,12 @@ export class BatchIndex {
   byteOffset: Float64Array = EMPTY_F64;
   byteLength: Uint32Array = EMPTY_U32;
   maxTimestamp: Float64Array = EMPTY_F64;
+  /**
+   * Snapshot captures holding these very arrays (state-capture.ts). Appends write past every
+   * captured length, so they may share the arrays; anything that rewrites a slot in place
+   * moves to fresh arrays first while a capture holds them (copy on write).
+   */
+  pins = 0;
 
   get capacity(): number {
     return this.baseOffset.length;
@@ -55,12 +61,13 @@ export class BatchIndex {
    * Removes the first `k` batches. The rest moves down either way; when more than an eighth
    * of the capacity would be spare, it moves into tighter arrays instead, so that an index
    * under steady retention (appends at the end, drops at the front) stays as compact as a
-   * fresh one.
+   * fresh one. While a snapshot capture holds the arrays, they move too (copy on write).
    */
   dropFront(k: number): void {
     const n = this.length - k;
     const tight = Math.max(8, Math.ceil(n * 1.125));
-    if (this.capacity > tight + 16) {
+    if (this.pins > 0 || this.capacity > tight + 16) {
+      this.pins = 0;
       this.baseOffset = grow(this.baseOffset.subarray(k), new Float64Array(tight), n);
       this.recordCount = grow(this.recordCount.subarray(k), new Uint32Array(tight), n);
       this.file = grow(this.file.subarray(k), new Uint32Array(tight), n);
@@ -85,6 +92,8 @@ export class BatchIndex {
   }
 
   private resize(capacity: number): void {
+    // New arrays: no capture holds them.
+    this.pins = 0;
     this.baseOffset = grow(this.baseOffset, new Float64Array(capacity), this.length);
     this.recordCount = grow(this.recordCount, new Uint32Array(capacity), this.length);
     this.file = grow(this.file, new Uint32Array(capacity), this.length);

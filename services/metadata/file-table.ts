@@ -42,7 +42,24 @@ export interface FileStats {
   markedForDeletion: { count: number; bytes: number };
 }
 
+/** A file as a capture saw it: its record (immutable fields) and its changing fields then. */
+export interface SavedFile {
+  readonly record: FileRecord | undefined;
+  readonly live: number;
+  readonly state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
+  readonly markedAt: number;
+  readonly markSeq: number;
+}
+
+export interface FileCapture {
+  readonly span: number;
+  readonly size: number;
+  readonly nextMarkSeq: number;
+  readonly saved: Map<number, SavedFile>;
+}
+
 export class FileTable {
+  private readonly captures: FileCapture[] = [];
   private readonly byNumber: (FileRecord | undefined)[] = [];
   private readonly numbers = new Map<string, number>();
   /** Free numbers below byNumber.length, as a binary min-heap. */
@@ -92,6 +109,7 @@ export class FileTable {
   /** Adds a file under nextNumber(); a file with no live batch is marked at once. */
   add(f: FileRecord): number {
     const n = this.free.length > 0 ? popMin(this.free) : this.byNumber.length;
+    if (this.captures.length > 0) this.touch(n);
     this.byNumber[n] = f;
     this.numbers.set(f.id, n);
     if (f.state === FILE_LIVE) {
@@ -107,6 +125,7 @@ export class FileTable {
 
   /** Marks a live file whose last batch went. */
   mark(n: number, at: number): void {
+    if (this.captures.length > 0) this.touch(n);
     const f = this.byNumber[n]!;
     f.state = FILE_DELETE_PENDING;
     f.markedAt = at;
@@ -120,6 +139,7 @@ export class FileTable {
 
   /** One batch referring to file `n` is gone; marks the file when it was the last. */
   release(n: number, at: number): void {
+    if (this.captures.length > 0) this.touch(n);
     const f = this.byNumber[n]!;
     f.live--;
     if (f.live === 0 && f.state === FILE_LIVE) this.mark(n, at);
@@ -127,6 +147,7 @@ export class FileTable {
 
   /** Removes a marked file's record (its objects are deleted). */
   remove(n: number): void {
+    if (this.captures.length > 0) this.touch(n);
     const f = this.byNumber[n]!;
     this.byNumber[n] = undefined;
     this.numbers.delete(f.id);
@@ -141,6 +162,30 @@ export class FileTable {
     for (let n = 0; n < this.byNumber.length; n++) {
       const f = this.byNumber[n];
       if (f) yield [n, f];
+    }
+  }
+
+  /**
+   * Starts a snapshot capture of the table: O(1) now; until `endCapture`, the first change of
+   * each slot saves what it held (copy on write), so `captured` still answers as of now.
+   */
+  beginCapture(): FileCapture {
+    const c: FileCapture = { span: this.byNumber.length, size: this.numbers.size, nextMarkSeq: this.nextMarkSeq, saved: new Map() };
+    this.captures.push(c);
+    return c;
+  }
+
+  endCapture(c: FileCapture): void {
+    const i = this.captures.indexOf(c);
+    if (i >= 0) this.captures.splice(i, 1);
+  }
+
+  /** Before slot `n` changes: every open capture that has not saved it yet saves it. */
+  private touch(n: number): void {
+    for (const c of this.captures) {
+      if (n >= c.span || c.saved.has(n)) continue;
+      const f = this.byNumber[n];
+      c.saved.set(n, f ? { record: f, live: f.live, state: f.state, markedAt: f.markedAt, markSeq: f.markSeq } : { record: undefined, live: 0, state: FILE_LIVE, markedAt: 0, markSeq: 0 });
     }
   }
 

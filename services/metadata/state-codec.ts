@@ -3,6 +3,7 @@ import { readGroups, readProducerIds, writeGroups, writeProducerIds } from './st
 import { readConfig, writeConfig } from './ops';
 import type { ProducerWindow } from './producer-window';
 import { readMissingSection, writeMissingSection } from './replication';
+import { captureState, encodeCaptureNow, encodeCaptureSliced, releaseCapture, type CaptureWriters, type StateCapture } from './state-capture';
 import { ClusterState, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic, type FileRecord } from './state';
 import type { Replica } from './types';
 
@@ -18,29 +19,58 @@ import type { Replica } from './types';
  */
 const STATE_FORMAT = 3;
 
+const writers: CaptureWriters = {
+  format: STATE_FORMAT,
+  writeTopicHead(w, t) {
+    w.str(t.name);
+    w.str(t.id);
+    w.uint(t.createdAt);
+    writeConfig(w, t.config);
+  },
+  writePartitionTail(w, p) {
+    const producers = p.producers ? [...p.producers.entries()].sort((a, b) => a[0] - b[0]) : [];
+    w.uint(producers.length);
+    for (const [id, win] of producers) {
+      w.uint(id);
+      w.uint(win.epoch);
+      w.uint(win.lastAt);
+      w.uint(win.entries.length);
+      for (const v of win.entries) w.uint(v);
+    }
+  },
+  writeRest(w, state) {
+    writeProducerIds(w, state.producers);
+    writeGroups(w, state.groups);
+    writeMissingSection(w, state);
+  },
+};
+
+/**
+ * Layout: format, file table (span, count, next mark sequence, then each file by number),
+ * topics by name (head, partitions: log start, high watermark, batch count, the six index
+ * columns, producer windows), producer ids, groups, missing replicas.
+ */
 export function encodeState(state: ClusterState): Uint8Array {
-  // Sized up front (36 bytes per batch, about 200 per file) so the buffer rarely grows.
-  let batches = 0;
-  for (const t of state.topics.values()) for (const p of t.partitions) batches += p.index.length;
-  const w = new ByteWriter(1024 + batches * 36 + state.files.size * 200 + state.totalPartitions * 32);
-  w.u8(STATE_FORMAT);
-  w.uint(state.files.span);
-  w.uint(state.files.size);
-  w.uint(state.files.nextMarkSeq);
-  for (const [n, f] of state.files.entries()) {
-    w.uint(n);
-    writeFile(w, f);
+  const capture = captureState(state, writers, false);
+  try {
+    const b = Buffer.concat(encodeCaptureNow(capture, writeFile));
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  } finally {
+    releaseCapture(capture);
   }
-  const names = [...state.topics.keys()].sort();
-  w.uint(names.length);
-  for (const name of names) writeTopic(w, state.topics.get(name)!);
-  writeProducerIds(w, state.producers);
-  writeGroups(w, state.groups);
-  writeMissingSection(w, state);
-  return w.finish();
 }
 
-function writeFile(w: ByteWriter, f: FileRecord): void {
+/** Takes the state's snapshot at this instant; encode it later with encodeCapturedState (see state-capture.ts). */
+export function captureForSnapshot(state: ClusterState): StateCapture {
+  return captureState(state, writers, true);
+}
+
+/** The capture's bytes as parts, encoded in slices that leave the event loop free between them. */
+export function encodeCapturedState(c: StateCapture, sliceMs?: number, step?: number): Promise<Uint8Array[]> {
+  return encodeCaptureSliced(c, writeFile, sliceMs, step);
+}
+
+function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, markedAt: number, markSeq: number): void {
   w.str(f.id);
   w.str(f.objectKey);
   w.uint(f.sizeBytes);
@@ -54,39 +84,10 @@ function writeFile(w: ByteWriter, f: FileRecord): void {
   w.uint(f.committedAt);
   w.uint(f.results.length);
   for (const r of f.results) w.int(r);
-  w.uint(f.live);
-  w.u8(f.state);
-  w.uint(f.markedAt);
-  w.uint(f.markSeq);
-}
-
-function writeTopic(w: ByteWriter, t: Topic): void {
-  w.str(t.name);
-  w.str(t.id);
-  w.uint(t.createdAt);
-  writeConfig(w, t.config);
-  w.uint(t.partitions.length);
-  for (const p of t.partitions) {
-    w.uint(p.logStartOffset);
-    w.uint(p.highWatermark);
-    const ix = p.index;
-    w.uint(ix.length);
-    w.column(ix.baseOffset, ix.length);
-    w.column(ix.recordCount, ix.length);
-    w.column(ix.file, ix.length);
-    w.column(ix.byteOffset, ix.length);
-    w.column(ix.byteLength, ix.length);
-    w.column(ix.maxTimestamp, ix.length);
-    const producers = p.producers ? [...p.producers.entries()].sort((a, b) => a[0] - b[0]) : [];
-    w.uint(producers.length);
-    for (const [id, win] of producers) {
-      w.uint(id);
-      w.uint(win.epoch);
-      w.uint(win.lastAt);
-      w.uint(win.entries.length);
-      for (const v of win.entries) w.uint(v);
-    }
-  }
+  w.uint(live);
+  w.u8(state);
+  w.uint(markedAt);
+  w.uint(markSeq);
 }
 
 export function decodeState(bytes: Uint8Array): ClusterState {

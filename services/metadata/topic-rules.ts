@@ -1,7 +1,8 @@
 import { badRequest, unprocessable } from '../../shared/errors';
 import type { ClusterRef, TopicConfig, TopicConfigInput } from './types';
 
-import { MAX_PARTITION_NUMBER, MAX_TOPIC_NAME_LENGTH, TOPIC_NAME_PATTERN, regex } from './contract';
+import { MAX_LIMIT_VALUE } from '../tiers/limits';
+import { MAX_TOPIC_NAME_LENGTH, TOPIC_NAME_PATTERN, regex } from './contract';
 
 /** Kafka's topic name rules (contract.ts): 1..249 of [a-zA-Z0-9._-], and not "." or "..". */
 const TOPIC_NAME = regex(TOPIC_NAME_PATTERN);
@@ -24,9 +25,10 @@ export function checkTopicName(name: unknown, field = 'name'): string {
 /** Kafka refuses topics whose names differ only by "." versus "_" (their metric names collide). */
 export const collisionKey = (name: string) => name.replaceAll('.', '_');
 
+/** The shape of a partition count; the cap is the cluster's tier limit (plan.ts checkPartitionBudget). */
 export function checkPartitionCount(n: unknown, field = 'partitions'): number {
-  if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_PARTITION_NUMBER) {
-    throw badRequest('invalid_partitions', 'partitions must be a whole number of at least 1.', { field });
+  if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_LIMIT_VALUE) {
+    throw badRequest('invalid_partitions', `partitions must be a whole number from 1 to ${MAX_LIMIT_VALUE}.`, { field });
   }
   return n as number;
 }

@@ -49,6 +49,19 @@ export function tenantStore(db: Db, table: string) {
       });
       return { items: page.items.map(fromItem), lastKey: page.lastKey };
     },
+    /** Tenants being deleted (their purge pending, running, or failed half way), for the reconciler. */
+    async *allDeleting() {
+      for await (const item of db.queryAll<Item>({
+        table,
+        index: 'gsi1',
+        keyCondition: 'gsi1pk = :p',
+        filter: '#status = :deleting',
+        names: { '#status': 'status' },
+        values: { ':p': 'TENANTS', ':deleting': 'deleting' },
+      })) {
+        yield fromItem(item);
+      }
+    },
     /** Optimistic update: applies only if nobody changed the tenant since `expectedVersion`. */
     async update(id: string, expectedVersion: number, fields: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'limitOverrides' | 'tierCatalogueVersion'>>, now: string) {
       const sets: string[] = ['#version = #version + :one', 'updatedAt = :now'];

@@ -49,8 +49,10 @@ export function meteredMetadata(inner: MetadataService, meter: UsageMeter): Meta
 export function meteredFleet(inner: FleetService, meter: UsageMeter): FleetService {
   return {
     ...inner,
-    async heartbeat(tenantId, clusterId, agentId, stats, configVersion) {
-      const out = await inner.heartbeat(tenantId, clusterId, agentId, stats, configVersion);
+    // Every argument passed on, whatever the signature grows to.
+    async heartbeat(...args) {
+      const out = await inner.heartbeat(...args);
+      const [tenantId, clusterId, agentId] = args;
       meter.beat(tenantId, clusterId, agentId);
       return out;
     },

@@ -29,14 +29,24 @@ function commitBody() {
   return { fileId, objectKey: `segments/${fileId}`, sizeBytes: 20 * 4096, replicas: [{ region: 'us-east-1', bucket: BENCH_BUCKET, checksum: 'x' }], batches };
 }
 
+/**
+ * Each level runs against the server with its embedded store in process (the default) and in
+ * a child process of its own (HM_EMBEDDED_STORE=child), one after the other in this run;
+ * `HM_BENCH_STORE_MODES` narrows that (`in-process`, `child`).
+ */
 export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256').split(',').map(Number), seconds = Number(process.env.HM_BENCH_SECONDS ?? 6)) {
+  for (const mode of (process.env.HM_BENCH_STORE_MODES ?? 'in-process,child').split(',')) await runMode(mode, levels, seconds);
+}
+
+async function runMode(mode: string, levels: number[], seconds: number) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-commit-'));
-  const server = await startServer(dataDir);
+  const server = await startServer(dataDir, { HM_EMBEDDED_STORE: mode });
+  const suffix = mode === 'in-process' ? '' : `_store_${mode}`;
   try {
     const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'pro' });
     await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS });
     const tokens = new TokenSource(server.url, agentKey);
-    console.log('commits through HTTP (20 batches over 10 of 1,000 partitions per file)');
+    console.log(`commits through HTTP (20 batches over 10 of 1,000 partitions per file), embedded store ${mode}`);
     for (const level of levels) {
       const agents = Array.from({ length: level }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `c${i}`, tokenSource: tokens }));
       const latencies: number[] = [];
@@ -56,9 +66,9 @@ export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256'
         }),
       );
       latencies.sort((x, y) => x - y);
-      figure(`http_commits_per_second_c${level}`, latencies.length / seconds, 'commits/s', { concurrency: level, errors });
-      figure(`http_commit_p50_ms_c${level}`, percentile(latencies, 50), 'ms', { concurrency: level });
-      figure(`http_commit_p99_ms_c${level}`, percentile(latencies, 99), 'ms', { concurrency: level });
+      figure(`http_commits_per_second_c${level}${suffix}`, latencies.length / seconds, 'commits/s', { concurrency: level, errors, store: mode });
+      figure(`http_commit_p50_ms_c${level}${suffix}`, percentile(latencies, 50), 'ms', { concurrency: level, store: mode });
+      figure(`http_commit_p99_ms_c${level}${suffix}`, percentile(latencies, 99), 'ms', { concurrency: level, store: mode });
     }
   } finally {
     await server.stop();

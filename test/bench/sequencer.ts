@@ -27,7 +27,7 @@ const PARTITIONS_PER_TOPIC = 100;
 const PARTITIONS = TOPICS * PARTITIONS_PER_TOPIC;
 const BATCH_BYTES = 64 * 1024;
 
-const cluster = (clusterId: string): ClusterRef => ({
+export const cluster = (clusterId: string): ClusterRef => ({
   tenantId: 'tnt_bench',
   clusterId,
   regions: ['us-east-1'],
@@ -44,7 +44,7 @@ const cluster = (clusterId: string): ClusterRef => ({
 
 let fileNo = 0;
 /** A file of 20 batches: two each for 10 random partitions of the 1,000. */
-function benchFile(): CommitFileInput {
+export function benchFile(): CommitFileInput {
   const fileId = `file-${(fileNo++).toString(36).padStart(8, '0')}`;
   const batches = [];
   for (let p = 0; p < 10; p++) {
@@ -66,7 +66,7 @@ function benchFile(): CommitFileInput {
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
-function node(d: TestDynamo, nodeId: string, over: Partial<Parameters<typeof metadataService>[0]> = {}): MetadataService {
+export function node(d: TestDynamo, nodeId: string, over: Partial<Parameters<typeof metadataService>[0]> = {}): MetadataService {
   return metadataService({ db: d.db, table: d.tables.metadata, clock: systemClock, nodeId, advertisedAddress: `${nodeId}:9443`, leaseMs: 30_000, ...over });
 }
 
@@ -76,7 +76,7 @@ function crashableNode(d: TestDynamo, nodeId: string, over: Partial<Parameters<t
   return { node: node(d, nodeId, { ...over, hooks: faults.hooks }), crash: faults.stopAbruptly };
 }
 
-async function createTopics(svc: MetadataService, ref: ClusterRef): Promise<void> {
+export async function createTopics(svc: MetadataService, ref: ClusterRef): Promise<void> {
   for (let t = 0; t < TOPICS; t++) await svc.createTopic(ref, { name: `topic-${t}`, partitions: PARTITIONS_PER_TOPIC });
 }
 

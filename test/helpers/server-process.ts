@@ -24,6 +24,22 @@ function tablesOf(env: Record<string, string>): Record<string, string> {
   return { HM_TABLE_PREFIX: `s${createHash('sha256').update(env.HM_DATA_DIR).digest('hex').slice(0, 12)}-` };
 }
 
+/**
+ * Servers still running when this test process ends (a test that failed or timed out before its
+ * `stop`) are told to shut down, so they do not outlive the run and load the machine.
+ */
+const running = new Set<ChildProcess>();
+function stopAllOnExit() {
+  for (const c of running) if (c.exitCode === null) c.kill('SIGINT');
+}
+process.once('exit', stopAllOnExit);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    stopAllOnExit();
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
+  });
+}
+
 /** Runs `infra/server.ts` as `npm start` would, as a real child process (on `env.PORT`, else a free port). */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -34,6 +50,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...tablesOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;

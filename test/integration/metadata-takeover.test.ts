@@ -10,6 +10,7 @@ import type { ClusterRef, CommitFileInput, CommitFileResult } from '../../servic
 import { startTestDynamo } from '../helpers/dynamo';
 import { clusterRef, fileOf, rejectsWith } from '../helpers/metadata';
 import { journalOf, metadataNode } from '../helpers/metadata-node';
+import { eventually } from '../helpers/harness';
 
 /**
  * Two sequencer nodes on one store. Whatever a leader acknowledged survives its crash or
@@ -184,20 +185,32 @@ test('a leader whose renewal fails stops at once and sends clients to the new le
 test('on the system clock a leader keeps its lease by renewing in the background; when it dies another takes over', async (t) => {
   const d = await startTestDynamo();
   t.after(() => d.close());
-  const a = metadataNode(d, 'node-a', { clock: systemClock, leaseMs: 1_000, renewEveryMs: 100 });
-  const b = metadataNode(d, 'node-b', { clock: systemClock, leaseMs: 1_000, renewEveryMs: 100 });
+  // A lease of 3 s renewed every 150 ms: on a loaded machine (both nodes share this process,
+  // and a stall delays renewals and takeover attempts alike) only a stall of ~3 s could cost
+  // node-a its lease; the lease is real time, not a test clock, which is the point here.
+  const LEASE = 3_000;
+  const a = metadataNode(d, 'node-a', { clock: systemClock, leaseMs: LEASE, renewEveryMs: 150 });
+  const b = metadataNode(d, 'node-b', { clock: systemClock, leaseMs: LEASE, renewEveryMs: 150 });
   t.after(() => b.close());
   const cluster = clusterRef();
   await a.createTopic(cluster, { name: 'load', partitions: PARTITIONS });
   // Twice the lease period passes while node-a keeps leading.
-  for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 400));
+  const started = Date.now();
+  while (Date.now() - started < 2 * LEASE) {
+    await new Promise((r) => setTimeout(r, 500));
     await a.commitFile(cluster, randomFile('a'));
     await rejectsWith(b.listTopics(cluster), 503, 'not_leader');
   }
   a.stopAbruptly();
-  await new Promise((r) => setTimeout(r, 1_100));
-  assert.deepEqual((await b.listTopics(cluster)).map((x) => x.name), ['load']);
+  // Once the lease runs out (polled with a generous deadline), node-b takes over with the data.
+  const topics = await eventually(async () => {
+    try {
+      return await b.listTopics(cluster);
+    } catch {
+      return undefined;
+    }
+  }, 30_000, 100);
+  assert.deepEqual(topics.map((x) => x.name), ['load']);
   assert.equal((await b.describeTopic(cluster, 'load')).partitionDetails.reduce((n, p) => n + p.highWatermark, 0) > 0, true);
 });
 

@@ -63,8 +63,8 @@ test('a job that failed on its last attempt is counted, logged, and really queue
   // A provisioning cluster whose job was lost altogether.
   const provisioning = await stuck('provisioning');
 
-  const reconcile = reconcileProcessor({ clusters, jobs: lifecycleProducer(queues), reclaimLeakedCreates: () => clusterCreation({ clusters, tenants: tenantStore(d.db, d.tables.control), clock, logger }).reclaimLeaked(), clock, logger });
-  assert.deepEqual(await reconcile(), { requeued: 2, pending: 0, added: 1, readded: 1, leakedCreates: { released: 0, confirmed: 0 } });
+  const reconcile = reconcileProcessor({ clusters, tenants: tenantStore(d.db, d.tables.control), jobs: lifecycleProducer(queues), reclaimLeakedCreates: () => clusterCreation({ clusters, tenants: tenantStore(d.db, d.tables.control), clock, logger }).reclaimLeaked(), clock, logger });
+  assert.deepEqual(await reconcile(), { requeued: 2, pending: 0, added: 1, readded: 1, leakedCreates: { released: 0, confirmed: 0 }, purges: { pending: 0, added: 0, readded: 0 } });
   const again = (await (await queues.open()).lifecycle.getJob(jobId))!;
   assert.equal(await again.getState(), 'waiting', 'the failed job was replaced by a fresh one');
   assert.equal(again.attemptsMade, 0);
@@ -72,6 +72,6 @@ test('a job that failed on its last attempt is counted, logged, and really queue
   assert.ok(lines.some((l) => l.level === 50 && l.clusterId === deleting.id && l.reason === 'the store is down'), 'the reconciler says the job had failed');
 
   // Pending jobs are left alone: nothing is queued twice.
-  assert.deepEqual(await reconcile(), { requeued: 0, pending: 2, added: 0, readded: 0, leakedCreates: { released: 0, confirmed: 0 } });
+  assert.deepEqual(await reconcile(), { requeued: 0, pending: 2, added: 0, readded: 0, leakedCreates: { released: 0, confirmed: 0 }, purges: { pending: 0, added: 0, readded: 0 } });
   assert.equal((await (await queues.open()).lifecycle.getJobCounts('waiting')).waiting, 2);
 });

@@ -39,7 +39,7 @@ test('a new connection after a drop is not left corked', async () => {
   const killer = createRedis(server.url, 'command');
   await killer.client('KILL', 'ID', String(id));
   killer.disconnect();
-  await eventually(async () => redis.status === 'ready' && redis.stream !== before, 5000);
+  await eventually(async () => redis.status === 'ready' && redis.stream !== before, 30_000);
   assert.equal(await redis.incr(key), 201);
   assert.equal(redis.stream.writableCorked, 0);
 });

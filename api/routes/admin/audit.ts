@@ -7,7 +7,7 @@ export const adminAuditRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
   app.get(
     '/admin/v1/audit-events',
     {
-      schema: { tags: ['admin'], summary: 'Every audit event, newest first', security: [{ adminJwt: [] }], querystring: PageQuery, response: { 200: Page(AuditEvent), ...problems(400, 401, 403) } },
+      schema: { tags: ['admin'], operationId: 'listAllAuditEvents', summary: 'Every audit event, newest first', description: 'Every audit event of every tenant and of staff, newest first. Viewer role.', security: [{ adminJwt: [] }], querystring: PageQuery, response: { 200: Page(AuditEvent), ...problems('invalid_cursor') } },
     },
     async (req) => deps.services.audit.listAll(req.query.limit ?? 20, req.query.cursor),
   );

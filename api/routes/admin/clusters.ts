@@ -10,7 +10,7 @@ export const adminClusterRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => 
   app.get(
     '/admin/v1/clusters',
     {
-      schema: { tags: ['admin'], summary: 'List every tenant\'s clusters', security: [{ adminJwt: [] }], querystring: Query, response: { 200: Page(Cluster), ...problems(400, 401, 403) } },
+      schema: { tags: ['admin'], operationId: 'listAllClusters', summary: 'List every tenant\'s clusters', description: 'Every tenant\'s clusters, optionally by status. Viewer role.', security: [{ adminJwt: [] }], querystring: Query, response: { 200: Page(Cluster), ...problems('invalid_cursor') } },
     },
     async (req) => deps.services.clusters.listAll(req.query.limit ?? 20, req.query.cursor, req.query.status),
   );

@@ -18,7 +18,7 @@ export const adminFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
   const security = [{ adminJwt: [] }];
   app.get(
     '/admin/v1/fleet',
-    { schema: { tags: ['admin'], summary: 'Agents by cluster, version, region and state', security, response: { 200: FleetOverview, ...problems(401, 403) } } },
+    { schema: { tags: ['admin'], operationId: 'getFleet', summary: 'Agents by cluster, version, region and state', description: 'The agent fleet summed by cluster, version, region and state (live, suspect, dead). Viewer role.', security, response: { 200: FleetOverview, ...problems('redis_unavailable') } } },
     async () => deps.services.fleetOverview(),
   );
 
@@ -27,11 +27,11 @@ export const adminFleetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
     {
       schema: {
         tags: ['admin'],
-        summary: 'Rotate the agent-token signing key',
+        operationId: 'rotateSigningKey', summary: 'Rotate the agent-token signing key',
         description:
           'One step of a rotation: publishes a new key (status pending: in the JWKS at once, signing from activatesAt, two minutes later), or, when one is pending and due, makes it sign. Tokens signed by the previous key keep working until they expire.',
         security,
-        response: { 200: Rotated, ...problems(401, 403) },
+        response: { 200: Rotated, ...problems() },
       },
       config: { audit: { action: 'signing_key.rotate', target: 'signing_key' } },
     },

@@ -10,7 +10,7 @@ const Queues = Type.Object({
 export const adminQueueRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.get(
     '/admin/v1/queues',
-    { schema: { tags: ['admin'], summary: 'Background job queues by state', security: [{ adminJwt: [] }], response: { 200: Queues, ...problems(401, 403) } } },
+    { schema: { tags: ['admin'], operationId: 'listQueues', summary: 'Background job queues by state', description: 'Each background queue (provisioning, deletion, liveness, usage, per-cluster agent jobs) with its job counts by state. Viewer role.', security: [{ adminJwt: [] }], response: { 200: Queues, ...problems('redis_unavailable') } } },
     async () => ({ queues: await deps.services.queues.counts() }),
   );
 };

@@ -14,7 +14,7 @@ export const adminRegionRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
 
   app.get(
     '/admin/v1/regions',
-    { schema: { tags: ['admin'], summary: 'Regions: nodes, health, drained or not, clusters led', security, response: { 200: RegionsOverview, ...problems(401, 403) } } },
+    { schema: { tags: ['admin'], operationId: 'listRegions', summary: 'Regions: nodes, health, drained or not, clusters led', description: 'Each region of the deployment: its nodes and their health, whether it is drained, and the clusters it leads. Viewer role.', security, response: { 200: RegionsOverview, ...problems() } } },
     async () => regions.overview(),
   );
 
@@ -23,10 +23,10 @@ export const adminRegionRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Move every cluster\'s leadership out of a region (hand-overs, no downtime); idempotent',
+        operationId: 'drainRegion', summary: 'Move every cluster\'s leadership out of a region (hand-overs, no downtime); idempotent', description: 'Hands every cluster led in the region over to other regions (no expiry, no downtime) and keeps leadership out until undrained. Idempotent. Admin role.',
         security,
         params: RegionParams,
-        response: { 200: RegionView, ...problems(400, 401, 403, 404, 409) },
+        response: { 200: RegionView, ...problems('region_not_found', 'no_region_to_move_to') },
       },
       config: { audit: { action: 'region.drain', target: 'region', idParam: 'region' } },
     },
@@ -38,10 +38,10 @@ export const adminRegionRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Let a drained region lead again (leadership returns to preferred regions); idempotent',
+        operationId: 'undrainRegion', summary: 'Let a drained region lead again (leadership returns to preferred regions); idempotent', description: 'Lets the region lead again; clusters move back to their preferred regions by hand-over. Idempotent. Admin role.',
         security,
         params: RegionParams,
-        response: { 200: RegionView, ...problems(400, 401, 403, 404) },
+        response: { 200: RegionView, ...problems('region_not_found') },
       },
       config: { audit: { action: 'region.undrain', target: 'region', idParam: 'region' } },
     },

@@ -12,11 +12,11 @@ export const adminSecretRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Report a leaked secret: revoked at once if it is a valid secret of ours',
+        operationId: 'reportLeakedSecret', summary: 'Report a leaked secret: revoked at once if it is a valid secret of ours',
         description: 'Anything that is not a valid Harbormaster secret, including a real key id with a wrong secret part, answers `recognised: false`.',
         security,
         body: LeakedSecretBody,
-        response: { 200: LeakReport, ...problems(400, 401, 403) },
+        response: { 200: LeakReport, ...problems() },
       },
       config: { adminRole: 'admin', audit: { action: 'secret.leak_reported', target: 'secret' } },
     },
@@ -29,7 +29,7 @@ export const adminSecretRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
 
   app.get(
     '/admin/v1/pepper-status',
-    { schema: { tags: ['admin'], summary: 'How many live secrets are still hashed with a previous pepper', security, response: { 200: PepperStatus, ...problems(401, 403) } } },
+    { schema: { tags: ['admin'], operationId: 'getPepperStatus', summary: 'How many live secrets are still hashed with a previous pepper', description: 'How many live API and agent keys are still hashed with a previous pepper (they are re-hashed on use); when 0 the previous pepper can be removed. Viewer role.', security, response: { 200: PepperStatus, ...problems() } } },
     async () => deps.services.keyHygiene.pepperStatus(),
   );
 };

@@ -13,11 +13,11 @@ export const adminTenantRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Create a tenant and its first API key (secret shown once)',
+        operationId: 'createTenant', summary: 'Create a tenant and its first API key (secret shown once)', description: 'Creates a tenant on a plan (tier) and its first API key with every scope; the key\'s `secret` is in this answer only. Admin role; accepts Idempotency-Key.',
         security,
         headers: IdempotencyHeaders,
         body: CreateTenantBody,
-        response: { 201: CreateTenantResponse, ...problems(400, 401, 403, 422) },
+        response: { 201: CreateTenantResponse, ...problems() },
       },
       config: { idempotent: true, audit: { action: 'tenant.create', target: 'tenant' } },
     },
@@ -30,7 +30,7 @@ export const adminTenantRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
 
   app.get(
     '/admin/v1/tenants',
-    { schema: { tags: ['admin'], summary: 'List tenants', security, querystring: PageQuery, response: { 200: Page(Tenant), ...problems(400, 401, 403) } } },
+    { schema: { tags: ['admin'], operationId: 'listTenants', summary: 'List tenants', description: 'Every tenant, newest first. Viewer role.', security, querystring: PageQuery, response: { 200: Page(Tenant), ...problems('invalid_cursor') } } },
     async (req) => {
       const page = await tenants.list(req.query.limit ?? 20, req.query.cursor);
       return { items: page.items.map(tenantView), nextCursor: page.nextCursor };
@@ -39,7 +39,7 @@ export const adminTenantRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
 
   app.get(
     '/admin/v1/tenants/:tenantId',
-    { schema: { tags: ['admin'], summary: 'Get a tenant', security, params: TenantParams, response: { 200: Tenant, ...problems(400, 401, 403, 404) } } },
+    { schema: { tags: ['admin'], operationId: 'getAdminTenant', summary: 'Get a tenant', description: 'One tenant with its plan, status and limit overrides. Viewer role.', security, params: TenantParams, response: { 200: Tenant, ...problems('tenant_not_found') } } },
     async (req) => tenantView(await tenants.get(req.params.tenantId)),
   );
 
@@ -48,11 +48,11 @@ export const adminTenantRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Change a tenant\'s name, tier, status or limit overrides',
+        operationId: 'updateTenant', summary: 'Change a tenant\'s name, tier, status or limit overrides', description: 'Renames, changes the plan (refused while clusters above it exist), suspends or reactivates (`status`), or overrides limits. Admin role.',
         security,
         params: TenantParams,
         body: UpdateTenantBody,
-        response: { 200: Tenant, ...problems(400, 401, 403, 404, 409) },
+        response: { 200: Tenant, ...problems('tenant_not_found', 'tenant_deleting', 'concurrent_modification', 'limit_exceeded', 'tier_downgrade_blocked') },
       },
       config: { audit: { action: 'tenant.update', target: 'tenant', idParam: 'tenantId' } },
     },
@@ -64,10 +64,10 @@ export const adminTenantRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Delete a tenant (refused while it has clusters)',
+        operationId: 'deleteTenant', summary: 'Delete a tenant (refused while it has clusters)', description: 'Starts deleting the tenant (202, status `deleting`): its keys are refused at once. Refused with 409 tenant_has_clusters while it has clusters. Admin role.',
         security,
         params: TenantParams,
-        response: { 202: Tenant, ...problems(400, 401, 403, 404, 409) },
+        response: { 202: Tenant, ...problems('tenant_not_found', 'tenant_has_clusters', 'concurrent_modification') },
       },
       config: { audit: { action: 'tenant.delete', target: 'tenant', idParam: 'tenantId' } },
     },

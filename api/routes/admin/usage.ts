@@ -12,10 +12,10 @@ export const adminUsageRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
     {
       schema: {
         tags: ['admin'],
-        summary: 'Usage and its price across tenants, per cluster and hour or day; format=csv exports the range',
+        operationId: 'getAdminUsage', summary: 'Usage and its price across tenants, per cluster and hour or day; format=csv exports the range', description: 'Metered usage and its price for every tenant (or one, with tenantId) per cluster and hour or day; `format=csv` answers the range as CSV. Viewer role.',
         security: [{ adminJwt: [] }],
         querystring: AdminUsageQuery,
-        response: { 200: UsagePage, ...problems(400, 401, 403) },
+        response: { 200: UsagePage, ...problems('invalid_range', 'range_too_long', 'invalid_cursor') },
       },
     },
     async (req, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../deps';
-import { problems } from '../../schemas/common';
+import { problems, SEQUENCER_CODES, GROUP_MEMBER_CODES } from '../../schemas/common';
 import {
   GroupParams,
   HeartbeatBody,
@@ -25,14 +25,13 @@ export const agentConsumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypeb
   const { metadata } = deps.services;
   const cluster = clusterOf(deps);
   const security = [{ agentJwt: [] }];
-  const errors = problems(400, 401, 403, 404, 409, 503);
   const path = '/agent/v1/clusters/:clusterId/consumer-groups/:group';
 
   app.post(
     `${path}/join`,
     {
       logLevel: 'warn',
-      schema: { tags: ['agent'], summary: 'Kafka JoinGroup (long poll)', security, params: GroupParams, body: JoinGroupBody, response: { 200: JoinGroupResponse, 202: StillWaiting, ...errors } },
+      schema: { tags: ['agent'], operationId: 'joinGroup', summary: 'Kafka JoinGroup (long poll)', description: 'Kafka JoinGroup: joins (or rejoins) the member; waits for the rebalance to settle and answers 200 with the generation, or 202 when the wait ran out (send it again).', security, params: GroupParams, body: JoinGroupBody, response: { 200: JoinGroupResponse, 202: StillWaiting, ...problems(...SEQUENCER_CODES, ...GROUP_MEMBER_CODES) } },
       config: { agentWrite: true },
     },
     async (req, reply) => {
@@ -45,7 +44,7 @@ export const agentConsumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypeb
     `${path}/sync`,
     {
       logLevel: 'warn',
-      schema: { tags: ['agent'], summary: 'Kafka SyncGroup: the leader sends the assignment, every member gets its own (long poll)', security, params: GroupParams, body: SyncGroupBody, response: { 200: SyncGroupResponse, 202: StillWaiting, ...errors } },
+      schema: { tags: ['agent'], operationId: 'syncGroup', summary: 'Kafka SyncGroup: the leader sends the assignment, every member gets its own (long poll)', description: 'Kafka SyncGroup: the leader sends every member\'s assignment; each member gets its own (200), or 202 when the wait ran out (send it again).', security, params: GroupParams, body: SyncGroupBody, response: { 200: SyncGroupResponse, 202: StillWaiting, ...problems(...SEQUENCER_CODES, ...GROUP_MEMBER_CODES) } },
       config: { agentWrite: true },
     },
     async (req, reply) => {
@@ -58,7 +57,7 @@ export const agentConsumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypeb
     `${path}/heartbeat`,
     {
       logLevel: 'warn',
-      schema: { tags: ['agent'], summary: 'Kafka Heartbeat', security, params: GroupParams, body: HeartbeatBody, response: { 200: HeartbeatResponse, ...errors } },
+      schema: { tags: ['agent'], operationId: 'heartbeatGroupMember', summary: 'Kafka Heartbeat', description: 'Kafka Heartbeat: keeps the member in the group; the Kafka error in the answer says when to rejoin.', security, params: GroupParams, body: HeartbeatBody, response: { 200: HeartbeatResponse, ...problems(...SEQUENCER_CODES, ...GROUP_MEMBER_CODES) } },
       config: { agentWrite: true },
     },
     async (req) => metadata.heartbeat(await cluster(req), req.params.group, req.body),
@@ -67,7 +66,7 @@ export const agentConsumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypeb
   app.post(
     `${path}/leave`,
     {
-      schema: { tags: ['agent'], summary: 'Kafka LeaveGroup (one or more members)', security, params: GroupParams, body: LeaveGroupBody, response: { 200: LeaveGroupResponse, ...errors } },
+      schema: { tags: ['agent'], operationId: 'leaveGroup', summary: 'Kafka LeaveGroup (one or more members)', description: 'Kafka LeaveGroup: removes the members at once (a rebalance follows).', security, params: GroupParams, body: LeaveGroupBody, response: { 200: LeaveGroupResponse, ...problems(...SEQUENCER_CODES, ...GROUP_MEMBER_CODES) } },
       config: { agentWrite: true },
     },
     async (req) => metadata.leaveGroup(await cluster(req), req.params.group, req.body),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../deps';
 import { ClusterParams } from '../../schemas/clusters';
-import { problems } from '../../schemas/common';
+import { problems, SEQUENCER_CODES } from '../../schemas/common';
 import { DeleteRecordsBody, DeleteRecordsResponse } from '../../schemas/delete-records';
 import { clusterOf } from './cluster-of';
 
@@ -13,11 +13,11 @@ export const agentDeleteRecordsRoutes = (deps: AppDeps): FastifyPluginAsyncTypeb
     {
       schema: {
         tags: ['agent'],
-        summary: 'Kafka DeleteRecords: move log start offsets forward; per-partition Kafka errors',
+        operationId: 'deleteRecords', summary: 'Kafka DeleteRecords: move log start offsets forward; per-partition Kafka errors', description: 'Moves each partition\'s log start offset forward to the given offset (-1: the high watermark); batches wholly before it are dropped and their files marked for deletion when empty. Per-partition Kafka errors. Read-write agents only.',
         security: [{ agentJwt: [] }],
         params: ClusterParams,
         body: DeleteRecordsBody,
-        response: { 200: DeleteRecordsResponse, ...problems(400, 401, 403, 404, 409, 422, 503) },
+        response: { 200: DeleteRecordsResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_offset', 'invalid_request') },
       },
       config: { agentWrite: true },
     },

@@ -17,11 +17,11 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
     {
       schema: {
         tags: ['agent'],
-        summary: 'Register (idempotent on agentId)',
+        operationId: 'registerAgent', summary: 'Register (idempotent on agentId)', description: 'Registers the agent (idempotent on agentId; re-registering after a restart updates it). Its region must be one of the cluster\'s and its zone in that region. Answers the heartbeat interval and discovery hints.',
         security,
         params: ClusterParams,
         body: RegisterBody,
-        response: { 200: RegisterResponse, ...problems(400, 401, 403, 404, 409, 422, 429, 503) },
+        response: { 200: RegisterResponse, ...problems('cluster_deleting', 'invalid_region', 'invalid_zone', 'agent_limit_reached', 'agent_id_bound', 'redis_unavailable') },
       },
     },
     async (req) => {
@@ -38,17 +38,17 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
       config: { disableMetrics: true, ownBudget: true },
       schema: {
         tags: ['agent'],
-        summary: 'Heartbeat with counters; the answer carries the next interval and directives',
+        operationId: 'heartbeatAgent', summary: 'Heartbeat with counters; the answer carries the next interval and directives', description: 'Reports the agent\'s counters; the answer carries the next interval and directives (config changed, drain, upgrade advice). Beats faster than the interval are refused with 429.',
         security,
         params: AgentParams,
         body: HeartbeatBody,
-        response: { 200: HeartbeatResponse, ...problems(400, 401, 403, 404, 429, 503) },
+        response: { 200: HeartbeatResponse, ...problems('agent_not_registered', 'agent_id_bound', 'redis_unavailable') },
       },
     },
     async (req) => {
       const a = agentOf(req);
       try {
-        const out = await fleet.heartbeat(a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion);
+        const out = await fleet.heartbeat(a.tenantId, a.clusterId, req.params.agentId, req.body.stats, req.body.configVersion, a.id);
         metrics.agentHeartbeats.inc({ result: 'ok' });
         return out;
       } catch (e) {
@@ -63,7 +63,7 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
   app.delete(
     '/agent/v1/clusters/:clusterId/agents/:agentId',
     {
-      schema: { tags: ['agent'], summary: 'Deregister (on orderly shutdown; read-write agents only)', security, params: AgentParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['agent'], operationId: 'deregisterAgent', summary: 'Deregister (on orderly shutdown; read-write agents only)', description: 'Removes the agent from discovery at once and releases its job leases. Read-write agents only.', security, params: AgentParams, response: { 204: Type.Null(), ...problems('agent_not_found', 'agent_id_bound') } },
       // Taking an agent out of discovery is a write: a read-only token must not do it to anyone.
       config: { agentWrite: true },
     },
@@ -79,11 +79,11 @@ export const agentFleetRoutes = (deps: AppDeps, metrics: AppMetrics): FastifyPlu
     {
       schema: {
         tags: ['agent'],
-        summary: 'Live proxy agents, same zone first, for answering Kafka Metadata requests',
+        operationId: 'getDiscovery', summary: 'Live proxy agents, same zone first, for answering Kafka Metadata requests', description: 'The cluster\'s live proxy agents, those in `zone` first, for answering Kafka Metadata requests.',
         security,
         params: ClusterParams,
         querystring: DiscoveryQuery,
-        response: { 200: Discovery, ...problems(400, 401, 403, 404, 429, 503) },
+        response: { 200: Discovery, ...problems('redis_unavailable') },
       },
     },
     async (req) => {

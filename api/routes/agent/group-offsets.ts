@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../deps';
-import { problems } from '../../schemas/common';
+import { problems, SEQUENCER_CODES, GROUP_MEMBER_CODES } from '../../schemas/common';
 import { CommitOffsetsBody, CommitOffsetsResponse, FetchOffsetsQuery, FetchOffsetsResponse, GroupParams } from '../../schemas/consumer-groups';
 import { clusterOf } from './cluster-of';
 
@@ -18,11 +18,11 @@ export const agentGroupOffsetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox
       logLevel: 'warn',
       schema: {
         tags: ['agent'],
-        summary: 'Kafka OffsetCommit: within a generation, or standalone while the group has no members',
+        operationId: 'commitGroupOffsets', summary: 'Kafka OffsetCommit: within a generation, or standalone while the group has no members', description: 'Kafka OffsetCommit: commits offsets within the member\'s generation, or standalone while the group has no members; per-partition Kafka errors.',
         security,
         params: GroupParams,
         body: CommitOffsetsBody,
-        response: { 200: CommitOffsetsResponse, ...problems(400, 401, 403, 404, 409, 422, 503) },
+        response: { 200: CommitOffsetsResponse, ...problems(...SEQUENCER_CODES, ...GROUP_MEMBER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_offset', 'invalid_metadata', 'invalid_leader_epoch') },
       },
       config: { agentWrite: true },
     },
@@ -33,7 +33,7 @@ export const agentGroupOffsetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox
     `${path}/offsets`,
     {
       logLevel: 'warn',
-      schema: { tags: ['agent'], summary: 'Kafka OffsetFetch', security, params: GroupParams, querystring: FetchOffsetsQuery, response: { 200: FetchOffsetsResponse, ...problems(400, 401, 403, 404, 409, 503) } },
+      schema: { tags: ['agent'], operationId: 'fetchGroupOffsets', summary: 'Kafka OffsetFetch', description: 'Kafka OffsetFetch: the group\'s committed offsets, for the given topics or all.', security, params: GroupParams, querystring: FetchOffsetsQuery, response: { 200: FetchOffsetsResponse, ...problems(...SEQUENCER_CODES, 'invalid_group_id', 'invalid_topic_name') } },
     },
     async (req) => {
       const t = req.query.topic;
@@ -46,10 +46,10 @@ export const agentGroupOffsetRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox
     {
       schema: {
         tags: ['agent'],
-        summary: 'Kafka DeleteGroups: only a group without members (409 non_empty_group); its offsets go',
+        operationId: 'deleteGroup', summary: 'Kafka DeleteGroups: only a group without members (409 non_empty_group); its offsets go', description: 'Kafka DeleteGroups: deletes a group without members and its offsets.',
         security,
         params: GroupParams,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(...SEQUENCER_CODES, 'invalid_group_id', 'group_not_found', 'non_empty_group') },
       },
       config: { agentWrite: true },
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { AppDeps } from '../../deps';
-import { Id, problems } from '../../schemas/common';
+import { Id, problems, SEQUENCER_CODES } from '../../schemas/common';
 import { TopicList } from '../../schemas/topics';
 import { CommitFileBody, CommitFileResponse, FetchPlanBody, FetchPlanResponse, ListOffsetsBody, ListOffsetsResponse } from '../../schemas/log-metadata';
 import { agentOf } from './agent-of';
@@ -16,7 +16,6 @@ const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProp
 export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   const { metadata, clusterAccess } = deps.services;
   const security = [{ agentJwt: [] }];
-  const errors = problems(400, 401, 403, 404, 409, 413, 422, 503);
   // The data path runs at thousands of requests a second: log failures, not every call.
   const logLevel = 'warn';
   const ref = (req: Parameters<typeof agentOf>[0]) => {
@@ -26,7 +25,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
 
   app.get(
     '/agent/v1/clusters/:clusterId/topics',
-    { schema: { tags: ['agent'], summary: 'Topics and partition counts', security, params: ClusterParams, response: { 200: TopicList, ...errors } } },
+    { schema: { tags: ['agent'], operationId: 'listAgentTopics', summary: 'Topics and partition counts', description: 'The cluster\'s topics with partition counts and config, from the metadata leader.', security, params: ClusterParams, response: { 200: TopicList, ...problems(...SEQUENCER_CODES) } } },
     async (req) => ({ items: await metadata.listTopics(await ref(req)) }),
   );
 
@@ -36,11 +35,11 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
       logLevel,
       schema: {
         tags: ['agent'],
-        summary: 'Commit an uploaded file: assigns offsets to its batches (idempotent on fileId)',
+        operationId: 'commitFile', summary: 'Commit an uploaded file: assigns offsets to its batches (idempotent on fileId)', description: 'Commits the metadata of a file the agent has written to the cluster\'s bucket(s): assigns offsets to its batches, in request order, once durable. Idempotent on fileId: a retry answers the same offsets. Multi-region clusters need replicas in the write quorum of regions. Read-write agents only.',
         security,
         params: ClusterParams,
         body: CommitFileBody,
-        response: { 200: CommitFileResponse, ...errors },
+        response: { 200: CommitFileResponse, ...problems(...SEQUENCER_CODES, 'invalid_file_id', 'invalid_object_key', 'invalid_size', 'invalid_replicas', 'duplicate_replica_region', 'no_batches', 'too_many_batches', 'invalid_batch', 'invalid_byte_range', 'batch_outside_file', 'overlapping_batches', 'duplicate_batch', 'invalid_record_count', 'invalid_producer_fields', 'invalid_topic_name', 'invalid_partition', 'invalid_timestamp', 'invalid_request', 'file_id_conflict', 'commit_too_large', 'insufficient_replicas', 'unknown_replica_region', 'unknown_replica_bucket') },
       },
       config: { agentWrite: true },
     },
@@ -51,7 +50,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
     '/agent/v1/clusters/:clusterId/fetch-plan',
     {
       logLevel,
-      schema: { tags: ['agent'], summary: 'Which files and byte ranges hold the requested offsets', security, params: ClusterParams, body: FetchPlanBody, response: { 200: FetchPlanResponse, ...errors } },
+      schema: { tags: ['agent'], operationId: 'getFetchPlan', summary: 'Which files and byte ranges hold the requested offsets', description: 'For each requested partition and offset, the files and byte ranges holding the batches from that offset, up to maxBytes, with high watermark and log start offset; per-partition Kafka errors.', security, params: ClusterParams, body: FetchPlanBody, response: { 200: FetchPlanResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_offset', 'invalid_max_bytes', 'invalid_request') } },
     },
     // The plan shares the sequencer's (read-only) replica arrays; serialising only reads them.
     async (req) => (await metadata.fetchPlan(await ref(req), req.body)) as Static<typeof FetchPlanResponse>,
@@ -61,7 +60,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
     '/agent/v1/clusters/:clusterId/list-offsets',
     {
       logLevel,
-      schema: { tags: ['agent'], summary: 'Earliest, latest, max-timestamp or by-timestamp offsets', security, params: ClusterParams, body: ListOffsetsBody, response: { 200: ListOffsetsResponse, ...errors } },
+      schema: { tags: ['agent'], operationId: 'listOffsets', summary: 'Earliest, latest, max-timestamp or by-timestamp offsets', description: 'Kafka ListOffsets: per partition the earliest (-2), latest (-1), max-timestamp (-3) or first offset at or after a timestamp; per-partition Kafka errors.', security, params: ClusterParams, body: ListOffsetsBody, response: { 200: ListOffsetsResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_timestamp', 'invalid_request') } },
     },
     async (req) => metadata.listOffsets(await ref(req), req.body),
   );

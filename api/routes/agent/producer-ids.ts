@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../deps';
 import { ClusterParams } from '../../schemas/clusters';
-import { problems } from '../../schemas/common';
+import { problems, SEQUENCER_CODES } from '../../schemas/common';
 import { InitProducerIdBody, InitProducerIdResponse } from '../../schemas/producer-ids';
 import { clusterOf } from './cluster-of';
 
@@ -13,11 +13,11 @@ export const agentProducerIdRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox 
     {
       schema: {
         tags: ['agent'],
-        summary: 'Kafka InitProducerId: a new producer id, or the transactional id\'s with its epoch bumped',
+        operationId: 'initProducerId', summary: 'Kafka InitProducerId: a new producer id, or the transactional id\'s with its epoch bumped', description: 'A new idempotent producer id with epoch 0, or for a transactional id its producer id with the epoch bumped (fencing the previous instance). Read-write agents only.',
         security: [{ agentJwt: [] }],
         params: ClusterParams,
         body: InitProducerIdBody,
-        response: { 200: InitProducerIdResponse, ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 200: InitProducerIdResponse, ...problems(...SEQUENCER_CODES, 'invalid_transactional_id', 'invalid_transaction_timeout', 'invalid_producer_fields', 'invalid_request') },
       },
       config: { agentWrite: true },
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../deps';
-import { Id, problems } from '../../schemas/common';
+import { Id, problems, SEQUENCER_CODES } from '../../schemas/common';
 import { ControlPlane, FileParams, ReplicaMissingBody, ReplicaMissingResponse } from '../../schemas/regions';
 import { agentOf } from './agent-of';
 
@@ -21,10 +21,10 @@ export const agentRegionRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
       logLevel: 'warn',
       schema: {
         tags: ['agent'],
-        summary: 'Control-plane endpoints per region, the preferred and the current leader region',
+        operationId: 'getControlPlane', summary: 'Control-plane endpoints per region, the preferred and the current leader region', description: 'The control-plane endpoint of each region, the cluster\'s preferred leader region and its current one: where agents fail over to.',
         security,
         params: ClusterParams,
-        response: { 200: ControlPlane, ...problems(401, 403, 404, 409, 503) },
+        response: { 200: ControlPlane, ...problems('cluster_provisioning', 'cluster_deleting') },
       },
     },
     async (req) => {
@@ -38,12 +38,12 @@ export const agentRegionRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => a
     {
       schema: {
         tags: ['agent'],
-        summary: 'Report a listed replica of a file that cannot be read (the file becomes due for re-replication)',
+        operationId: 'reportReplicaMissing', summary: 'Report a listed replica of a file that cannot be read (the file becomes due for re-replication)',
         description: 'Idempotent: a repeated report answers the same and writes nothing. Read-only agents may report too: consumers are the ones that find a replica gone.',
         security,
         params: FileParams,
         body: ReplicaMissingBody,
-        response: { 200: ReplicaMissingResponse, ...problems(400, 401, 403, 404, 409, 422, 503) },
+        response: { 200: ReplicaMissingResponse, ...problems(...SEQUENCER_CODES, 'file_not_found', 'replica_not_listed', 'unknown_replica_region', 'unknown_replica_bucket') },
       },
     },
     async (req) => {

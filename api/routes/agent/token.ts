@@ -17,11 +17,11 @@ export const agentTokenRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
     {
       schema: {
         tags: ['agent'],
-        summary: 'Exchange an agent key, or a signed STS GetCallerIdentity request, for a short-lived agent token',
+        operationId: 'exchangeAgentToken', summary: 'Exchange an agent key, or a signed STS GetCallerIdentity request, for a short-lived agent token',
         description:
           'Either send `Authorization: Bearer hm_ak_…` and no body, or no Authorization header and a JSON body with `clusterId` and a signed STS GetCallerIdentity request (see the README: workload identity). The token is valid for at most 15 minutes; exchange again before it expires.',
         body: Type.Union([IdentityExchangeBody, Type.Null()]),
-        response: { 200: TokenResponse, ...problems(400, 401, 403, 503) },
+        response: { 200: TokenResponse, ...problems('ambiguous_credentials', 'missing_credentials', 'malformed_credentials', 'invalid_credentials', 'credentials_revoked', 'identity_not_trusted', 'audience_missing', 'audience_mismatch', 'signature_expired', 'signature_not_yet_valid', 'signature_replayed', 'sts_rejected', 'invalid_identity_request', 'sts_endpoint_not_allowed', 'tenant_suspended', 'tenant_deleting', 'cluster_unavailable', 'rate_limited', 'store_unavailable', 'sts_unavailable', 'replay_check_unavailable', 'signing_key_unavailable') },
       },
     },
     async (req, reply) => {

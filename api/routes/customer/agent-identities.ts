@@ -15,12 +15,12 @@ export const agentIdentityRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'Trust an AWS role pattern as this cluster\'s agents (no static secret needed)',
+        operationId: 'createAgentIdentity', summary: 'Trust an AWS role pattern as this cluster\'s agents (no static secret needed)', description: 'Adds a trust rule: agents running as an AWS role matching `roleArnPattern` in `accountId` may exchange a presigned STS GetCallerIdentity request for this cluster\'s agent tokens, with the given access. Scope `agent-identities:write`; accepts Idempotency-Key.',
         security,
         params: ClusterParams,
         headers: IdempotencyHeaders,
         body: CreateAgentIdentityBody,
-        response: { 201: AgentIdentity, ...problems(400, 401, 403, 404, 409) },
+        response: { 201: AgentIdentity, ...problems('cluster_not_found', 'cluster_deleting', 'invalid_role_pattern', 'role_path_not_supported', 'account_mismatch', 'invalid_expiry', 'trust_rule_limit_reached') },
       },
       config: { scope: 'agent-identities:write', idempotent: true, audit: { action: 'agent_identity.create', target: 'agent_identity' } },
     },
@@ -34,7 +34,7 @@ export const agentIdentityRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
   app.get(
     '/v1/clusters/:clusterId/agent-identities',
     {
-      schema: { tags: ['customer'], summary: 'List a cluster\'s trust rules', security, params: ClusterParams, querystring: PageQuery, response: { 200: Page(AgentIdentity), ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['customer'], operationId: 'listAgentIdentities', summary: 'List a cluster\'s trust rules', description: 'The cluster\'s trust rules. Scope `agent-identities:read`.', security, params: ClusterParams, querystring: PageQuery, response: { 200: Page(AgentIdentity), ...problems('cluster_not_found', 'invalid_cursor') } },
       config: { scope: 'agent-identities:read' },
     },
     async (req) => rules.list(tenantOf(req), req.params.clusterId, req.query.limit ?? 20, req.query.cursor),
@@ -45,10 +45,10 @@ export const agentIdentityRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'Delete a trust rule; tokens issued under it stop working within seconds',
+        operationId: 'deleteAgentIdentity', summary: 'Delete a trust rule; tokens issued under it stop working within seconds', description: 'Deletes the trust rule; tokens issued under it are refused within seconds. Scope `agent-identities:write`.',
         security,
         params: AgentIdentityParams,
-        response: { 200: AgentIdentity, ...problems(400, 401, 403, 404) },
+        response: { 200: AgentIdentity, ...problems('cluster_not_found', 'agent_identity_not_found') },
       },
       config: { scope: 'agent-identities:write', audit: { action: 'agent_identity.delete', target: 'agent_identity', idParam: 'identityId' } },
     },

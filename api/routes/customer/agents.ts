@@ -11,11 +11,11 @@ export const customerAgentRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'The cluster\'s agents with their liveness and last counters',
+        operationId: 'listClusterAgents', summary: 'The cluster\'s agents with their liveness and last counters', description: 'The cluster\'s agents with state (live, suspect, dead, deregistered), version, zone, last heartbeat and last counters. Scope `agents:read`.',
         security: [{ apiKey: [] }],
         params: ClusterParams,
         querystring: PageQuery,
-        response: { 200: Page(AgentView), ...problems(400, 401, 403, 404) },
+        response: { 200: Page(AgentView), ...problems('cluster_not_found', 'invalid_cursor') },
       },
       config: { scope: 'agents:read' },
     },

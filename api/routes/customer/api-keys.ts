@@ -13,11 +13,11 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async 
     {
       schema: {
         tags: ['customer'],
-        summary: 'Create an API key (the secret is shown once)',
+        operationId: 'createApiKey', summary: 'Create an API key (the secret is shown once)', description: 'Creates an API key with the given scopes (a key cannot grant scopes it does not hold) and optional expiry. The `secret` is in this answer only; store it. Scope `keys:write`; accepts Idempotency-Key.',
         security,
         headers: IdempotencyHeaders,
         body: CreateApiKeyBody,
-        response: { 201: ApiKeyWithSecret, ...problems(400, 401, 403, 409, 422) },
+        response: { 201: ApiKeyWithSecret, ...problems('scope_escalation', 'unknown_scope', 'invalid_expiry', 'api_key_limit_reached') },
       },
       config: {
         scope: 'keys:write',
@@ -37,7 +37,7 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async 
   app.get(
     '/v1/api-keys',
     {
-      schema: { tags: ['customer'], summary: 'List API keys', security, querystring: PageQuery, response: { 200: Page(ApiKey), ...problems(400, 401, 403) } },
+      schema: { tags: ['customer'], operationId: 'listApiKeys', summary: 'List API keys', description: 'The tenant\'s API keys (never their secrets), newest first. Scope `keys:read`.', security, querystring: PageQuery, response: { 200: Page(ApiKey), ...problems('invalid_cursor') } },
       config: { scope: 'keys:read' },
     },
     async (req) => keys.list(tenantOf(req), req.query.limit ?? 20, req.query.cursor),
@@ -46,7 +46,7 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async 
   app.delete(
     '/v1/api-keys/:keyId',
     {
-      schema: { tags: ['customer'], summary: 'Revoke an API key (effective immediately)', security, params: ApiKeyParams, response: { 200: ApiKey, ...problems(400, 401, 403, 404) } },
+      schema: { tags: ['customer'], operationId: 'revokeApiKey', summary: 'Revoke an API key (effective immediately)', description: 'Revokes the key: requests with it are refused at once with 401 credentials_revoked. Scope `keys:write`.', security, params: ApiKeyParams, response: { 200: ApiKey, ...problems('api_key_not_found') } },
       config: { scope: 'keys:write', audit: { action: 'api_key.revoke', target: 'api_key', idParam: 'keyId' } },
     },
     async (req) => keys.revoke(tenantOf(req), req.params.keyId),

@@ -10,10 +10,10 @@ export const customerAuditRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'The tenant\'s audit trail, newest first',
+        operationId: 'listAuditEvents', summary: 'The tenant\'s audit trail, newest first', description: 'Every mutation made on the tenant\'s resources (who, what, target, result, request id), newest first. Scope `audit:read`.',
         security: [{ apiKey: [] }],
         querystring: PageQuery,
-        response: { 200: Page(AuditEvent), ...problems(400, 401, 403) },
+        response: { 200: Page(AuditEvent), ...problems('invalid_cursor') },
       },
       config: { scope: 'audit:read' },
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { badRequest } from '../../../shared/errors';
 import type { AppDeps } from '../../deps';
 import { ClusterParams } from '../../schemas/clusters';
-import { PageQuery, problems } from '../../schemas/common';
+import { PageQuery, problems, SEQUENCER_CODES } from '../../schemas/common';
 import { GroupDescription, GroupList, GroupParams } from '../../schemas/consumer-groups';
 import { tenantOf } from './tenant-of';
 
@@ -22,7 +22,7 @@ export const consumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
   app.get(
     '/v1/clusters/:clusterId/consumer-groups',
     {
-      schema: { tags: ['customer'], summary: 'List consumer groups with their state and member count', security, params: ClusterParams, querystring: PageQuery, response: { 200: GroupList, ...problems(400, 401, 403, 404, 409, 503) } },
+      schema: { tags: ['customer'], operationId: 'listConsumerGroups', summary: 'List consumer groups with their state and member count', description: 'The cluster\'s consumer groups with state and member count. Scope `topics:read`.', security, params: ClusterParams, querystring: PageQuery, response: { 200: GroupList, ...problems(...SEQUENCER_CODES, 'invalid_cursor') } },
       config: { scope: 'topics:read' },
     },
     async (req) => {
@@ -36,10 +36,10 @@ export const consumerGroupRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'A consumer group: state, members and their partitions, per partition the committed offset and lag',
+        operationId: 'getConsumerGroup', summary: 'A consumer group: state, members and their partitions, per partition the committed offset and lag', description: 'One consumer group: state, members and their partitions, and per partition the committed offset and lag. Scope `topics:read`.',
         security,
         params: GroupParams,
-        response: { 200: GroupDescription, ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 200: GroupDescription, ...problems(...SEQUENCER_CODES, 'invalid_group_id', 'group_not_found') },
       },
       config: { scope: 'topics:read' },
     },

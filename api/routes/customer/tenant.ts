@@ -9,7 +9,7 @@ export const tenantSelfRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => as
   app.get(
     '/v1/tenant',
     {
-      schema: { tags: ['customer'], summary: 'The caller\'s tenant', security: [{ apiKey: [] }], response: { 200: Tenant, ...problems(401, 403) } },
+      schema: { tags: ['customer'], operationId: 'getTenant', summary: 'The caller\'s tenant', description: 'The tenant the API key belongs to: its plan (tier), status and effective limits. Scope `tenant:read`.', security: [{ apiKey: [] }], response: { 200: Tenant, ...problems('tenant_not_found') } },
       config: { scope: 'tenant:read' },
     },
     async (req) => tenantView(await deps.services.tenants.get(tenantOf(req))),

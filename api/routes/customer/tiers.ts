@@ -6,7 +6,7 @@ import { TierCatalogue } from '../../schemas/tiers';
 export const tierRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/v1/tiers',
-    { schema: { tags: ['customer'], summary: 'List the tiers and their limits', response: { 200: TierCatalogue } } },
+    { schema: { tags: ['customer'], operationId: 'listTiers', summary: 'List the tiers and their limits', description: 'The public tier catalogue: each tier\'s SLA, limits and unit prices. No auth.', response: { 200: TierCatalogue } } },
     async () => ({ version: TIER_CATALOGUE_VERSION, tiers: TIER_NAMES.map((n) => TIERS[n]) }),
   );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../deps';
-import { IdempotencyHeaders, problems } from '../../schemas/common';
+import { IdempotencyHeaders, problems, SEQUENCER_CODES, FORWARDED_CODES } from '../../schemas/common';
 import { ClusterParams } from '../../schemas/clusters';
 import { CreateTopicBody, TopicDescription, TopicList, TopicParams, TopicSummary, UpdateTopicBody } from '../../schemas/topics';
 import { tenantOf } from './tenant-of';
@@ -12,7 +12,6 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   const security = [{ apiKey: [] }];
   // Customers see their changes at once: always read the cluster fresh (agents use the cache).
   const cluster = (tenantId: string, clusterId: string) => clusterAccess(tenantId, clusterId, true);
-  const errors = problems(400, 401, 403, 404, 409, 422, 503);
   // A process that never leads clusters (the Lambda API) checks the key and scope, then hands
   // the request to the cluster's leader, which audits and applies it (and keeps the
   // Idempotency-Key): so here the policy keeps only the scope.
@@ -22,7 +21,7 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   app.post(
     '/v1/clusters/:clusterId/topics',
     {
-      schema: { tags: ['customer'], summary: 'Create a topic', security, params: ClusterParams, headers: IdempotencyHeaders, body: CreateTopicBody, response: { 201: TopicDescription, ...errors } },
+      schema: { tags: ['customer'], operationId: 'createTopic', summary: 'Create a topic', description: 'Creates a topic with `partitions` partitions and optional config (retention.ms, retention.bytes, cleanup.policy). Applied by the cluster\'s metadata leader; answers once durable. Scope `topics:write`; accepts Idempotency-Key.', security, params: ClusterParams, headers: IdempotencyHeaders, body: CreateTopicBody, response: { 201: TopicDescription, ...problems(...SEQUENCER_CODES, ...FORWARDED_CODES, 'invalid_topic_name', 'invalid_partitions', 'invalid_config', 'unknown_config', 'unsupported_cleanup_policy', 'retention_exceeds_tier', 'topic_exists', 'topic_name_collision', 'partition_limit_exceeded', 'commit_too_large') } },
       config: policy({ scope: 'topics:write', idempotent: true, audit: { action: 'topic.create', target: 'topic' } }),
     },
     async (req, reply) => {
@@ -36,7 +35,7 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   app.get(
     '/v1/clusters/:clusterId/topics',
     {
-      schema: { tags: ['customer'], summary: 'List topics', security, params: ClusterParams, response: { 200: TopicList, ...errors } },
+      schema: { tags: ['customer'], operationId: 'listTopics', summary: 'List topics', description: 'The cluster\'s topics with their partition counts and config. Scope `topics:read`.', security, params: ClusterParams, response: { 200: TopicList, ...problems(...SEQUENCER_CODES, ...FORWARDED_CODES) } },
       config: policy({ scope: 'topics:read' }),
     },
     async (req, reply) =>
@@ -46,7 +45,7 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   app.get(
     '/v1/clusters/:clusterId/topics/:topic',
     {
-      schema: { tags: ['customer'], summary: 'Describe a topic: per partition log start, high watermark and bytes', security, params: TopicParams, response: { 200: TopicDescription, ...errors } },
+      schema: { tags: ['customer'], operationId: 'getTopic', summary: 'Describe a topic: per partition log start, high watermark and bytes', description: 'One topic with, per partition, its log start offset, high watermark and bytes. Scope `topics:read`.', security, params: TopicParams, response: { 200: TopicDescription, ...problems(...SEQUENCER_CODES, ...FORWARDED_CODES, 'unknown_topic') } },
       config: policy({ scope: 'topics:read' }),
     },
     async (req, reply) =>
@@ -56,7 +55,7 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   app.patch(
     '/v1/clusters/:clusterId/topics/:topic',
     {
-      schema: { tags: ['customer'], summary: 'Add partitions and/or alter config', security, params: TopicParams, body: UpdateTopicBody, response: { 200: TopicDescription, ...errors } },
+      schema: { tags: ['customer'], operationId: 'updateTopic', summary: 'Add partitions and/or alter config', description: 'Adds partitions (the count only grows) and/or changes the topic\'s config. Scope `topics:write`.', security, params: TopicParams, body: UpdateTopicBody, response: { 200: TopicDescription, ...problems(...SEQUENCER_CODES, ...FORWARDED_CODES, 'unknown_topic', 'partition_count_not_increased', 'partition_limit_exceeded', 'invalid_partitions', 'invalid_config', 'unknown_config', 'unsupported_cleanup_policy', 'retention_exceeds_tier') } },
       config: policy({ scope: 'topics:write', audit: { action: 'topic.update', target: 'topic' } }),
     },
     async (req, reply) => {
@@ -69,7 +68,7 @@ export const topicRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (
   app.delete(
     '/v1/clusters/:clusterId/topics/:topic',
     {
-      schema: { tags: ['customer'], summary: 'Delete a topic (its files are marked for deletion)', security, params: TopicParams, response: { 200: TopicSummary, ...errors } },
+      schema: { tags: ['customer'], operationId: 'deleteTopic', summary: 'Delete a topic (its files are marked for deletion)', description: 'Deletes the topic; its files are marked for deletion and removed by agents after a grace period. Scope `topics:write`.', security, params: TopicParams, response: { 200: TopicSummary, ...problems(...SEQUENCER_CODES, ...FORWARDED_CODES, 'unknown_topic') } },
       config: policy({ scope: 'topics:write', audit: { action: 'topic.delete', target: 'topic' } }),
     },
     async (req, reply) => {

@@ -13,10 +13,10 @@ export const customerUsageRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
     {
       schema: {
         tags: ['customer'],
-        summary: 'Usage per cluster and hour or day (bytes and records written, storage, partitions, agent-hours, metadata requests) and its price; format=csv exports the range',
+        operationId: 'getUsage', summary: 'Usage per cluster and hour or day (bytes and records written, storage, partitions, agent-hours, metadata requests) and its price; format=csv exports the range', description: 'Metered usage from `from` to `to` per cluster and hour or day, with its price from the tier catalogue; `format=csv` answers the whole range as CSV instead (text/csv). Scope `usage:read`.',
         security: [{ apiKey: [] }],
         querystring: UsageQuery,
-        response: { 200: UsagePage, ...problems(400, 401, 403) },
+        response: { 200: UsagePage, ...problems('invalid_range', 'range_too_long', 'invalid_cursor') },
       },
       config: { scope: 'usage:read' },
     },
