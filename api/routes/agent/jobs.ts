@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isoTime } from '../../../shared/clock';
 import type { AppDeps } from '../../deps';
-import { problems } from '../../schemas/common';
+import { problems, SEQUENCER_CODES } from '../../schemas/common';
 import { ClusterJobParams, CompleteBody, CompleteResponse, FailBody, FailResponse, JobHeartbeatResponse, JobParams, LeaseBody, LeasedJob, PollBody } from '../../schemas/jobs';
 import { agentOf } from './agent-of';
 import { abortOnClose } from './cluster-of';
@@ -30,7 +30,7 @@ export const agentJobRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
         security,
         params: ClusterJobParams,
         body: PollBody,
-        response: { 200: LeasedJob, 204: Type.Null({ description: 'No job within the wait' }), ...problems(400, 401, 403, 404, 409, 429, 503) },
+        response: { 200: LeasedJob, 204: Type.Null({ description: 'No job within the wait' }), ...problems('cluster_not_found', 'cluster_provisioning', 'cluster_deleting', 'agent_not_registered', 'agent_not_live', 'missing_role', 'read_only_agent') },
       },
       config: { agentWrite: true },
     },
@@ -53,7 +53,7 @@ export const agentJobRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
         security,
         params: JobParams,
         body: LeaseBody,
-        response: { 200: JobHeartbeatResponse, ...problems(400, 401, 403, 404, 409, 429, 503) },
+        response: { 200: JobHeartbeatResponse, ...problems(...SEQUENCER_CODES, 'stale_lease', 'read_only_agent') },
       },
       config: { agentWrite: true },
     },
@@ -74,7 +74,29 @@ export const agentJobRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
         security,
         params: JobParams,
         body: CompleteBody,
-        response: { 200: CompleteResponse, ...problems(400, 401, 403, 404, 409, 422, 429, 503) },
+        response: {
+          200: CompleteResponse,
+          ...problems(
+            ...SEQUENCER_CODES,
+            'stale_lease',
+            'read_only_agent',
+            'invalid_result',
+            'invalid_file_id',
+            'invalid_object_key',
+            'invalid_size',
+            'invalid_replicas',
+            'duplicate_replica_region',
+            'batch_outside_file',
+            'overlapping_batches',
+            'too_many_batches',
+            'unknown_replica_region',
+            'unknown_replica_bucket',
+            'insufficient_replicas',
+            'replica_not_listed',
+            'checksum_mismatch',
+            'commit_too_large',
+          ),
+        },
       },
       config: { agentWrite: true },
     },
@@ -92,7 +114,7 @@ export const agentJobRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
         security,
         params: JobParams,
         body: FailBody,
-        response: { 200: FailResponse, ...problems(400, 401, 403, 404, 409, 429, 503) },
+        response: { 200: FailResponse, ...problems('stale_lease', 'read_only_agent') },
       },
       config: { agentWrite: true },
     },
