@@ -8,7 +8,7 @@ import { clientErrorHandler, frameworkErrors, registerExpectationHandler, regist
 import { registerValidation } from './plugins/validation';
 import { lazySerializerFactory } from './plugins/lazy-compile';
 import { lazyRequestLogger } from './plugins/request-logger';
-import { registerMetrics, revocationStalenessGauge } from './plugins/metrics';
+import { agentJobPollGauges, registerMetrics, revocationStalenessGauge } from './plugins/metrics';
 import { registerOpenApi } from './plugins/openapi';
 import { registerAudit } from './plugins/audit';
 import { agentAuth, customerAuth, adminAuth, routeAuthorization } from './plugins/auth';
@@ -48,6 +48,8 @@ import { agentIdentityRoutes } from './routes/customer/agent-identities';
 import { adminSecretRoutes } from './routes/admin/secrets';
 import { customerUsageRoutes } from './routes/customer/usage';
 import { adminUsageRoutes } from './routes/admin/usage';
+import { agentJobRoutes } from './routes/agent/jobs';
+import { customerJobRoutes } from './routes/customer/jobs';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -96,6 +98,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerProblemHandlers(app);
   const metrics = await registerMetrics(app, { redisAvailable: () => deps.redisGuard.healthy });
   revocationStalenessGauge(services.revocations.stalenessMs);
+  agentJobPollGauges(services.agentJobs.polls);
   await registerOpenApi(app, config.publicUrl);
   registerAudit(app, services.audit, metrics.auditWriteFailures);
 
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await customer.register(topicRoutes(deps));
     await customer.register(consumerGroupRoutes(deps));
     await customer.register(customerUsageRoutes(deps));
+    await customer.register(customerJobRoutes(deps));
   });
 
   if (serves('admin')) await app.register(async (admin) => {
@@ -178,6 +182,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await agent.register(agentDeleteRecordsRoutes(deps));
     await agent.register(agentConsumerGroupRoutes(deps));
     await agent.register(agentGroupOffsetRoutes(deps));
+    await agent.register(agentJobRoutes(deps));
   });
 
   return app;

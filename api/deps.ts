@@ -26,6 +26,7 @@ import type { WorkloadIdentity } from '../services/credentials/workload-identity
 import type { KeyHygiene } from '../services/credentials/key-hygiene';
 import type { LeakedSecrets } from '../services/credentials/leaked-secrets';
 import type { UsageService } from '../services/usage/service';
+import type { AgentJobsService } from '../services/jobs/service';
 import type { LeaderForwarder } from './forwarding/leader-forwarder';
 
 /** What the HTTP layer needs; built once by the composition root (infra/compose.ts). */
@@ -61,6 +62,7 @@ export interface AppDeps {
     /** The tier's agent metadata requests per second for a cluster (cached); undefined when unknown. */
     clusterMetadataRate(tenantId: string, clusterId: string): Promise<number | undefined>;
     usage: UsageService;
+    agentJobs: AgentJobsService;
     /** Every queue, for the queue console (bull-board). */
     queueBoard: { all(): Promise<Queue[]> };
   };

@@ -23,6 +23,11 @@ import { API_KEY_SCOPES } from '../services/credentials/scopes';
 import { tenantStore } from '../services/tenants/store';
 import type { RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
+import { agentJobQueues } from '../workers/agent-jobs';
+import { agentJobOutcomes, jobsExhausted } from '../workers/job-alerts';
+import { agentJobsService } from '../services/jobs/service';
+import { agentJobPlanner, DEFAULT_PLANNER } from '../services/jobs/planner';
+import { DEFAULT_COMPACTION } from '../services/metadata/job-reads';
 import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
 import { pepperRing } from '../services/credentials/peppers';
@@ -134,6 +139,17 @@ export async function compose(opts: ComposeOptions) {
     return keys;
   };
   const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
+  // Agent jobs: one shared connection for every cluster's queue, plus one blocking one per cluster being polled.
+  const jobConnection = createRedis(opts.redisUrl, 'blocking');
+  const agentQueues = agentJobQueues({
+    connection: jobConnection,
+    prefix: config.queuePrefix,
+    leaseMs: config.jobs.leaseMs,
+    maxAttempts: config.jobs.maxAttempts,
+    backoffMs: config.jobs.backoffMs,
+    logger: logger.child({ component: 'agent-jobs' }),
+    onExhausted: (type) => jobsExhausted().inc({ queue: 'agent-jobs', name: type }),
+  });
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
@@ -249,7 +265,49 @@ export async function compose(opts: ComposeOptions) {
     heartbeatsPerInterval: config.limits.heartbeatsPerInterval,
     recommendedVersion: config.agents.recommendedVersion,
     logger: logger.child({ component: 'fleet' }),
+    onAgentDead: (d) => agentQueues.releaseAgent(d.clusterId, d.agentId),
   }), meter);
+  const agentJobs = agentJobsService({
+    queue: agentQueues,
+    metadata,
+    clusterAccess: clusterAccess(clusterContexts),
+    agentInfo: async (clusterId, agentId) => {
+      const a = (await stores.live.records(clusterId, [agentId])).get(agentId);
+      return a ? { roles: a.info.roles, state: a.state } : undefined;
+    },
+    cursors,
+    logger: logger.child({ component: 'agent-jobs' }),
+    orphanGraceMs: config.jobs.orphanGraceMs,
+    onOutcome: (type, outcome) => agentJobOutcomes().inc({ type, outcome }),
+  });
+  const planAgentJobs = agentJobPlanner({
+    queue: agentQueues,
+    metadata,
+    clock,
+    logger: logger.child({ component: 'agent-jobs' }),
+    settings: {
+      ...DEFAULT_PLANNER,
+      compaction: { ...DEFAULT_COMPACTION, smallFileBytes: config.jobs.compactionSmallFileBytes, minFiles: config.jobs.compactionMinFiles },
+      orphanScanEveryMs: config.jobs.orphanScanEveryMs,
+      orphanGraceMs: config.jobs.orphanGraceMs,
+    },
+  });
+  const access = clusterAccess(clusterContexts);
+  /** One planning pass over the clusters this node leads (their metadata is here; no lease is taken for it). */
+  const planAgentJobsPass = async () => {
+    let clusters = 0;
+    for (const s of sequencers.status()) {
+      if (s.phase !== 'serving') continue;
+      const [, tenantId, , clusterId] = s.cluster.split('#');
+      try {
+        await planAgentJobs(await access(tenantId, clusterId));
+        clusters++;
+      } catch (err) {
+        logger.warn({ clusterId, err: (err as Error).message }, 'agent-job planning failed for a cluster; the next pass tries again');
+      }
+    }
+    return { clusters };
+  };
   const lifecycle = clusterLifecycle({
     home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
@@ -295,7 +353,13 @@ export async function compose(opts: ComposeOptions) {
       local: localIssuer,
       jwksUrl: config.admin.jwksUrl,
     }),
-    queues: withDeadline(queueOverview(queues), redisTimeoutMs),
+    queues: withDeadline(
+      {
+        counts: async () => [...(await queueOverview(queues).counts()), ...(await agentQueues.counts())],
+      },
+      redisTimeoutMs,
+    ),
+    agentJobs,
     agentKeys: agentKeysService({ keys: stores.agentKeys, clusters: stores.clusters, tenants: stores.tenants, tokens, revocations, clock, peppers: pepperSet, cursors }),
     agentTokens: tokens,
     trustRules,
@@ -365,6 +429,8 @@ export async function compose(opts: ComposeOptions) {
     appDeps,
     meter,
     usageRollup: rollUpUsage,
+    agentQueues,
+    planAgentJobs: planAgentJobsPass,
     async startWorkers() {
       // Loaded here, not at import: a process that runs no workers (the Lambda API) never pays for them.
       const { startWorkers } = await import('../workers');
@@ -384,6 +450,7 @@ export async function compose(opts: ComposeOptions) {
         signingKeys,
         keyHygiene: hygiene,
         usageRollup: rollUpUsage,
+        planAgentJobs: planAgentJobsPass,
         schedule: {
           reconcileEveryMs: opts.reconcileEveryMs ?? 30_000,
           livenessEveryMs: opts.livenessEveryMs ?? config.agents.heartbeatIntervalMs,
@@ -391,6 +458,7 @@ export async function compose(opts: ComposeOptions) {
           signingKeyRotateEveryMs: config.agents.signingKeyRotateEverySeconds * 1000,
           keyExpiryEveryMs: opts.keyExpiryEveryMs ?? 3_600_000,
           usageRollupEveryMs: config.usage.rollupEveryMs,
+          agentJobPlanningEveryMs: config.jobs.planEveryMs,
         },
       });
     },
@@ -404,6 +472,8 @@ export async function compose(opts: ComposeOptions) {
       await metadata.close();
       await regions.stop();
       await queues.close();
+      await agentQueues.close();
+      jobConnection.disconnect();
       sts.close();
       await queueBoard.close();
       redis.disconnect();

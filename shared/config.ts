@@ -101,6 +101,17 @@ export interface Config {
     maintenanceEveryMs: number;
     groups: { minSessionTimeoutMs: number; maxSessionTimeoutMs: number; initialRebalanceDelayMs: number; maxWaitMs: number; maxGroupSize: number; maxWaiting: number };
   };
+  /** Agent jobs (services/jobs): leases, attempts and the planners' bounds. */
+  jobs: {
+    leaseMs: number;
+    maxAttempts: number;
+    backoffMs: number;
+    planEveryMs: number;
+    compactionSmallFileBytes: number;
+    compactionMinFiles: number;
+    orphanScanEveryMs: number;
+    orphanGraceMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -261,6 +272,16 @@ export function loadConfig(env: Env = process.env): Config {
         maxGroupSize: int(env, 'HM_GROUP_MAX_SIZE', 1_000, 1, 100_000),
         maxWaiting: int(env, 'HM_GROUP_MAX_WAITING', 10_000, 1, 1_000_000),
       },
+    },
+    jobs: {
+      leaseMs: int(env, 'HM_JOB_LEASE_MS', 30_000, 1000, 3_600_000),
+      maxAttempts: int(env, 'HM_JOB_MAX_ATTEMPTS', 5, 1, 100),
+      backoffMs: int(env, 'HM_JOB_BACKOFF_MS', 5_000, 0, 3_600_000),
+      planEveryMs: int(env, 'HM_JOB_PLAN_EVERY_MS', 30_000, 100, 3_600_000),
+      compactionSmallFileBytes: int(env, 'HM_COMPACTION_SMALL_FILE_BYTES', 4 * 1024 * 1024, 1, 2 ** 40),
+      compactionMinFiles: int(env, 'HM_COMPACTION_MIN_FILES', 4, 2, 100_000),
+      orphanScanEveryMs: int(env, 'HM_ORPHAN_SCAN_EVERY_MS', 3_600_000, 100, 7 * 86_400_000),
+      orphanGraceMs: int(env, 'HM_ORPHAN_GRACE_MS', 3_600_000, 0, 7 * 86_400_000),
     },
     agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
     usage: {

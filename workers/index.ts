@@ -32,7 +32,17 @@ export interface WorkerDeps {
   signingKeys: SigningKeys;
   keyHygiene: KeyHygiene;
   usageRollup: UsageRollup;
-  schedule: { reconcileEveryMs: number; livenessEveryMs: number; signingKeyCheckEveryMs: number; signingKeyRotateEveryMs: number; keyExpiryEveryMs: number; usageRollupEveryMs: number };
+  /** One pass of the agent-job planners (services/jobs/planner.ts). */
+  planAgentJobs: () => Promise<unknown>;
+  schedule: {
+    reconcileEveryMs: number;
+    livenessEveryMs: number;
+    signingKeyCheckEveryMs: number;
+    signingKeyRotateEveryMs: number;
+    keyExpiryEveryMs: number;
+    usageRollupEveryMs: number;
+    agentJobPlanningEveryMs: number;
+  };
 }
 
 export interface RunningWorkers {
@@ -55,6 +65,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     'usage-rollup': { everyMs: deps.schedule.usageRollupEveryMs, run: deps.usageRollup },
     'signing-key-rotation': { everyMs: deps.schedule.signingKeyCheckEveryMs, run: signingKeyRotationProcessor(deps.signingKeys, deps.schedule.signingKeyRotateEveryMs) },
     'key-expiry-warnings': { everyMs: deps.schedule.keyExpiryEveryMs, run: () => deps.keyHygiene.warnExpiring() },
+    'agent-job-planning': { everyMs: deps.schedule.agentJobPlanningEveryMs, run: deps.planAgentJobs },
   };
   const maintenance = new Worker(
     QUEUE.maintenance,

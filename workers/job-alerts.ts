@@ -30,3 +30,12 @@ export function alertOnExhausted(worker: Worker, logger: Logger): void {
     );
   });
 }
+
+const AGENT_JOBS = 'hm_agent_jobs_total';
+
+/** Agent-job outcomes per type (completed, refused, cancelled, retrying, failed, exhausted), in the default registry. */
+export function agentJobOutcomes(): client.Counter<'type' | 'outcome'> {
+  let counter = client.register.getSingleMetric(AGENT_JOBS) as client.Counter<'type' | 'outcome'> | undefined;
+  counter ??= new client.Counter({ name: AGENT_JOBS, help: 'Agent jobs by type and outcome', labelNames: ['type', 'outcome'] });
+  return counter;
+}

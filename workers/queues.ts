@@ -29,7 +29,7 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
 };
 
 /** BullMQ, loaded on first use; a bundled CommonJS module may expose its names on `default` only. */
-async function loadBullmq(): Promise<typeof import('bullmq')> {
+export async function loadBullmq(): Promise<typeof import('bullmq')> {
   const m = await import('bullmq');
   return (m.Queue ? m : (m as unknown as { default: typeof import('bullmq') }).default);
 }

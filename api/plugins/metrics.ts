@@ -55,3 +55,21 @@ export function revocationStalenessGauge(staleness: () => number) {
     },
   });
 }
+
+/** Agent-job long polls this process holds right now, and the blocking Redis connections they share. */
+export function agentJobPollGauges(view: () => { waiting: number; connections: number }) {
+  new client.Gauge({
+    name: 'hm_agent_job_polls_waiting',
+    help: 'Agent-job long polls waiting in this process',
+    collect() {
+      this.set(view().waiting);
+    },
+  });
+  new client.Gauge({
+    name: 'hm_agent_job_blocking_connections',
+    help: 'Blocking Redis connections the waiting agent-job polls of this process share (one per cluster being polled)',
+    collect() {
+      this.set(view().connections);
+    },
+  });
+}

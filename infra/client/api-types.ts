@@ -600,6 +600,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agent/v1/clusters/{clusterId}/jobs/{jobId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a job done, with its result
+         * @description The result is validated and applied to the metadata before the job ends (a compaction that no longer exactly covers its inputs is `refused`, and its new file is scheduled for deletion). Retry-safe. 409 `stale_lease` when the token does not hold the lease.
+         */
+        post: operations["completeAgentJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/v1/clusters/{clusterId}/jobs/{jobId}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a job failed
+         * @description Retryable failures are retried with exponential backoff until the job's attempts run out (then it stays failed and visible); others fail it now. 409 `stale_lease` when the token does not hold the lease.
+         */
+        post: operations["failAgentJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/v1/clusters/{clusterId}/jobs/{jobId}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend a job's lease
+         * @description Extends the lease by the lease duration; answers `cancelled` (and ends the job) when its work became moot. 409 `stale_lease` when the token does not hold the lease.
+         */
+        post: operations["heartbeatAgentJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/v1/clusters/{clusterId}/jobs/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wait for a job (long poll, up to 20 s)
+         * @description Answers 200 with a leased job, or 204 when none came within `waitMs`. Only read-write agents registered with the `jobs` role may poll (403 `read_only_agent`, `missing_role`).
+         */
+        post: operations["pollAgentJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agent/v1/clusters/{clusterId}/list-offsets": {
         parameters: {
             query?: never;
@@ -1016,6 +1096,46 @@ export interface paths {
          * @description One consumer group: state, members and their partitions, and per partition the committed offset and lag. Scope `topics:read`.
          */
         get: operations["getConsumerGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{clusterId}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cluster's agent jobs
+         * @description Compaction, deletion, orphan scans and re-replication: type, state, attempts, agent, timings and error; filter by `state`, paginated. Failed jobs stay listed for 7 days, completed ones for a day.
+         */
+        get: operations["listClusterJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{clusterId}/jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One agent job
+         * @description A job of the cluster by id (404 `job_not_found` once it has been removed from the history).
+         */
+        get: operations["getClusterJob"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6182,6 +6302,754 @@ export interface operations {
             };
         };
     };
+    completeAgentJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+                /**
+                 * @description A job id (deterministic per planned work item and attempt)
+                 * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                 */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The lease token the poll handed out with the job
+                     * @example 3f1c2b9e-6a4d-4f7e-9b1a-2c3d4e5f6a7b
+                     */
+                    leaseToken: string;
+                    /** @description Per type: delete-files `{ deleted: [objectKey] }` (gone already counts); compaction `{ fileId, objectKey, sizeBytes, replicas, segments: [{ topic, partition, batches: [{ baseOffset, lastOffset, inputFileId, inputByteOffset, byteOffset, byteLength }] }] }`; orphan-scan `{ objects: [{ objectKey, lastModifiedMs }] }`; replicate `{ checksum }` */
+                    result: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A job id (deterministic per planned work item and attempt)
+                         * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                         */
+                        jobId: string;
+                        outcome: "completed" | "refused";
+                        result: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_result`, `invalid_file_id`, `invalid_object_key`, `invalid_size`, `invalid_replicas`, `duplicate_replica_region`, `batch_outside_file`, `overlapping_batches`, `too_many_batches`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_result" | "invalid_file_id" | "invalid_object_key" | "invalid_size" | "invalid_replicas" | "duplicate_replica_region" | "batch_outside_file" | "overlapping_batches" | "too_many_batches" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `token_expired`, `invalid_token_signature`, `invalid_token_claims`, `invalid_token_type`, `invalid_issuer`, `invalid_audience`, `algorithm_not_allowed`, `unknown_signing_key`, `token_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "read_only_agent";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`, `stale_lease`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting" | "stale_lease";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                        /** @enum {integer} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type`, `unsupported_content_encoding`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type" | "unsupported_content_encoding";
+                        /** @enum {integer} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: `unknown_replica_region`, `unknown_replica_bucket`, `insufficient_replicas`, `replica_not_listed`, `checksum_mismatch`, `commit_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unknown_replica_region" | "unknown_replica_bucket" | "insufficient_replicas" | "replica_not_listed" | "checksum_mismatch" | "commit_too_large";
+                        /** @enum {integer} */
+                        status: 422;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_leader`, `sequencer_busy`, `sequencer_fault`, `node_stopped`, `revocation_state_stale`, `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_leader" | "sequencer_busy" | "sequencer_fault" | "node_stopped" | "revocation_state_stale" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    failAgentJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+                /**
+                 * @description A job id (deterministic per planned work item and attempt)
+                 * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                 */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description What went wrong (shown in the jobs view; no record data)
+                     * @example bucket throttled
+                     */
+                    error: string;
+                    /**
+                     * @description The lease token the poll handed out with the job
+                     * @example 3f1c2b9e-6a4d-4f7e-9b1a-2c3d4e5f6a7b
+                     */
+                    leaseToken: string;
+                    /** @description false: the job fails for good now; true: it is retried with backoff until its attempts run out */
+                    retryable: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description It failed because its attempts ran out */
+                        exhausted: boolean;
+                        /**
+                         * @description A job id (deterministic per planned work item and attempt)
+                         * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                         */
+                        jobId: string;
+                        state: "retrying" | "failed";
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `token_expired`, `invalid_token_signature`, `invalid_token_claims`, `invalid_token_type`, `invalid_issuer`, `invalid_audience`, `algorithm_not_allowed`, `unknown_signing_key`, `token_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "read_only_agent";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `stale_lease`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "stale_lease";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                        /** @enum {integer} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type`, `unsupported_content_encoding`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type" | "unsupported_content_encoding";
+                        /** @enum {integer} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `revocation_state_stale`, `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "revocation_state_stale" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    heartbeatAgentJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+                /**
+                 * @description A job id (deterministic per planned work item and attempt)
+                 * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                 */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The lease token the poll handed out with the job
+                     * @example 3f1c2b9e-6a4d-4f7e-9b1a-2c3d4e5f6a7b
+                     */
+                    leaseToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-24T18:30:00.000Z
+                         */
+                        leaseExpiresAt?: string;
+                        /** @description `cancelled`: the work became moot (stop; the job ended) */
+                        status: "extended" | "cancelled";
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `token_expired`, `invalid_token_signature`, `invalid_token_claims`, `invalid_token_type`, `invalid_issuer`, `invalid_audience`, `algorithm_not_allowed`, `unknown_signing_key`, `token_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "read_only_agent";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`, `stale_lease`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting" | "stale_lease";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                        /** @enum {integer} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type`, `unsupported_content_encoding`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type" | "unsupported_content_encoding";
+                        /** @enum {integer} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_leader`, `sequencer_busy`, `sequencer_fault`, `node_stopped`, `revocation_state_stale`, `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_leader" | "sequencer_busy" | "sequencer_fault" | "node_stopped" | "revocation_state_stale" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    pollAgentJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The registered agent (with the `jobs` role) asking for work */
+                    agentId: string;
+                    /**
+                     * @description How long to wait for a job before answering 204
+                     * @default 20000
+                     */
+                    waitMs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description This hand-out's number (1 = first) */
+                        attempt: number;
+                        /**
+                         * @description A job id (deterministic per planned work item and attempt)
+                         * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                         */
+                        jobId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-24T18:30:00.000Z
+                         */
+                        leaseExpiresAt: string;
+                        /**
+                         * @description Present it on heartbeat, complete and fail
+                         * @example 3f1c2b9e-6a4d-4f7e-9b1a-2c3d4e5f6a7b
+                         */
+                        leaseToken: string;
+                        maxAttempts: number;
+                        /** @description What to do: object keys, byte ranges, offsets, buckets (never record data) */
+                        payload: {
+                            [key: string]: unknown;
+                        };
+                        type: "compaction" | "delete-files" | "orphan-scan" | "replicate";
+                    };
+                };
+            };
+            /** @description No job within the wait */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `token_expired`, `invalid_token_signature`, `invalid_token_claims`, `invalid_token_type`, `invalid_issuer`, `invalid_audience`, `algorithm_not_allowed`, `unknown_signing_key`, `token_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `missing_role`, `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_role" | "read_only_agent";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`, `agent_not_registered`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found" | "agent_not_registered";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`, `agent_not_live`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting" | "agent_not_live";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                        /** @enum {integer} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type`, `unsupported_content_encoding`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type" | "unsupported_content_encoding";
+                        /** @enum {integer} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `revocation_state_stale`, `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "revocation_state_stale" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
     listOffsets: {
         parameters: {
             query?: never;
@@ -10131,6 +10999,339 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "not_leader" | "sequencer_busy" | "sequencer_fault" | "node_stopped" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    listClusterJobs: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                /** @description Items per page (1..100) */
+                limit?: number;
+                state?: "waiting" | "active" | "delayed" | "completed" | "failed";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The agent holding it, or that last held it */
+                            agentId: string | null;
+                            /** @description Hand-outs so far */
+                            attempts: number;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-24T18:30:00.000Z
+                             */
+                            createdAt: string;
+                            /** @example disk full */
+                            error: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-24T18:30:00.000Z
+                             */
+                            finishedAt: string | null;
+                            /**
+                             * @description A job id (deterministic per planned work item and attempt)
+                             * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                             */
+                            id: string;
+                            maxAttempts: number;
+                            /**
+                             * @description completed, refused, cancelled, not_needed
+                             * @example completed
+                             */
+                            outcome: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-24T18:30:00.000Z
+                             */
+                            startedAt: string | null;
+                            state: ("waiting" | "active" | "delayed" | "completed" | "failed") | "unknown";
+                            type: "compaction" | "delete-files" | "orphan-scan" | "replicate";
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_cursor`, `invalid_query`, `unknown_field`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "invalid_query" | "unknown_field" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `invalid_credentials`, `credentials_expired`, `credentials_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "invalid_credentials" | "credentials_expired" | "credentials_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `tenant_suspended`, `tenant_deleting`, `insufficient_scope`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "tenant_suspended" | "tenant_deleting" | "insufficient_scope";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    getClusterJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+                /**
+                 * @description A job id (deterministic per planned work item and attempt)
+                 * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                 */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The agent holding it, or that last held it */
+                        agentId: string | null;
+                        /** @description Hand-outs so far */
+                        attempts: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-24T18:30:00.000Z
+                         */
+                        createdAt: string;
+                        /** @example disk full */
+                        error: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-24T18:30:00.000Z
+                         */
+                        finishedAt: string | null;
+                        /**
+                         * @description A job id (deterministic per planned work item and attempt)
+                         * @example job_Vq3kS0cJm1nG2p8wXyZa4b-0
+                         */
+                        id: string;
+                        maxAttempts: number;
+                        /**
+                         * @description completed, refused, cancelled, not_needed
+                         * @example completed
+                         */
+                        outcome: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-24T18:30:00.000Z
+                         */
+                        startedAt: string | null;
+                        state: ("waiting" | "active" | "delayed" | "completed" | "failed") | "unknown";
+                        type: "compaction" | "delete-files" | "orphan-scan" | "replicate";
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `invalid_credentials`, `credentials_expired`, `credentials_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "invalid_credentials" | "credentials_expired" | "credentials_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `tenant_suspended`, `tenant_deleting`, `insufficient_scope`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "tenant_suspended" | "tenant_deleting" | "insufficient_scope";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`, `job_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found" | "job_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "store_unavailable" | "shutting_down";
                         /** @enum {integer} */
                         status: 503;
                     };

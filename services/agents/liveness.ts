@@ -110,7 +110,16 @@ export function planSweep(view: ClusterLiveness[], state: Record<string, number>
 /** How long a dead agent stays in the cluster's dead set (the fleet view counts it meanwhile). */
 export const DEAD_KEPT_MS = 3_600_000;
 
-export function livenessSweeper(deps: { live: LiveStore; members: MemberStore; audit: AuditService; clock: Clock; intervalMs: number; logger?: Logger }) {
+export function livenessSweeper(deps: {
+  live: LiveStore;
+  members: MemberStore;
+  audit: AuditService;
+  clock: Clock;
+  intervalMs: number;
+  logger?: Logger;
+  /** Hears of each death as it is declared (the jobs return the agent's leases at once). */
+  onDead?: (d: { tenantId: string; clusterId: string; agentId: string }) => Promise<unknown>;
+}) {
   const { live, members, audit, clock, intervalMs } = deps;
   const deadAfter = DEAD_AFTER_INTERVALS * intervalMs;
 
@@ -141,6 +150,7 @@ export function livenessSweeper(deps: { live: LiveStore; members: MemberStore; a
       if (!(await live.markDead(d.clusterId, d.agentId, now - deadAfter, now - deadAfter - DEAD_KEPT_MS))) continue;
       died++;
       pending.push({ ...d, state: 'dead' });
+      await deps.onDead?.(d).catch((err) => deps.logger?.warn({ clusterId: d.clusterId, agentId: d.agentId, err: (err as Error).message }, 'could not release a dead agent\'s job leases; they expire on their own'));
     }
     // A few at a time: a large revival after a long outage trickles in over several sweeps.
     const batch = pending.slice(0, SYNC_PER_SWEEP);

@@ -37,6 +37,8 @@ export function fleetService(deps: {
   heartbeatsPerInterval?: number;
   recommendedVersion?: string;
   logger?: Logger;
+  /** A death declared by the liveness sweep (see liveness.ts). */
+  onAgentDead?: (d: { tenantId: string; clusterId: string; agentId: string }) => Promise<unknown>;
 }) {
   const { live, members, clusters, audit, clock, cursors, intervalMs, recommendedVersion } = deps;
   const perInterval = deps.heartbeatsPerInterval ?? 2;
@@ -188,7 +190,7 @@ export function fleetService(deps: {
     },
 
     /** Liveness sweep (worker): see liveness.ts. */
-    sweep: livenessSweeper({ live, members, audit, clock, intervalMs, logger: deps.logger }),
+    sweep: livenessSweeper({ live, members, audit, clock, intervalMs, logger: deps.logger, onDead: deps.onAgentDead }),
 
     async forgetCluster(tenantId: string, clusterId: string) {
       await live.forgetCluster(tenantId, clusterId);

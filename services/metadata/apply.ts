@@ -4,7 +4,8 @@ import type { CommitBody, Op } from './ops';
 import type { PartitionRef } from './ops-log';
 import { applyAllocate, applyExpireTransactional, applyInitTransactional } from './producer-ids';
 import { APPEND, checkSequence, FENCED_EPOCH, recordAppend } from './producer-window';
-import { applyReplicaMissing } from './replication';
+import { applyReplicaMissing, applyReplicaRestored } from './replication';
+import { applyReplaceFiles } from './compaction';
 import { ClusterState, encodeAppended, encodeDuplicate, encodeError, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic } from './state';
 
 export { InapplicableOpError } from './inapplicable';
@@ -45,6 +46,10 @@ export function applyOp(state: ClusterState, op: Op): void {
       return commitFile(state, op.body, op.fingerprint, op.at);
     case 'replicaMissing':
       return applyReplicaMissing(state, op);
+    case 'replicaRestored':
+      return applyReplicaRestored(state, op);
+    case 'replaceFiles':
+      return applyReplaceFiles(state, op);
     case 'allocateProducerIds':
       return applyAllocate(state.producers, op.upTo);
     case 'initTransactional':

@@ -8,7 +8,8 @@ import { decodeEntry, encodeOps, type Op } from './ops';
 import { planCommitFile, planCreateTopic, planDeleteTopic, planUpdateTopic, type Plan } from './plan';
 import { newProducerIdCursor, planInitProducerId, validateInitProducerId } from './producer-ids';
 import * as reads from './reads';
-import { planReplicaMissing, replicationSummary, underReplicatedFiles, type ReplicaMissingInput, type ReplicaMissingResult, type ReplicationSummary } from './replication';
+import { planCompactionResult, type CompactionAnswer, type CompactionResultInput } from './compaction';
+import { planReplicaMissing, planReplicaRestored, type ReplicaRestoredInput, type ReplicaRestoredResult, replicationSummary, underReplicatedFiles, type ReplicaMissingInput, type ReplicaMissingResult, type ReplicationSummary } from './replication';
 import { ClusterState } from './state';
 import type {
   ClusterRef,
@@ -37,6 +38,8 @@ export type WriteRequest =
   | { kind: 'deleteTopic'; cluster: ClusterRef; name: string }
   | { kind: 'commitFile'; cluster: ClusterRef; commit: ValidCommit }
   | { kind: 'replicaMissing'; cluster: ClusterRef; fileId: string; input: ReplicaMissingInput }
+  | { kind: 'replicaRestored'; cluster: ClusterRef; input: ReplicaRestoredInput }
+  | { kind: 'compactionResult'; cluster: ClusterRef; result: CompactionResultInput }
   | { kind: 'initProducerId'; cluster: ClusterRef; input: unknown }
   | { kind: 'deleteRecords'; cluster: ClusterRef; input: DeleteRecordsInput }
   | { kind: 'commitOffsets'; cluster: ClusterRef; group: string; input: ValidOffsetCommit; membership?: GroupMembership }
@@ -59,6 +62,8 @@ export interface WriteAnswers {
   deleteTopic: TopicSummary;
   commitFile: CommitFileResult;
   replicaMissing: ReplicaMissingResult;
+  replicaRestored: ReplicaRestoredResult;
+  compactionResult: CompactionAnswer;
   initProducerId: InitProducerIdResult;
   deleteRecords: DeleteRecordsResult;
   commitOffsets: CommitOffsetsResult;
@@ -109,6 +114,10 @@ export class ClusterCore {
         return planCommitFile(state, req.cluster, req.commit, now);
       case 'replicaMissing':
         return planReplicaMissing(state, req.cluster, req.fileId, req.input, now);
+      case 'replicaRestored':
+        return planReplicaRestored(state, req.input, now);
+      case 'compactionResult':
+        return planCompactionResult(state, req.result, now);
       case 'initProducerId': {
         const { ops, result } = planInitProducerId(state.producers, this.producerIds, validateInitProducerId(req.input), now);
         return { ops, answer: () => result };

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './bytes';
-import { readReplicaMissing, writeReplicaMissing, type ReplicaMissingOp } from './replication';
+import { readReplicaMissing, readReplicaRestored, writeReplicaMissing, writeReplicaRestored, type ReplicaMissingOp, type ReplicaRestoredOp } from './replication';
+import { readReplaceFiles, writeReplaceFiles, type ReplaceFilesOp } from './compaction';
 import { readLogOp, writeLogOp, type LogOp } from './ops-log';
 import type { Replica, TopicConfig } from './types';
 
@@ -44,6 +45,8 @@ export type Op =
   /** `encodedBody`, when present, is writeCommitBody's output for `body`, kept to avoid encoding it twice. */
   | { type: 'commitFile'; body: CommitBody; fingerprint: string; at: number; encodedBody?: Uint8Array }
   | ReplicaMissingOp
+  | ReplicaRestoredOp
+  | ReplaceFilesOp
   | LogOp;
 
 const T_FENCE = 1;
@@ -54,6 +57,9 @@ const T_ALTER_CONFIG = 5;
 const T_COMMIT_FILE = 6;
 /** Numbered apart from the log's operations (ops-log.ts, 7 to 15), so that the two sets grow independently. */
 const T_REPLICA_MISSING = 16;
+/** Agent jobs' results (services/jobs): a compaction swap, a restored replica. */
+const T_REPLACE_FILES = 17;
+const T_REPLICA_RESTORED = 18;
 
 export function writeConfig(w: ByteWriter, c: TopicConfig): void {
   w.int(c['retention.ms']);
@@ -175,6 +181,14 @@ export function writeOp(w: ByteWriter, op: Op): void {
       w.u8(T_REPLICA_MISSING);
       writeReplicaMissing(w, op);
       return;
+    case 'replaceFiles':
+      w.u8(T_REPLACE_FILES);
+      writeReplaceFiles(w, op);
+      return;
+    case 'replicaRestored':
+      w.u8(T_REPLICA_RESTORED);
+      writeReplicaRestored(w, op);
+      return;
     default:
       return writeLogOp(w, op);
   }
@@ -200,6 +214,10 @@ export function readOp(r: ByteReader): Op {
     }
     case T_REPLICA_MISSING:
       return readReplicaMissing(r);
+    case T_REPLACE_FILES:
+      return readReplaceFiles(r);
+    case T_REPLICA_RESTORED:
+      return readReplicaRestored(r);
     default: {
       const op = readLogOp(r, type);
       if (!op) throw new Error(`unknown journal operation type ${type}`);

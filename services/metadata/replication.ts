@@ -30,6 +30,51 @@ export interface ReplicaMissingResult {
 }
 
 export type ReplicaMissingOp = { type: 'replicaMissing'; fileId: string; region: string; at: number };
+/** A re-replication job copied the file back into the region: the report is settled. */
+export type ReplicaRestoredOp = { type: 'replicaRestored'; fileId: string; region: string; at: number };
+
+export interface ReplicaRestoredInput {
+  fileId: string;
+  region: string;
+  bucket: string;
+  checksum: string;
+}
+
+export interface ReplicaRestoredResult {
+  fileId: string;
+  /** `restored`; `not_needed` when the file is gone, no longer live, or the region was not missing. */
+  outcome: 'restored' | 'not_needed';
+  missingRegions: string[];
+}
+
+/**
+ * An agent restored a missing replica. It must be the replica the file lists (same bucket, same
+ * checksum: a copy of the same bytes); a file that left meanwhile needs nothing.
+ */
+export function planReplicaRestored(state: ClusterState, input: ReplicaRestoredInput, now: number): Plan<ReplicaRestoredResult> {
+  const file = state.files.byId(input.fileId);
+  const answer = (outcome: ReplicaRestoredResult['outcome']) => () => ({ fileId: input.fileId, outcome, missingRegions: [...(state.missingReplicas.get(input.fileId) ?? [])] });
+  if (!file || file.state !== FILE_LIVE) return { ops: [], answer: answer('not_needed') };
+  const replica = file.replicas.find((r) => r.region === input.region);
+  if (!replica) throw unprocessable('replica_not_listed', `File ${input.fileId} has no replica in ${input.region}.`);
+  if (replica.bucket !== input.bucket) throw unprocessable('unknown_replica_bucket', `File ${input.fileId}'s replica in ${input.region} is in bucket ${replica.bucket}, not ${input.bucket}.`);
+  if (replica.checksum !== input.checksum) throw unprocessable('checksum_mismatch', `The restored copy's checksum differs from the file's (${replica.checksum}).`);
+  if (!(state.missingReplicas.get(input.fileId) ?? []).includes(input.region)) return { ops: [], answer: answer('not_needed') };
+  return { ops: [{ type: 'replicaRestored', fileId: input.fileId, region: input.region, at: now }], answer: answer('restored') };
+}
+
+export function applyReplicaRestored(state: ClusterState, op: ReplicaRestoredOp): void {
+  const known = state.missingReplicas.get(op.fileId);
+  if (!known?.includes(op.region)) throw new InapplicableOpError(`replica of ${op.fileId} in ${op.region} is not reported missing`);
+  const rest = known.filter((r) => r !== op.region);
+  if (rest.length === 0) state.missingReplicas.delete(op.fileId);
+  else state.missingReplicas.set(op.fileId, rest);
+}
+
+export const writeReplicaRestored = (w: ByteWriter, op: ReplicaRestoredOp) => writeReplicaMissing(w, op as unknown as ReplicaMissingOp);
+export function readReplicaRestored(r: ByteReader): ReplicaRestoredOp {
+  return { type: 'replicaRestored', fileId: r.str(), region: r.str(), at: r.uint() };
+}
 
 export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fileId: string, input: ReplicaMissingInput, now: number): Plan<ReplicaMissingResult> {
   if (!cluster.regions.includes(input.region)) {

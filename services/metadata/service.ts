@@ -3,7 +3,9 @@ import { buildContext, type MetadataServiceDeps } from './context';
 import type { WriteAnswers, WriteRequest } from './core';
 import { clusterPk } from './keys';
 import { Sequencer, type StopHandler } from './sequencer';
-import type { ReplicaMissingInput, ReplicaMissingResult } from './replication';
+import type { ReplicaMissingInput, ReplicaMissingResult, ReplicaRestoredInput, ReplicaRestoredResult } from './replication';
+import { validateCompactionResult, type CompactionAnswer } from './compaction';
+import { compactionCandidates, fileFootprint, stillNeeded, unknownObjectKeys, type CompactionCandidate, type CompactionSettings, type JobNeed } from './job-reads';
 import { logCalls } from './service-log';
 import { encodeState } from './state-codec';
 import type {
@@ -130,6 +132,36 @@ export function metadataService(deps: MetadataServiceDeps) {
     /** An agent could not read a listed replica of a file: recorded, the file is due for re-replication. */
     async reportReplicaMissing(cluster: ClusterRef, fileId: string, input: ReplicaMissingInput): Promise<ReplicaMissingResult> {
       return write({ kind: 'replicaMissing', cluster, fileId, input });
+    },
+
+    /** A compaction job's result: swapped in when it exactly covers live inputs, else refused (the new file is marked). */
+    async applyCompaction(cluster: ClusterRef, result: unknown): Promise<CompactionAnswer> {
+      return write({ kind: 'compactionResult', cluster, result: validateCompactionResult(result, cluster) });
+    },
+
+    /** A re-replication job restored a missing replica. */
+    async recordReplicaRestored(cluster: ClusterRef, input: ReplicaRestoredInput): Promise<ReplicaRestoredResult> {
+      return write({ kind: 'replicaRestored', cluster, input });
+    },
+
+    /** Runs of small files worth compacting (the compaction planner). */
+    async compactionCandidates(cluster: ClusterRef, settings: CompactionSettings, limit: number, skip?: (topicId: string, partition: number) => boolean): Promise<CompactionCandidate[]> {
+      return sequencerFor(cluster).read((core) => compactionCandidates(core.state, settings, limit, skip));
+    },
+
+    /** Object keys no file record names (orphan scans). */
+    async unknownObjectKeys(cluster: ClusterRef, keys: string[]): Promise<string[]> {
+      return sequencerFor(cluster).read((core) => unknownObjectKeys(core.state, keys));
+    },
+
+    /** Whether a planned job's work is still wanted. */
+    async jobStillNeeded(cluster: ClusterRef, need: JobNeed): Promise<boolean> {
+      return sequencerFor(cluster).read((core) => stillNeeded(core.state, need));
+    },
+
+    /** File counts of the cluster's state (benchmarks, diagnostics). */
+    async fileFootprint(cluster: ClusterRef) {
+      return sequencerFor(cluster).read((core) => fileFootprint(core.state));
     },
 
     /** Files with replicas reported missing, oldest first (what re-replication works through). */

@@ -62,7 +62,7 @@ export function validateCommit(input: unknown, cluster: ClusterRef): ValidCommit
   return { body, ...encodeCommitBody(body) };
 }
 
-function validateReplicas(input: unknown, cluster: ClusterRef): Replica[] {
+export function validateReplicas(input: unknown, cluster: ClusterRef): Replica[] {
   if (!Array.isArray(input) || input.length === 0 || input.length > MAX_REPLICAS) {
     throw badRequest('invalid_replicas', `replicas must list 1 to ${MAX_REPLICAS} copies of the file.`, { field: 'replicas' });
   }

@@ -6,11 +6,11 @@ import path from 'node:path';
  * the same machine state. Each prints readable lines and one JSON line per figure. Each runs
  * in its own process (with this one's Node flags), so that one's heap and leftovers do not
  * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, snapshot-stall, log, commit-http,
- * groups-http, token-exchange, tenant-fence). The region-outage bench (`regions`, about 25
+ * groups-http, jobs, token-exchange, tenant-fence). The region-outage bench (`regions`, about 25
  * minutes) runs only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions'];
+const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions'];
 const onlyWhenNamed = new Set(['regions']);
 let failed = 0;
 

@@ -4,7 +4,7 @@ import net from 'node:net';
  * A TCP link to a real server that the test can cut and restore: while cut, open connections
  * are reset and new ones are dropped at once, as when the network to the store goes away.
  */
-export async function startTcpLink(target: { host: string; port: number }) {
+export async function startTcpLink(target: { host: string; port: number }, opts: { record?: (clientBytes: Buffer) => void } = {}) {
   const open = new Set<net.Socket>();
   let cut = false;
   const server = net.createServer((client) => {
@@ -20,6 +20,8 @@ export async function startTcpLink(target: { host: string; port: number }) {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
+    // Everything the client sent, as the server received it (the zero-trust e2e scans it).
+    if (opts.record) client.on('data', (chunk: Buffer) => opts.record!(chunk));
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

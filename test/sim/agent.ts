@@ -201,6 +201,23 @@ export class ReferenceAgent {
     return this.call('POST', (c) => `/agent/v1/clusters/${c}/files/${encodeURIComponent(fileId)}/replica-missing`, body, true);
   }
 
+  /** Waits up to `waitMs` for a job: the leased job, or undefined (204). */
+  pollJob(waitMs = 20_000): Promise<any | undefined> {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/jobs/poll`, { agentId: this.opts.agentId, waitMs });
+  }
+
+  jobHeartbeat(jobId: string, leaseToken: string) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/jobs/${jobId}/heartbeat`, { leaseToken });
+  }
+
+  completeJob(jobId: string, leaseToken: string, result: unknown) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/jobs/${jobId}/complete`, { leaseToken, result });
+  }
+
+  failJob(jobId: string, leaseToken: string, error: string, retryable: boolean) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/jobs/${jobId}/fail`, { leaseToken, error, retryable });
+  }
+
   /** Region endpoints, the preferred and the leading region; a multi-region agent learns from it. */
   async controlPlane() {
     const cp = await this.call('GET', (c) => `/agent/v1/clusters/${c}/control-plane`);

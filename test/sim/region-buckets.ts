@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -28,7 +28,9 @@ export class QuorumNotReachedError extends Error {
   }
 }
 
-const fileName = (objectKey: string) => objectKey.replace(/[^A-Za-z0-9._-]/g, '_');
+/** Object key to file name, reversibly (listings give the keys back): other characters become ~XX. */
+const fileName = (objectKey: string) => objectKey.replace(/[^A-Za-z0-9._-]/g, (c) => [...Buffer.from(c)].map((b) => `~${b.toString(16).padStart(2, '0')}`).join(''));
+const objectKeyOf = (name: string) => Buffer.from(name.replace(/~([0-9a-f]{2})/g, '%$1').split('%').map((part, i) => (i === 0 ? Buffer.from(part).toString('latin1') : String.fromCharCode(parseInt(part.slice(0, 2), 16)) + part.slice(2))).join(''), 'latin1').toString('utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RegionBuckets {
@@ -107,6 +109,57 @@ export class RegionBuckets {
       if (!dir || !existsSync(path.join(dir, fileName(objectKey)))) out.push(r);
     }
     return out;
+  }
+
+  /** The bucket URL of a region. */
+  urlOf(region: string): string | undefined {
+    return this.buckets.find((b) => b.region === region)?.url;
+  }
+
+  /** The region whose bucket has this URL. */
+  regionOf(bucketUrl: string): string | undefined {
+    return this.buckets.find((b) => b.url === bucketUrl)?.region;
+  }
+
+  /** The whole object in one region, or undefined when it is not there. */
+  async get(region: string, objectKey: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(path.join(this.dirs.get(region)!, fileName(objectKey)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes one region's copy (compaction output, re-replication). */
+  async put(region: string, objectKey: string, body: Buffer): Promise<void> {
+    await writeFile(path.join(this.dirs.get(region)!, fileName(objectKey)), body);
+  }
+
+  /** Deletes one region's copy; true when it was there (gone already is not an error). */
+  async delete(region: string, objectKey: string): Promise<boolean> {
+    try {
+      await unlink(path.join(this.dirs.get(region)!, fileName(objectKey)));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A region's objects with their last-modified times, as a bucket listing gives them. */
+  async list(region: string): Promise<{ objectKey: string; lastModifiedMs: number }[]> {
+    const dir = this.dirs.get(region)!;
+    const out: { objectKey: string; lastModifiedMs: number }[] = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const st = await stat(path.join(dir, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ objectKey: objectKeyOf(name), lastModifiedMs: Math.floor(st.mtimeMs) });
+    }
+    return out.sort((a, b) => (a.objectKey < b.objectKey ? -1 : 1));
+  }
+
+  /** Sets an object's last-modified time (tests: an old orphan). */
+  async age(region: string, objectKey: string, atMs: number): Promise<void> {
+    const file = path.join(this.dirs.get(region)!, fileName(objectKey));
+    await utimes(file, atMs / 1000, atMs / 1000);
   }
 
   /** The region's bucket becomes unreadable and unwritable. */

@@ -1,0 +1,409 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logger';
+import type { AgentJobData, AgentJobState, AgentJobType, JobView, Lease } from '../services/jobs/model';
+import { AGENT_JOB_STATES } from '../services/jobs/model';
+import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-port';
+import { loadBullmq } from './queues';
+
+/**
+ * The agent-job queues on BullMQ: one queue per cluster (`agent-jobs-<clusterId>`), handed out
+ * by manual fetching. Every hand-out gets a fresh random lease token (BullMQ's lock value);
+ * heartbeats extend the lock with it (extendLock answers 0, not an error, for a wrong token: we
+ * check), completion and failure move the job with it. A lease that is not extended expires and
+ * the stalled-job checker (BullMQ's, guarded by its own lock, so one runs at a time per queue)
+ * returns the job to waiting. Attempts are ours: a job started more than `maxAttempts` times is
+ * failed at its next hand-out (manual fetching does not fail stalled jobs by itself), and a
+ * retryable failure is retried with exponential backoff up to the same limit.
+ *
+ * Long polls: per process and cluster one pump holds the cluster's only blocking connection
+ * and fans jobs out, in order of arrival, to the polls waiting in memory. Thousands of polls
+ * cost one Redis connection per cluster being polled (closed when idle) plus one shared one.
+ */
+export interface AgentJobQueueOptions {
+  /** A BullMQ-capable connection (maxRetriesPerRequest: null), shared by every queue object. */
+  connection: Redis;
+  prefix: string;
+  leaseMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  logger: Logger;
+  /** Seconds a blocking fetch waits before it looks again (BullMQ drainDelay). */
+  drainDelaySeconds?: number;
+  /** Close a cluster's blocking connection after this long without polls. */
+  idleCloseMs?: number;
+  /** Per-job outcome hook (metrics). */
+  onExhausted?: (type: AgentJobType) => void;
+}
+
+export const agentJobQueueName = (clusterId: string) => `agent-jobs-${clusterId}`;
+const QUEUE_PREFIX = 'agent-jobs-';
+/** BullMQ job ids may not hold ":"; the work item's hash, with the attempt of the plan. */
+const jobIdOf = (workItem: string, n: number) => `job_${createHash('sha256').update(workItem).digest('base64url').slice(0, 22)}-${n}`;
+const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+interface Waiter {
+  agentId: string;
+  done: boolean;
+  resolve(lease: Lease | undefined): void;
+}
+
+interface Lane {
+  clusterId: string;
+  queue: Queue;
+  worker?: Worker;
+  waiters: Waiter[];
+  pumping: boolean;
+  lastUsed: number;
+}
+
+export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void> } {
+  const { connection, prefix, leaseMs, maxAttempts, logger } = opts;
+  const lanes = new Map<string, Lane>();
+  const idleCloseMs = opts.idleCloseMs ?? 60_000;
+  let closed = false;
+  const holdersKey = (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:holders`;
+  const plansKey = (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:plans`;
+  const lockKey = (clusterId: string, jobId: string) => `${prefix}:${agentJobQueueName(clusterId)}:${jobId}:lock`;
+
+  async function laneOf(clusterId: string): Promise<Lane> {
+    let lane = lanes.get(clusterId);
+    if (!lane) {
+      const { Queue } = await loadBullmq();
+      lane = lanes.get(clusterId);
+      if (!lane) {
+        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix }), waiters: [], pumping: false, lastUsed: Date.now() };
+        lanes.set(clusterId, lane);
+      }
+    }
+    return lane;
+  }
+
+  async function workerOf(lane: Lane): Promise<Worker> {
+    if (lane.worker) return lane.worker;
+    const { Worker } = await loadBullmq();
+    const worker = new Worker(agentJobQueueName(lane.clusterId), null, {
+      connection,
+      prefix,
+      autorun: false,
+      lockDuration: leaseMs,
+      // Expired leases come back within about two of these.
+      stalledInterval: Math.max(500, Math.floor(leaseMs / 2)),
+      // Our attempt limit rules (checked at hand-out), not BullMQ's stall count.
+      maxStalledCount: 1_000_000,
+      drainDelay: opts.drainDelaySeconds ?? 5,
+    });
+    worker.on('error', (err) => logger.warn({ queue: worker.name, err: err.message }, 'agent-job worker error'));
+    lane.worker = worker;
+    await worker.startStalledCheckTimer();
+    return worker;
+  }
+
+  const liveWaiter = (lane: Lane) => {
+    while (lane.waiters.length > 0 && lane.waiters[0].done) lane.waiters.shift();
+    return lane.waiters[0];
+  };
+
+  async function exhaust(job: Job, token: string) {
+    const err = new Error(`lease expired on ${job.attemptsStarted - 1} of ${maxAttempts} attempts`);
+    err.name = 'UnrecoverableError';
+    await job.moveToFailed(err, token, false);
+    opts.onExhausted?.(job.name as AgentJobType);
+    logger.error({ queue: job.queueName, jobId: job.id, type: job.name, attempts: job.attemptsStarted - 1 }, 'agent job exhausted its attempts; it stays failed until planned again');
+  }
+
+  const liveCount = (lane: Lane) => lane.waiters.reduce((n, w) => n + (w.done ? 0 : 1), 0);
+
+  /** Hands a fetched job to the longest-waiting poll, or back to the queue when none is left. */
+  async function deliver(lane: Lane, job: Job, token: string): Promise<void> {
+    if (job.attemptsStarted > maxAttempts) {
+      await exhaust(job, token).catch((e) => logger.warn({ jobId: job.id, err: (e as Error).message }, 'could not fail an exhausted agent job'));
+      return;
+    }
+    const w = liveWaiter(lane);
+    if (!w) {
+      // Every poll went away meanwhile: the job goes back for the next one.
+      await job.moveToWait(token).catch(() => undefined);
+      return;
+    }
+    // Claimed before any await: concurrent deliveries never pick the same poll.
+    w.done = true;
+    lane.waiters.shift();
+    const data = job.data as AgentJobData;
+    const lease: Lease = { jobId: job.id!, type: data.type, payload: data.payload, leaseToken: token, leaseExpiresAt: Date.now() + leaseMs, attempt: job.attemptsStarted, maxAttempts, data };
+    try {
+      // Recorded before the agent hears of it: a death declared from now on returns the job.
+      await connection.hset(holdersKey(lane.clusterId), job.id!, `${w.agentId} ${token}`);
+    } catch (e) {
+      logger.warn({ jobId: job.id, err: (e as Error).message }, 'could not record a lease holder; the lease still expires on its own');
+    }
+    w.resolve(lease);
+  }
+
+  /**
+   * The cluster's hand-out loop in this process, while polls wait: with several waiting, up to
+   * 8 non-blocking fetches at once; with nothing to fetch, one blocking wait on the cluster's
+   * own connection until a job is added (or BullMQ's drain delay passes).
+   */
+  async function pump(lane: Lane): Promise<void> {
+    if (lane.pumping || closed) return;
+    lane.pumping = true;
+    try {
+      const worker = await workerOf(lane);
+      while (!closed && liveWaiter(lane)) {
+        const tokens = Array.from({ length: Math.min(8, liveCount(lane)) }, () => randomUUID());
+        let got: [Job, string][] = [];
+        try {
+          const jobs = await Promise.all(tokens.map((t) => worker.getNextJob(t, { block: false })));
+          got = jobs.flatMap((j, i) => (j ? [[j, tokens[i]] as [Job, string]] : []));
+          if (got.length === 0) {
+            const token = randomUUID();
+            const job = await worker.getNextJob(token, { block: true });
+            if (job) got = [[job, token]];
+          }
+        } catch (e) {
+          logger.warn({ queue: worker.name, err: (e as Error).message }, 'agent-job fetch failed; retrying');
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        await Promise.all(got.map(([job, token]) => deliver(lane, job, token)));
+      }
+    } catch (e) {
+      logger.warn({ cluster: lane.clusterId, err: (e as Error).message }, 'agent-job pump stopped');
+    } finally {
+      lane.pumping = false;
+      lane.lastUsed = Date.now();
+      if (!closed && liveWaiter(lane)) void pump(lane);
+    }
+  }
+
+  // Idle clusters give their blocking connection back.
+  const idle = setInterval(() => {
+    const now = Date.now();
+    for (const lane of lanes.values()) {
+      if (lane.worker && !lane.pumping && !liveWaiter(lane) && now - lane.lastUsed > idleCloseMs) {
+        const w = lane.worker;
+        lane.worker = undefined;
+        void w.close().catch(() => undefined);
+      }
+    }
+  }, Math.min(idleCloseMs, 30_000));
+  idle.unref();
+
+  async function jobOf(clusterId: string, jobId: string): Promise<Job | undefined> {
+    return (await (await laneOf(clusterId)).queue.getJob(jobId)) ?? undefined;
+  }
+
+  async function view(lane: Lane, job: Job, state?: string): Promise<JobView> {
+    const data = job.data as AgentJobData;
+    const holder = await connection.hget(holdersKey(lane.clusterId), job.id!);
+    const rv = job.returnvalue as { outcome?: string } | null | undefined;
+    return {
+      id: job.id!,
+      type: data.type,
+      state: ((state ?? (await job.getState())) === 'prioritized' ? 'waiting' : (state ?? (await job.getState()))) as JobView['state'],
+      workItem: data.workItem,
+      attempts: job.attemptsStarted,
+      maxAttempts,
+      agentId: holder ? holder.split(' ')[0] : null,
+      createdAt: job.timestamp,
+      startedAt: job.processedOn ?? null,
+      finishedAt: job.finishedOn ?? null,
+      error: job.failedReason || null,
+      outcome: rv?.outcome ?? null,
+    };
+  }
+
+  return {
+    async plan(data, planOpts) {
+      const lane = await laneOf(data.clusterId);
+      const n = Number((await connection.hget(plansKey(data.clusterId), data.workItem)) ?? 0);
+      let id = jobIdOf(data.workItem, n);
+      let outcome: Planned = 'added';
+      const existing = await lane.queue.getJob(id);
+      if (existing) {
+        const state = await existing.getState();
+        if (PENDING.has(state) || planOpts?.once) return { outcome: 'pending', jobId: id };
+        // Ended (completed or failed, kept for the views): the same work again is a new attempt.
+        const next = await connection.hincrby(plansKey(data.clusterId), data.workItem, 1);
+        id = jobIdOf(data.workItem, next);
+        outcome = 'readded';
+      }
+      const added = await lane.queue.add(data.type, data, {
+        jobId: id,
+        attempts: maxAttempts,
+        backoff: { type: 'exponential', delay: opts.backoffMs },
+        removeOnComplete: { age: 86_400, count: 1000 },
+        removeOnFail: { age: 7 * 86_400, count: 5000 },
+      });
+      // BullMQ ignores an add for an id it holds: check that the job under the id is this one.
+      const now = await lane.queue.getJob(id);
+      if (now?.timestamp !== added.timestamp) return { outcome: 'pending', jobId: id };
+      return { outcome, jobId: id };
+    },
+
+    async take(clusterId, agentId, waitMs, signal) {
+      const lane = await laneOf(clusterId);
+      lane.lastUsed = Date.now();
+      return new Promise<Lease | undefined>((resolve) => {
+        const w: Waiter = {
+          agentId,
+          done: false,
+          resolve: (lease) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', giveUp);
+            resolve(lease);
+          },
+        };
+        const giveUp = () => {
+          if (w.done) return;
+          w.done = true;
+          w.resolve(undefined);
+        };
+        const timer = setTimeout(giveUp, waitMs);
+        signal?.addEventListener('abort', giveUp, { once: true });
+        lane.waiters.push(w);
+        void pump(lane);
+      });
+    },
+
+    async held(clusterId, jobId, token): Promise<HeldJob | undefined> {
+      if ((await connection.get(lockKey(clusterId, jobId))) !== token) return undefined;
+      const job = await jobOf(clusterId, jobId);
+      if (!job) return undefined;
+      const holder = await connection.hget(holdersKey(clusterId), jobId);
+      return { data: job.data as AgentJobData, agentId: holder ? holder.split(' ')[0] : null };
+    },
+
+    async extend(clusterId, jobId, token) {
+      const job = await jobOf(clusterId, jobId);
+      if (!job) return undefined;
+      const ok = await job.extendLock(token, leaseMs);
+      return ok ? { leaseExpiresAt: Date.now() + leaseMs } : undefined;
+    },
+
+    async complete(clusterId, jobId, token, outcome) {
+      const job = await jobOf(clusterId, jobId);
+      if (!job) return false;
+      try {
+        await job.moveToCompleted(outcome, token, false);
+      } catch {
+        return false;
+      }
+      const holder = await connection.hget(holdersKey(clusterId), jobId);
+      if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
+      return true;
+    },
+
+    async fail(clusterId, jobId, token, error, retryable) {
+      const job = await jobOf(clusterId, jobId);
+      if (!job) return undefined;
+      const err = new Error(error);
+      if (!retryable) err.name = 'UnrecoverableError';
+      try {
+        await job.moveToFailed(err, token, false);
+      } catch {
+        return undefined;
+      }
+      const holder = await connection.hget(holdersKey(clusterId), jobId);
+      if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
+      const state = await job.getState();
+      if (state === 'failed') {
+        const exhausted = retryable;
+        if (exhausted) opts.onExhausted?.(job.name as AgentJobType);
+        return { state: 'failed', exhausted };
+      }
+      return { state: 'retrying', exhausted: false };
+    },
+
+    async releaseAgent(clusterId, agentId) {
+      const holders = await connection.hgetall(holdersKey(clusterId));
+      let released = 0;
+      for (const [jobId, holder] of Object.entries(holders)) {
+        const [owner, token] = holder.split(' ');
+        if (owner !== agentId || !token) continue;
+        const job = await jobOf(clusterId, jobId);
+        if (job && (await connection.get(lockKey(clusterId, jobId))) === token) {
+          try {
+            await job.moveToWait(token);
+            released++;
+          } catch {
+            // Completed or expired meanwhile.
+          }
+        }
+        await connection.hset(holdersKey(clusterId), jobId, owner);
+      }
+      return released;
+    },
+
+    async list(clusterId, o) {
+      const lane = await laneOf(clusterId);
+      const states: AgentJobState[] = o.state ? [o.state] : AGENT_JOB_STATES;
+      const bullStates = (s: AgentJobState) => (s === 'waiting' ? ['waiting', 'prioritized'] : [s]);
+      const counts = await lane.queue.getJobCounts(...(states.flatMap(bullStates) as Parameters<Queue['getJobCounts']>));
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      const items: JobView[] = [];
+      let skip = o.offset;
+      for (const s of states) {
+        for (const b of bullStates(s)) {
+          const n = counts[b] ?? 0;
+          if (skip >= n) {
+            skip -= n;
+            continue;
+          }
+          const want = o.limit - items.length;
+          if (want <= 0) break;
+          const jobs = await lane.queue.getJobs([b as 'waiting'], skip, skip + want - 1, b !== 'completed' && b !== 'failed');
+          skip = 0;
+          for (const j of jobs) if (j) items.push(await view(lane, j, s));
+        }
+      }
+      return { items: items.slice(0, o.limit), total };
+    },
+
+    async get(clusterId, jobId) {
+      const lane = await laneOf(clusterId);
+      const job = await lane.queue.getJob(jobId);
+      return job ? view(lane, job) : undefined;
+    },
+
+    async counts() {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await connection.scan(cursor, 'MATCH', `${prefix}:${QUEUE_PREFIX}*:meta`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0' && keys.length < 1000);
+      const out: { name: string; counts: Record<string, number> }[] = [];
+      for (const k of keys.sort()) {
+        const clusterId = k.slice(prefix.length + 1 + QUEUE_PREFIX.length, -':meta'.length);
+        const lane = await laneOf(clusterId);
+        out.push({ name: lane.queue.name, counts: await lane.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized') });
+      }
+      return out;
+    },
+
+    polls() {
+      let waiting = 0;
+      let connections = 0;
+      for (const lane of lanes.values()) {
+        waiting += liveCount(lane);
+        if (lane.worker) connections++;
+      }
+      return { waiting, connections };
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(idle);
+      for (const lane of lanes.values()) for (const w of lane.waiters.splice(0)) if (!w.done) ((w.done = true), w.resolve(undefined));
+      await Promise.all([...lanes.values()].map(async (l) => {
+        await l.worker?.close(true).catch(() => undefined);
+        await l.queue.close().catch(() => undefined);
+      }));
+      lanes.clear();
+    },
+  };
+}
