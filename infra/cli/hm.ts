@@ -38,6 +38,7 @@ const OPTIONS = {
   csv: { type: 'boolean' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
+  state: { type: 'string' },
 } as const;
 
 const EXIT = { ok: 0, refused: 1, usage: 2, config: 3, unavailable: 4 } as const;

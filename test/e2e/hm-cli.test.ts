@@ -150,12 +150,12 @@ test('hm: login checks the key and stores it 0600; resources as tables, --json, 
   assert.match(agents.stdout, /^AGENT\s+STATE\s+VERSION\s+ZONE\s+ROLES\s+LAST BEAT\n\(none\)$/m);
 
   const jobs = await hm(['jobs', 'ls', '--cluster', cluster.id], { config });
-  if (jobs.code !== 0) {
-    // Until the jobs routes exist: a clear sentence, no stack trace.
-    assert.equal(jobs.code, 1);
-    assert.match(jobs.stderr, /This server has no jobs API yet/);
-    noStack(jobs);
-  }
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.match(jobs.stdout, /^ID\s+TYPE\s+STATE\s+ATTEMPTS\s+AGENT\s+CREATED\s+ERROR\n\(none\)$/m);
+  const badState = await hm(['jobs', 'ls', '--cluster', cluster.id, '--state', 'sleeping'], { config });
+  assert.equal(badState.code, 1);
+  assert.match(badState.stderr, /\(invalid_query\)/);
+  noStack(badState);
 
   const usage = await hm(['usage', 'ls', '--from', '2026-11-01', '--to', '2026-11-02', '--json'], { config });
   assert.equal(usage.code, 0, usage.stderr);

@@ -188,23 +188,15 @@ const agents: Resource = {
   },
 };
 
-type JobRow = { id: string; type: string; state: string; attempts?: number; createdAt?: string };
+type JobRow = { id: string; type: string; state: string; attempts: number; maxAttempts: number; agentId: string | null; createdAt: string; error: string | null };
 const jobs: Resource = {
-  summary: 'Background jobs agents run for a cluster (API key)',
+  summary: 'Jobs the control plane planned for a cluster\'s agents: compaction, deletion, orphan scans, re-replication (API key)',
   verbs: {
-    ls: { usage: 'hm jobs ls --cluster <clusterId>', summary: 'List the cluster\'s jobs', run: async (ctx) => {
+    ls: { usage: 'hm jobs ls --cluster <clusterId> [--state waiting|active|completed|failed|delayed] [--limit N] [--cursor C]', summary: 'List the cluster\'s jobs', run: async (ctx) => {
       noArgs(ctx);
-      // Called untyped: the jobs routes may be newer than this checked-in client.
-      const client = ctx.customer() as unknown as { GET(path: string, init: object): Promise<{ data?: unknown; error?: unknown; response: Response }> };
-      try {
-        const page = (await ok(client.GET('/v1/clusters/{clusterId}/jobs', { params: { path: { clusterId: cluster(ctx) } } }))) as Page<JobRow>;
-        printPage(ctx, page, [['id', (j) => j.id], ['type', (j) => j.type], ['state', (j) => j.state], ['attempts', (j) => j.attempts], ['created', (j) => j.createdAt]]);
-      } catch (e) {
-        if (e instanceof ProblemError && e.code === 'route_not_found') {
-          throw new ProblemError(404, { ...e.problem, detail: 'This server has no jobs API yet (GET /v1/clusters/{clusterId}/jobs is not served).' });
-        }
-        throw e;
-      }
+      const state = opt(ctx, 'state') as never;
+      const page = await ok(ctx.customer().GET('/v1/clusters/{clusterId}/jobs', { params: { path: { clusterId: cluster(ctx) }, query: { ...pageOpts(ctx), ...(state ? { state } : {}) } } }));
+      printPage(ctx, page as Page<JobRow>, [['id', (j) => j.id], ['type', (j) => j.type], ['state', (j) => j.state], ['attempts', (j) => `${j.attempts}/${j.maxAttempts}`], ['agent', (j) => j.agentId], ['created', (j) => j.createdAt], ['error', (j) => j.error]]);
     } },
   },
 };
