@@ -37,6 +37,9 @@ export interface AgentJobQueueOptions {
   onExhausted?: (type: AgentJobType) => void;
 }
 
+/** A work item re-planned more often than this keeps its attempt counter (checking costs a read per attempt). */
+const MAX_PRUNED_ATTEMPTS = 20;
+
 export const agentJobQueueName = (clusterId: string) => `agent-jobs-${clusterId}`;
 const QUEUE_PREFIX = 'agent-jobs-';
 /** BullMQ job ids may not hold ":"; the work item's hash, with the attempt of the plan. */
@@ -56,6 +59,8 @@ interface Lane {
   waiters: Waiter[];
   pumping: boolean;
   lastUsed: number;
+  /** Where the bounded bookkeeping prune resumes its HSCANs. */
+  pruneCursors: { holders: string; plans: string };
 }
 
 export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void> } {
@@ -73,7 +78,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       const { Queue } = await loadBullmq();
       lane = lanes.get(clusterId);
       if (!lane) {
-        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix }), waiters: [], pumping: false, lastUsed: Date.now() };
+        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
         lanes.set(clusterId, lane);
       }
     }
@@ -315,6 +320,31 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
         return { state: 'failed', exhausted };
       }
       return { state: 'retrying', exhausted: false };
+    },
+
+    async prune(clusterId, limit) {
+      const lane = await laneOf(clusterId);
+      let pruned = 0;
+      let seen = 0;
+      const cursors = lane.pruneCursors;
+      // Holders: one entry per job id; gone once BullMQ removed the job (removeOnComplete/Fail).
+      const [holdersNext, holders] = await connection.hscan(holdersKey(clusterId), cursors.holders, 'COUNT', Math.max(10, limit));
+      cursors.holders = holdersNext;
+      for (let i = 0; i < holders.length && seen < limit; i += 2, seen++) {
+        if (!(await lane.queue.getJob(holders[i]))) pruned += await connection.hdel(holdersKey(clusterId), holders[i]);
+      }
+      // Attempt counters: one per re-planned work item. Only when BullMQ keeps none of its
+      // attempts' ids may the next plan start again at attempt 0 (else that add would be ignored).
+      const [plansNext, plans] = await connection.hscan(plansKey(clusterId), cursors.plans, 'COUNT', Math.max(10, limit));
+      cursors.plans = plansNext;
+      for (let i = 0; i < plans.length && seen < limit; i += 2, seen++) {
+        const last = Number(plans[i + 1]);
+        if (!(last <= MAX_PRUNED_ATTEMPTS)) continue;
+        let kept = false;
+        for (let n = 0; n <= last && !kept; n++) kept = Boolean(await lane.queue.getJob(jobIdOf(plans[i], n)));
+        if (!kept) pruned += await connection.hdel(plansKey(clusterId), plans[i]);
+      }
+      return pruned;
     },
 
     async releaseAgent(clusterId, agentId) {

@@ -25,6 +25,8 @@ export interface PlannerSettings {
   orphanScanEveryMs: number;
   orphanGraceMs: number;
   orphanMaxKeys: number;
+  /** Bookkeeping entries of removed jobs checked per pass (see AgentJobQueue.prune). */
+  maxPrunedPerPass?: number;
 }
 
 export const DEFAULT_PLANNER: Omit<PlannerSettings, 'compaction'> = {
@@ -112,6 +114,8 @@ export function agentJobPlanner(deps: { queue: AgentJobQueue; metadata: PlannerM
         payload: { region: b.region, bucket: b.url, olderThanMs: now - s.orphanGraceMs, maxKeys: s.orphanMaxKeys },
       }, true);
     }
+    // Bookkeeping of jobs BullMQ has since removed goes too, a bounded slice per pass.
+    await queue.prune(cluster.clusterId, s.maxPrunedPerPass ?? 200);
     return counts;
   };
 }

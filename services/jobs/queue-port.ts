@@ -31,6 +31,11 @@ export interface AgentJobQueue {
   list(clusterId: string, opts: { state?: AgentJobState; offset: number; limit: number }): Promise<{ items: JobView[]; total: number }>;
   get(clusterId: string, jobId: string): Promise<JobView | undefined>;
   counts(): Promise<{ name: string; counts: Record<string, number> }[]>;
+  /**
+   * Drops bookkeeping (who held a job, a work item's attempt counter) for jobs the queue no
+   * longer keeps, at most `limit` entries per call: it stays bounded by the jobs kept.
+   */
+  prune(clusterId: string, limit: number): Promise<number>;
   /** Polls waiting in this process, and the blocking connections they share. */
   polls(): { waiting: number; connections: number };
 }

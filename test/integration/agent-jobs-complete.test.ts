@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, eventually, type Harness } from '../helpers/harness';
+import { Queue } from 'bullmq';
+import { agentJobQueueName } from '../../workers/agent-jobs';
 import { compactionResultFor, JOB_ENV, jobsCluster } from '../helpers/jobs';
 
 // POST …/jobs/{jobId}/complete: results validated and applied to the metadata (compaction swaps
@@ -77,4 +79,32 @@ test('a compaction result that no longer covers its inputs is refused and its fi
   await h.runtime.planAgentJobs();
   const del = await c.take('worker-1', 'delete-files');
   assert.ok(del.payload.objects.some((o: any) => o.fileId === result.fileId), 'the refused result\'s object is deleted');
+});
+
+test('bookkeeping of a job BullMQ has removed is pruned by the next planning pass; a live job keeps its holder', async () => {
+  const c = await jobsCluster(h, 'pruning');
+  await c.register('worker-1');
+  for (let i = 0; i < 3; i++) await c.commit([0]);
+  await h.runtime.planAgentJobs();
+  const job = await c.take('worker-1', 'compaction');
+  assert.equal((await c.complete(job.jobId, job.leaseToken, compactionResultFor(job, c.bucket))).status, 200);
+  const name = agentJobQueueName(c.clusterId);
+  const holders = `${h.config.queuePrefix}:${name}:holders`;
+  assert.equal(await h.runtime.redis.hexists(holders, job.jobId), 1, 'the view remembers who ran it while the job is kept');
+
+  // What removeOnComplete does once the job is old enough.
+  const connection = h.runtime.redis.duplicate();
+  const queue = new Queue(name, { connection, prefix: h.config.queuePrefix });
+  try {
+    await queue.remove(job.jobId);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+  await h.runtime.planAgentJobs();
+  const del = await c.take('worker-1', 'delete-files');
+  await h.runtime.planAgentJobs();
+  assert.equal(await h.runtime.redis.hexists(holders, job.jobId), 0, 'the removed job\'s holder is gone');
+  assert.equal(await h.runtime.redis.hexists(holders, del.jobId), 1, 'a held job keeps its holder');
+  assert.equal((await c.heartbeat(del.jobId, del.leaseToken)).status, 200, 'and its lease still works');
 });
