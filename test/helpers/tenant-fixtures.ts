@@ -42,6 +42,18 @@ async function ok(res: Promise<{ status: number; text: string; body: any }>, sta
   return r.body;
 }
 
+/** A fixture's resource ids by the path parameter names that carry them in the OpenAPI document. */
+export const pathIdsOf = (f: TenantFixture): Record<string, string> => ({
+  clusterId: f.clusterId,
+  keyId: f.narrowKeyId,
+  agentKeyId: f.agentKeyId,
+  identityId: f.identityId,
+  topic: f.topic,
+  group: f.group,
+  agentId: f.agentId,
+  fileId: f.fileId,
+});
+
 export async function tenantFixture(h: Harness, name: string): Promise<TenantFixture> {
   const { tenant, key } = await h.createTenant('pro', `${name} Co`);
   const keyId = (await ok(h.request('GET', '/v1/api-keys', { token: key }), 200, 'list keys')).items[0].id as string;

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { startHarness, type Harness, type Reply } from '../helpers/harness';
 import { fillPath, operationsOf, sampleOf, type Operation } from '../helpers/openapi-ops';
 import { seeded } from '../helpers/hostile';
-import { tenantFixture, type TenantFixture } from '../helpers/tenant-fixtures';
+import { pathIdsOf, tenantFixture, type TenantFixture } from '../helpers/tenant-fixtures';
 
 /**
  * The cross-tenant matrix, generated from the served OpenAPI document (so a new route is in
@@ -43,17 +43,7 @@ const READ_ONLY_AGENT_MAY = new Set([
   'POST /agent/v1/clusters/{clusterId}/files/{fileId}/replica-missing',
 ]);
 
-/** The ids of a tenant's resources, by the path parameter names that carry them. */
-const idsOf = (f: TenantFixture): Record<string, string> => ({
-  clusterId: f.clusterId,
-  keyId: f.narrowKeyId,
-  agentKeyId: f.agentKeyId,
-  identityId: f.identityId,
-  topic: f.topic,
-  group: f.group,
-  agentId: f.agentId,
-  fileId: f.fileId,
-});
+const idsOf = pathIdsOf;
 const MISSING: Record<string, string> = {
   clusterId: 'vci_01m87drmpqga8tgzsda4hm79fm',
   keyId: 'key_01m87drmpqga8tgzsda4hm79fm',

@@ -4,7 +4,7 @@ import { startHarness, type Harness } from '../helpers/harness';
 import { fillPath, operationsOf, sampleOf, type Operation } from '../helpers/openapi-ops';
 import { HOSTILE_SEGMENTS, forgedTokens, hostileRawBody, hostileValue, mutate, seeded, type Rng } from '../helpers/hostile';
 import { storeSnapshots } from '../helpers/store-snapshot';
-import { tenantFixture, type TenantFixture } from '../helpers/tenant-fixtures';
+import { pathIdsOf, tenantFixture, type TenantFixture } from '../helpers/tenant-fixtures';
 
 /**
  * Schema-driven fuzzing: every operation of the served OpenAPI document gets hostile requests
@@ -73,14 +73,7 @@ test(`fuzz: ${REQUESTS} hostile requests over every operation of the OpenAPI doc
     'agent-key': a.agentKey,
   };
   const own = (f: TenantFixture): Record<string, string> => ({
-    clusterId: f.clusterId,
-    keyId: f.narrowKeyId,
-    agentKeyId: f.agentKeyId,
-    identityId: f.identityId,
-    topic: f.topic,
-    group: f.group,
-    agentId: f.agentId,
-    fileId: f.fileId,
+    ...pathIdsOf(f),
     tenantId: f.tenantId,
     region: 'us-east-1',
     jobId: 'job_01m87drmpqga8tgzsda4hm79fm',
