@@ -91,7 +91,7 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
       const len = ix.byteLength[i];
       if (used + len > limit && !(firstWithData && out.batches.length === 0)) break;
       const file = state.files.get(ix.file[i]);
-      const base = ix.baseOffset[i];
+      const base = ix.baseOffset(i);
       out.batches.push({
         fileId: file.id,
         objectKey: file.objectKey,
@@ -99,7 +99,7 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
         byteOffset: ix.byteOffset[i],
         byteLength: len,
         baseOffset: base,
-        lastOffset: base + ix.recordCount[i] - 1,
+        lastOffset: ix.lastOffset(i),
         maxTimestamp: ix.maxTimestamp[i],
       });
       used += len;
@@ -131,10 +131,10 @@ export function listOffsets(state: ClusterState, input: ListOffsetsInput): ListO
       if (timestamp === MAX_TIMESTAMP) {
         const at = log.maxTimestampAt;
         if (at < 0 || ix.maxTimestamp[at] < 0) return { topic, partition, offset: -1, timestamp: -1 };
-        return { topic, partition, offset: Math.max(start, ix.baseOffset[at]), timestamp: ix.maxTimestamp[at] };
+        return { topic, partition, offset: Math.max(start, ix.baseOffset(at)), timestamp: ix.maxTimestamp[at] };
       }
       for (let i = 0; i < ix.length; i++) {
-        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset[i]), timestamp: ix.maxTimestamp[i] };
+        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset(i)), timestamp: ix.maxTimestamp[i] };
       }
       return { topic, partition, offset: -1, timestamp: -1 };
     }),

@@ -1,3 +1,4 @@
+import type { BatchIndex } from './batch-index';
 import { ByteReader, ByteWriter } from './bytes';
 import { readGroups, readProducerIds, writeGroups, writeProducerIds } from './state-codec-groups';
 import { readConfig, writeConfig } from './ops';
@@ -16,8 +17,11 @@ import type { Replica } from './types';
 /**
  * 2: file numbers with holes and mark order, producer windows' last use, producer ids, groups.
  * 3: the section of replicas reported missing at the end (2 is still read: none reported).
+ * 4: the index's narrower layout (batch-index.ts): origin, end and column widths, then base
+ *    offsets relative to the origin, files, byte offsets, byte lengths and timestamps; record
+ *    counts follow from the offsets. 2 and 3 (six fixed-width columns) are still read.
  */
-const STATE_FORMAT = 3;
+const STATE_FORMAT = 4;
 
 const writers: CaptureWriters = {
   format: STATE_FORMAT,
@@ -47,8 +51,8 @@ const writers: CaptureWriters = {
 
 /**
  * Layout: format, file table (span, count, next mark sequence, then each file by number),
- * topics by name (head, partitions: log start, high watermark, batch count, the six index
- * columns, producer windows), producer ids, groups, missing replicas.
+ * topics by name (head, partitions: log start, high watermark, batch count, the index's
+ * origin, end, widths and five columns, producer windows), producer ids, groups, missing replicas.
  */
 export function encodeState(state: ClusterState): Uint8Array {
   const capture = captureState(state, writers, false);
@@ -93,7 +97,7 @@ function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, ma
 export function decodeState(bytes: Uint8Array): ClusterState {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== STATE_FORMAT && format !== 2) throw new Error(`unknown metadata state format ${format}`);
+  if (format < 2 || format > STATE_FORMAT) throw new Error(`unknown metadata state format ${format}`);
   const state = new ClusterState();
   const span = r.uint();
   const count = r.uint();
@@ -109,7 +113,7 @@ export function decodeState(bytes: Uint8Array): ClusterState {
   }
   state.files.finishLoad(span);
   for (let n = r.uint(); n > 0; n--) {
-    const t = readTopic(r);
+    const t = readTopic(r, format);
     state.topics.set(t.name, t);
     state.totalPartitions += t.partitions.length;
   }
@@ -122,6 +126,34 @@ export function decodeState(bytes: Uint8Array): ClusterState {
 }
 
 /** Every batch names a file that exists, and each file's live count is its number of batches. */
+function readIndex(r: ByteReader, ix: BatchIndex): void {
+  const n = r.uint();
+  if (n === 0) return;
+  const origin = r.uint();
+  const end = r.uint();
+  const widths = r.u8();
+  if (widths > 3) throw new Error(`bad index widths ${widths}`);
+  ix.allocate(n, (widths & 1) !== 0, (widths & 2) !== 0);
+  ix.origin = origin;
+  ix.end = end;
+  r.column(ix.rel);
+  r.column(ix.file);
+  r.column(ix.byteOffset);
+  r.column(ix.byteLength);
+  r.column(ix.maxTimestamp);
+  ix.checkDecoded();
+}
+
+/** Formats 2 and 3: base offsets, record counts, files, byte offsets, byte lengths, timestamps. */
+function readSixColumns(r: ByteReader, ix: BatchIndex): void {
+  const n = r.uint();
+  const cols = [new Float64Array(n), new Uint32Array(n), new Uint32Array(n), new Float64Array(n), new Uint32Array(n), new Float64Array(n)] as const;
+  for (const c of cols) r.column(c);
+  const [base, count, file, byteOffset, byteLength, maxTimestamp] = cols;
+  for (let i = 0; i < n; i++) ix.push(base[i], count[i], file[i], byteOffset[i], byteLength[i], maxTimestamp[i]);
+  ix.trim();
+}
+
 function checkFileReferences(state: ClusterState, span: number): void {
   const refs = new Uint32Array(span);
   for (const t of state.topics.values()) {
@@ -155,7 +187,7 @@ function readFile(r: ByteReader, state: ClusterState): FileRecord {
   return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt, markSeq };
 }
 
-function readTopic(r: ByteReader): Topic {
+function readTopic(r: ByteReader, format: number): Topic {
   const name = r.str();
   const id = r.str();
   const createdAt = r.uint();
@@ -165,14 +197,8 @@ function readTopic(r: ByteReader): Topic {
     const p = new PartitionLog();
     p.logStartOffset = r.uint();
     p.highWatermark = r.uint();
-    const ix = p.index;
-    ix.allocate(r.uint());
-    r.column(ix.baseOffset);
-    r.column(ix.recordCount);
-    r.column(ix.file);
-    r.column(ix.byteOffset);
-    r.column(ix.byteLength);
-    r.column(ix.maxTimestamp);
+    if (format >= 4) readIndex(r, p.index);
+    else readSixColumns(r, p.index);
     for (let k = r.uint(); k > 0; k--) {
       const producerId = r.uint();
       const win: ProducerWindow = { epoch: r.uint(), lastAt: r.uint(), entries: [] };
