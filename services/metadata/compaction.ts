@@ -4,6 +4,7 @@ import type { ByteReader, ByteWriter } from './bytes';
 import { FILE_ID_PATTERN, MAX_BATCH_BYTES, MAX_FILE_BYTES, MAX_OBJECT_KEY_BYTES, MAX_PARTITION_NUMBER, TEXT_PATTERN, regex } from './contract';
 import { InapplicableOpError } from './inapplicable';
 import { encodeCommitBody, type Op } from './ops';
+import { packResults } from './packed-results';
 import type { Plan } from './plan';
 import { FILE_DELETE_PENDING, FILE_LIVE, type ClusterState } from './state';
 import type { ClusterRef, Replica } from './types';
@@ -183,7 +184,7 @@ export function applyReplaceFiles(state: ClusterState, op: ReplaceFilesOp): void
     replicas: state.internReplicas(op.replicas),
     fingerprint: op.fingerprint,
     committedAt: op.at,
-    results: [total],
+    results: packResults([total]),
     live: total,
     state: FILE_LIVE,
     markedAt: 0,

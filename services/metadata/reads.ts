@@ -1,5 +1,6 @@
 import { isoTime } from '../../shared/clock';
 import { notFound } from '../../shared/errors';
+import { unpackResults } from './packed-results';
 import { ClusterState, decodeResult, type Topic } from './state';
 import {
   EARLIEST_TIMESTAMP,
@@ -43,11 +44,12 @@ export function listTopics(state: ClusterState): TopicSummary[] {
 /** The answer a committed file gave, rebuilt from its record (for retries of the same fileId). */
 export function commitResultOf(state: ClusterState, fileId: string, batches: { topic: string; partition: number; recordCount: number }[], duplicate: boolean): CommitFileResult {
   const file = state.fileById(fileId)!;
+  const packed = unpackResults(file.results);
   return {
     fileId,
     duplicate,
     results: batches.map((b, i) => {
-      const r = decodeResult(file.results[i]);
+      const r = decodeResult(packed[i]);
       if ('error' in r) return { topic: b.topic, partition: b.partition, error: r.error };
       return { topic: b.topic, partition: b.partition, baseOffset: r.baseOffset, lastOffset: r.baseOffset + b.recordCount - 1, duplicate: r.duplicate };
     }),

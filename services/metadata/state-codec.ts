@@ -6,6 +6,7 @@ import type { ProducerWindow } from './producer-window';
 import { readMissingSection, writeMissingSection } from './replication';
 import { captureState, encodeCaptureNow, encodeCaptureSliced, releaseCapture, type CaptureWriters, type StateCapture } from './state-capture';
 import { ClusterState, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic, type FileRecord } from './state';
+import { packResults, unpackResults } from './packed-results';
 import type { Replica } from './types';
 
 /**
@@ -86,8 +87,9 @@ function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, ma
   }
   w.str(f.fingerprint);
   w.uint(f.committedAt);
-  w.uint(f.results.length);
-  for (const r of f.results) w.int(r);
+  const results = unpackResults(f.results);
+  w.uint(results.length);
+  for (const r of results) w.int(r);
   w.uint(live);
   w.u8(state);
   w.uint(markedAt);
@@ -184,7 +186,7 @@ function readFile(r: ByteReader, state: ClusterState): FileRecord {
   const markedAt = r.uint();
   const markSeq = r.uint();
   if ((fileState === FILE_LIVE) !== (markSeq === 0) || (fileState === FILE_LIVE) !== (live > 0)) throw new Error(`file ${id} has an inconsistent state`);
-  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt, markSeq };
+  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results: packResults(results), live, state: fileState, markedAt, markSeq };
 }
 
 function readTopic(r: ByteReader, format: number): Topic {
