@@ -10,6 +10,7 @@ import {
   type FetchPlanInput,
   type FetchPlanPartition,
   type FetchPlanResult,
+  type PlannedBatch,
   type ListOffsetsInput,
   type ListOffsetsPartition,
   type ListOffsetsResult,
@@ -88,23 +89,29 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     if (req.offset === log.highWatermark) continue;
     const ix = log.index;
     const limit = Math.min(req.maxBytes, remaining);
+    const first = ix.find(req.offset);
+    if (first < 0) continue;
+    // Sized first, then filled: one array of the right length, no growing.
+    const lengths = ix.byteLength;
+    let end = first;
     let used = 0;
-    for (let i = ix.find(req.offset); i >= 0 && i < ix.length; i++) {
-      const len = ix.byteLength[i];
-      if (used + len > limit && !(firstWithData && out.batches.length === 0)) break;
-      const file = state.files.get(ix.file[i]);
-      const base = ix.baseOffset(i);
-      out.batches.push({
+    while (end < ix.length && (used + lengths[end] <= limit || (firstWithData && end === first))) used += lengths[end++];
+    const batches: PlannedBatch[] = (out.batches = new Array(end - first));
+    const files = ix.file;
+    const offsets = ix.byteOffset;
+    const times = ix.maxTimestamp;
+    for (let i = first; i < end; i++) {
+      const file = state.files.get(files[i]);
+      batches[i - first] = {
         fileId: file.id,
         objectKey: file.objectKey,
         replicas: file.replicas,
-        byteOffset: ix.byteOffset[i],
-        byteLength: len,
-        baseOffset: base,
+        byteOffset: offsets[i],
+        byteLength: lengths[i],
+        baseOffset: ix.baseOffset(i),
         lastOffset: ix.lastOffset(i),
-        maxTimestamp: ix.maxTimestamp[i],
-      });
-      used += len;
+        maxTimestamp: times[i],
+      };
     }
     if (out.batches.length > 0) firstWithData = false;
     remaining = Math.max(0, remaining - used);

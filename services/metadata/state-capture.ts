@@ -141,7 +141,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * with the event loop free between them. The parts view pinned columns: call releaseCapture
  * once they are consumed (not before).
  */
-export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter, sliceMs = 4, step = STEPS_PER_CHECK): Promise<Uint8Array[]> {
+export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter, sliceMs = 2, step = STEPS_PER_CHECK): Promise<Uint8Array[]> {
   const files: Uint8Array[] = [];
   const span = c.files.span;
   let n = 0;
