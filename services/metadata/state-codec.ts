@@ -201,6 +201,7 @@ function readTopic(r: ByteReader, format: number): Topic {
     p.highWatermark = r.uint();
     if (format >= 4) readIndex(r, p.index);
     else readSixColumns(r, p.index);
+    if (p.index.length > 0 && p.index.end !== p.highWatermark) throw new Error(`a partition of ${name} ends its index at ${p.index.end}, its high watermark is ${p.highWatermark}`);
     for (let k = r.uint(); k > 0; k--) {
       const producerId = r.uint();
       const win: ProducerWindow = { epoch: r.uint(), lastAt: r.uint(), entries: [] };
