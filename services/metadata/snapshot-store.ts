@@ -89,13 +89,16 @@ function deflateParts(parts: readonly Uint8Array[]): Promise<Deflated> {
       }
       return joined;
     };
+    // After each piece the deflater rests as long as the piece took: at most half a core goes
+    // to a snapshot's compression, the rest stays with the requests the leader serves.
     const feed = () => {
       while (i < parts.length) {
         if (parts[i].length === 0) {
           i++;
           continue;
         }
-        if (!z.write(nextPiece())) return void z.once('drain', feed);
+        const began = performance.now();
+        if (!z.write(nextPiece())) return void z.once('drain', () => setTimeout(feed, performance.now() - began));
       }
       z.end();
     };
