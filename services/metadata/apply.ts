@@ -2,6 +2,7 @@ import { applyCommitOffsets, applyDeleteGroup, applyGroupAssigned, applyGroupJoi
 import { InapplicableOpError } from './inapplicable';
 import type { CommitBody, Op } from './ops';
 import type { PartitionRef } from './ops-log';
+import { packResults } from './packed-results';
 import { applyAllocate, applyExpireTransactional, applyInitTransactional } from './producer-ids';
 import { APPEND, checkSequence, FENCED_EPOCH, recordAppend } from './producer-window';
 import { applyReplicaMissing, applyReplicaRestored } from './replication';
@@ -156,7 +157,7 @@ function commitFile(state: ClusterState, body: CommitBody, fingerprint: string, 
     replicas: state.internReplicas(body.replicas),
     fingerprint,
     committedAt: at,
-    results,
+    results: packResults(results),
     live,
     // A file none of whose batches was accepted holds nothing anyone can read.
     state: live > 0 ? FILE_LIVE : FILE_DELETE_PENDING,

@@ -4,6 +4,7 @@ import type { ByteReader, ByteWriter } from './bytes';
 import { FILE_ID_PATTERN, MAX_BATCH_BYTES, MAX_FILE_BYTES, MAX_OBJECT_KEY_BYTES, MAX_PARTITION_NUMBER, TEXT_PATTERN, regex } from './contract';
 import { InapplicableOpError } from './inapplicable';
 import { encodeCommitBody, type Op } from './ops';
+import { packResults } from './packed-results';
 import type { Plan } from './plan';
 import { FILE_DELETE_PENDING, FILE_LIVE, type ClusterState } from './state';
 import type { ClusterRef, Replica } from './types';
@@ -131,7 +132,7 @@ export function compactionMismatch(state: ClusterState, r: CompactionResultInput
     for (let k = 0; k < s.batches.length; k++) {
       const b = s.batches[k];
       const i = first + k;
-      if (i >= ix.length || ix.baseOffset[i] !== b.baseOffset) return k === 0 ? 'offsets_not_found' : 'offsets_mismatch';
+      if (i >= ix.length || ix.baseOffset(i) !== b.baseOffset) return k === 0 ? 'offsets_not_found' : 'offsets_mismatch';
       if (ix.lastOffset(i) !== b.lastOffset) return 'offsets_mismatch';
       const f = state.files.at(ix.file[i]);
       if (!f || f.id !== b.inputFileId || ix.byteOffset[i] !== b.inputByteOffset) return 'inputs_changed';
@@ -183,7 +184,7 @@ export function applyReplaceFiles(state: ClusterState, op: ReplaceFilesOp): void
     replicas: state.internReplicas(op.replicas),
     fingerprint: op.fingerprint,
     committedAt: op.at,
-    results: [total],
+    results: packResults([total]),
     live: total,
     state: FILE_LIVE,
     markedAt: 0,
@@ -194,13 +195,12 @@ export function applyReplaceFiles(state: ClusterState, op: ReplaceFilesOp): void
     if (!log) throw new InapplicableOpError(`no partition ${s.topic}/${s.partition}`);
     const ix = log.index;
     const first = ix.find(s.baseOffset);
-    if (first < 0 || ix.baseOffset[first] !== s.baseOffset || first + s.batches.length > ix.length) throw new InapplicableOpError(`compaction run at ${s.topic}/${s.partition}@${s.baseOffset} is not in the index`);
+    if (first < 0 || ix.baseOffset(first) !== s.baseOffset || first + s.batches.length > ix.length) throw new InapplicableOpError(`compaction run at ${s.topic}/${s.partition}@${s.baseOffset} is not in the index`);
     for (let k = 0; k < s.batches.length; k++) {
       const i = first + k;
-      if (ix.byteLength[i] !== s.batches[k].byteLength) throw new InapplicableOpError(`compaction batch length differs at ${s.topic}/${s.partition}@${ix.baseOffset[i]}`);
+      if (ix.byteLength[i] !== s.batches[k].byteLength) throw new InapplicableOpError(`compaction batch length differs at ${s.topic}/${s.partition}@${ix.baseOffset(i)}`);
       const old = ix.file[i];
-      ix.file[i] = n;
-      ix.byteOffset[i] = s.batches[k].byteOffset;
+      ix.relocate(i, n, s.batches[k].byteOffset);
       state.files.release(old, op.at);
     }
   }

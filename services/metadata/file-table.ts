@@ -1,3 +1,4 @@
+import type { PackedResults } from './packed-results';
 import type { Replica } from './types';
 
 /**
@@ -26,8 +27,8 @@ export interface FileRecord {
   /** Hash of the committed body: a retry must match it. */
   readonly fingerprint: string;
   readonly committedAt: number;
-  /** Per request batch, in request order: see encodeResult. */
-  readonly results: number[];
+  /** Per request batch, in request order: see encodeResult (packed-results.ts). */
+  readonly results: PackedResults;
   /** Batches of the partitions' indexes that refer to this file. */
   live: number;
   state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;

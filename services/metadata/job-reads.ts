@@ -66,7 +66,7 @@ export function compactionCandidates(state: ClusterState, s: CompactionSettings,
           const batches: CompactionInput[] = [];
           for (let i = start; i < end; i++) {
             const f = state.files.get(ix.file[i]);
-            batches.push({ baseOffset: ix.baseOffset[i], lastOffset: ix.lastOffset(i), fileId: f.id, objectKey: f.objectKey, byteOffset: ix.byteOffset[i], byteLength: ix.byteLength[i] });
+            batches.push({ baseOffset: ix.baseOffset(i), lastOffset: ix.lastOffset(i), fileId: f.id, objectKey: f.objectKey, byteOffset: ix.byteOffset[i], byteLength: ix.byteLength[i] });
           }
           const fileList = [...files].map((n) => state.files.get(n)).map((f) => ({ fileId: f.id, objectKey: f.objectKey, replicas: f.replicas.map((r) => ({ ...r })) }));
           out.push({ topic: topic.name, topicId: topic.id, partition: p, files: fileList, batches, bytes });
@@ -103,7 +103,7 @@ export function stillNeeded(state: ClusterState, need: JobNeed): boolean {
       if (first < 0) return false;
       return need.batches.every((b, k) => {
         const i = first + k;
-        return i < ix.length && ix.baseOffset[i] === b.baseOffset && state.files.at(ix.file[i])?.id === b.fileId && ix.byteOffset[i] === b.byteOffset;
+        return i < ix.length && ix.baseOffset(i) === b.baseOffset && state.files.at(ix.file[i])?.id === b.fileId && ix.byteOffset[i] === b.byteOffset;
       });
     }
     case 'replicate': {

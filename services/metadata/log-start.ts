@@ -94,6 +94,6 @@ export function retentionStart(state: ClusterState, log: PartitionLog, retention
     k++;
   }
   if (k === 0) return null;
-  const offset = k < ix.length ? ix.baseOffset[k] : log.highWatermark;
+  const offset = k < ix.length ? ix.baseOffset(k) : log.highWatermark;
   return offset > log.logStartOffset ? { offset, batches: k } : null;
 }

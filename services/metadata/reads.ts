@@ -1,5 +1,6 @@
 import { isoTime } from '../../shared/clock';
 import { notFound } from '../../shared/errors';
+import { unpackResults } from './packed-results';
 import { ClusterState, decodeResult, type Topic } from './state';
 import {
   EARLIEST_TIMESTAMP,
@@ -9,6 +10,7 @@ import {
   type FetchPlanInput,
   type FetchPlanPartition,
   type FetchPlanResult,
+  type PlannedBatch,
   type ListOffsetsInput,
   type ListOffsetsPartition,
   type ListOffsetsResult,
@@ -43,11 +45,12 @@ export function listTopics(state: ClusterState): TopicSummary[] {
 /** The answer a committed file gave, rebuilt from its record (for retries of the same fileId). */
 export function commitResultOf(state: ClusterState, fileId: string, batches: { topic: string; partition: number; recordCount: number }[], duplicate: boolean): CommitFileResult {
   const file = state.fileById(fileId)!;
+  const packed = unpackResults(file.results);
   return {
     fileId,
     duplicate,
     results: batches.map((b, i) => {
-      const r = decodeResult(file.results[i]);
+      const r = decodeResult(packed[i]);
       if ('error' in r) return { topic: b.topic, partition: b.partition, error: r.error };
       return { topic: b.topic, partition: b.partition, baseOffset: r.baseOffset, lastOffset: r.baseOffset + b.recordCount - 1, duplicate: r.duplicate };
     }),
@@ -86,23 +89,29 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     if (req.offset === log.highWatermark) continue;
     const ix = log.index;
     const limit = Math.min(req.maxBytes, remaining);
+    const first = ix.find(req.offset);
+    if (first < 0) continue;
+    // Sized first, then filled: one array of the right length, no growing.
+    const lengths = ix.byteLength;
+    let end = first;
     let used = 0;
-    for (let i = ix.find(req.offset); i >= 0 && i < ix.length; i++) {
-      const len = ix.byteLength[i];
-      if (used + len > limit && !(firstWithData && out.batches.length === 0)) break;
-      const file = state.files.get(ix.file[i]);
-      const base = ix.baseOffset[i];
-      out.batches.push({
+    while (end < ix.length && (used + lengths[end] <= limit || (firstWithData && end === first))) used += lengths[end++];
+    const batches: PlannedBatch[] = (out.batches = new Array(end - first));
+    const files = ix.file;
+    const offsets = ix.byteOffset;
+    const times = ix.maxTimestamp;
+    for (let i = first; i < end; i++) {
+      const file = state.files.get(files[i]);
+      batches[i - first] = {
         fileId: file.id,
         objectKey: file.objectKey,
         replicas: file.replicas,
-        byteOffset: ix.byteOffset[i],
-        byteLength: len,
-        baseOffset: base,
-        lastOffset: base + ix.recordCount[i] - 1,
-        maxTimestamp: ix.maxTimestamp[i],
-      });
-      used += len;
+        byteOffset: offsets[i],
+        byteLength: lengths[i],
+        baseOffset: ix.baseOffset(i),
+        lastOffset: ix.lastOffset(i),
+        maxTimestamp: times[i],
+      };
     }
     if (out.batches.length > 0) firstWithData = false;
     remaining = Math.max(0, remaining - used);
@@ -131,10 +140,10 @@ export function listOffsets(state: ClusterState, input: ListOffsetsInput): ListO
       if (timestamp === MAX_TIMESTAMP) {
         const at = log.maxTimestampAt;
         if (at < 0 || ix.maxTimestamp[at] < 0) return { topic, partition, offset: -1, timestamp: -1 };
-        return { topic, partition, offset: Math.max(start, ix.baseOffset[at]), timestamp: ix.maxTimestamp[at] };
+        return { topic, partition, offset: Math.max(start, ix.baseOffset(at)), timestamp: ix.maxTimestamp[at] };
       }
       for (let i = 0; i < ix.length; i++) {
-        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset[i]), timestamp: ix.maxTimestamp[i] };
+        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset(i)), timestamp: ix.maxTimestamp[i] };
       }
       return { topic, partition, offset: -1, timestamp: -1 };
     }),

@@ -1,4 +1,4 @@
-import type { BatchIndex } from './batch-index';
+import type { BatchIndex, WideColumn } from './batch-index';
 import { ByteWriter } from './bytes';
 import type { FileCapture, FileRecord, FileTable } from './file-table';
 import type { ClusterState, PartitionLog, Topic } from './state';
@@ -29,15 +29,15 @@ export interface CaptureWriters {
 }
 
 /** A run of the capture's own bytes, an index column, or the place of the file records. */
-type Part = { kind: 'meta'; start: number; end: number } | { kind: 'column'; col: Float64Array | Uint32Array; n: number } | { kind: 'files' };
+type Part = { kind: 'meta'; start: number; end: number } | { kind: 'column'; col: WideColumn; n: number } | { kind: 'files' };
 
 export interface StateCapture {
   readonly table: FileTable;
   readonly files: FileCapture;
   readonly parts: Part[];
   readonly meta: Uint8Array;
-  /** Indexes pinned by this capture, each with the column array it pinned. */
-  readonly pinned: [BatchIndex, Float64Array][];
+  /** Indexes pinned by this capture, each with the generation of the arrays it pinned. */
+  readonly pinned: [BatchIndex, number][];
   released: boolean;
 }
 
@@ -45,7 +45,7 @@ export function captureState(state: ClusterState, writers: CaptureWriters, pin: 
   const files = state.files.beginCapture();
   const w = new ByteWriter(4096 + state.totalPartitions * 24);
   const parts: Part[] = [];
-  const pinned: [BatchIndex, Float64Array][] = [];
+  const pinned: [BatchIndex, number][] = [];
   let from = 0;
   const cut = () => {
     if (w.length > from) parts.push({ kind: 'meta', start: from, end: w.length });
@@ -70,10 +70,12 @@ export function captureState(state: ClusterState, writers: CaptureWriters, pin: 
       const n = ix.length;
       w.uint(n);
       if (n > 0) {
+        w.uint(ix.origin);
+        w.uint(ix.end);
+        w.u8((ix.relWide ? 1 : 0) | (ix.byteOffsetWide ? 2 : 0));
         cut();
         parts.push(
-          { kind: 'column', col: ix.baseOffset, n },
-          { kind: 'column', col: ix.recordCount, n },
+          { kind: 'column', col: ix.rel, n },
           { kind: 'column', col: ix.file, n },
           { kind: 'column', col: ix.byteOffset, n },
           { kind: 'column', col: ix.byteLength, n },
@@ -81,7 +83,7 @@ export function captureState(state: ClusterState, writers: CaptureWriters, pin: 
         );
         if (pin) {
           ix.pins++;
-          pinned.push([ix, ix.baseOffset]);
+          pinned.push([ix, ix.generation]);
         }
       }
       writers.writePartitionTail(w, p);
@@ -97,7 +99,7 @@ export function releaseCapture(c: StateCapture): void {
   if (c.released) return;
   c.released = true;
   c.table.endCapture(c.files);
-  for (const [ix, base] of c.pinned) if (ix.baseOffset === base && ix.pins > 0) ix.pins--;
+  for (const [ix, generation] of c.pinned) if (ix.generation === generation && ix.pins > 0) ix.pins--;
   c.pinned.length = 0;
 }
 
@@ -114,7 +116,7 @@ function encodeFiles(c: StateCapture, writeFile: FileWriter, from: number, to: n
   }
 }
 
-const view = (arr: Float64Array | Uint32Array, n: number) => new Uint8Array(arr.buffer, arr.byteOffset, n * arr.BYTES_PER_ELEMENT);
+const view = (arr: WideColumn, n: number) => new Uint8Array(arr.buffer, arr.byteOffset, n * arr.BYTES_PER_ELEMENT);
 
 function partBytes(c: StateCapture, p: Part, files: Uint8Array[], out: Uint8Array[]): void {
   if (p.kind === 'meta') out.push(c.meta.subarray(p.start, p.end));
@@ -139,7 +141,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * with the event loop free between them. The parts view pinned columns: call releaseCapture
  * once they are consumed (not before).
  */
-export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter, sliceMs = 4, step = STEPS_PER_CHECK): Promise<Uint8Array[]> {
+export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter, sliceMs = 2, step = STEPS_PER_CHECK): Promise<Uint8Array[]> {
   const files: Uint8Array[] = [];
   const span = c.files.span;
   let n = 0;

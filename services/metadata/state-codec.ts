@@ -1,3 +1,4 @@
+import type { BatchIndex } from './batch-index';
 import { ByteReader, ByteWriter } from './bytes';
 import { readGroups, readProducerIds, writeGroups, writeProducerIds } from './state-codec-groups';
 import { readConfig, writeConfig } from './ops';
@@ -5,6 +6,7 @@ import type { ProducerWindow } from './producer-window';
 import { readMissingSection, writeMissingSection } from './replication';
 import { captureState, encodeCaptureNow, encodeCaptureSliced, releaseCapture, type CaptureWriters, type StateCapture } from './state-capture';
 import { ClusterState, FILE_DELETE_PENDING, FILE_LIVE, PartitionLog, Topic, type FileRecord } from './state';
+import { packResults, unpackResults } from './packed-results';
 import type { Replica } from './types';
 
 /**
@@ -16,8 +18,11 @@ import type { Replica } from './types';
 /**
  * 2: file numbers with holes and mark order, producer windows' last use, producer ids, groups.
  * 3: the section of replicas reported missing at the end (2 is still read: none reported).
+ * 4: the index's narrower layout (batch-index.ts): origin, end and column widths, then base
+ *    offsets relative to the origin, files, byte offsets, byte lengths and timestamps; record
+ *    counts follow from the offsets. 2 and 3 (six fixed-width columns) are still read.
  */
-const STATE_FORMAT = 3;
+const STATE_FORMAT = 4;
 
 const writers: CaptureWriters = {
   format: STATE_FORMAT,
@@ -47,8 +52,8 @@ const writers: CaptureWriters = {
 
 /**
  * Layout: format, file table (span, count, next mark sequence, then each file by number),
- * topics by name (head, partitions: log start, high watermark, batch count, the six index
- * columns, producer windows), producer ids, groups, missing replicas.
+ * topics by name (head, partitions: log start, high watermark, batch count, the index's
+ * origin, end, widths and five columns, producer windows), producer ids, groups, missing replicas.
  */
 export function encodeState(state: ClusterState): Uint8Array {
   const capture = captureState(state, writers, false);
@@ -82,8 +87,9 @@ function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, ma
   }
   w.str(f.fingerprint);
   w.uint(f.committedAt);
-  w.uint(f.results.length);
-  for (const r of f.results) w.int(r);
+  const results = unpackResults(f.results);
+  w.uint(results.length);
+  for (const r of results) w.int(r);
   w.uint(live);
   w.u8(state);
   w.uint(markedAt);
@@ -93,7 +99,7 @@ function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, ma
 export function decodeState(bytes: Uint8Array): ClusterState {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== STATE_FORMAT && format !== 2) throw new Error(`unknown metadata state format ${format}`);
+  if (format < 2 || format > STATE_FORMAT) throw new Error(`unknown metadata state format ${format}`);
   const state = new ClusterState();
   const span = r.uint();
   const count = r.uint();
@@ -109,7 +115,7 @@ export function decodeState(bytes: Uint8Array): ClusterState {
   }
   state.files.finishLoad(span);
   for (let n = r.uint(); n > 0; n--) {
-    const t = readTopic(r);
+    const t = readTopic(r, format);
     state.topics.set(t.name, t);
     state.totalPartitions += t.partitions.length;
   }
@@ -122,6 +128,34 @@ export function decodeState(bytes: Uint8Array): ClusterState {
 }
 
 /** Every batch names a file that exists, and each file's live count is its number of batches. */
+function readIndex(r: ByteReader, ix: BatchIndex): void {
+  const n = r.uint();
+  if (n === 0) return;
+  const origin = r.uint();
+  const end = r.uint();
+  const widths = r.u8();
+  if (widths > 3) throw new Error(`bad index widths ${widths}`);
+  ix.allocate(n, (widths & 1) !== 0, (widths & 2) !== 0);
+  ix.origin = origin;
+  ix.end = end;
+  r.column(ix.rel);
+  r.column(ix.file);
+  r.column(ix.byteOffset);
+  r.column(ix.byteLength);
+  r.column(ix.maxTimestamp);
+  ix.checkDecoded();
+}
+
+/** Formats 2 and 3: base offsets, record counts, files, byte offsets, byte lengths, timestamps. */
+function readSixColumns(r: ByteReader, ix: BatchIndex): void {
+  const n = r.uint();
+  const cols = [new Float64Array(n), new Uint32Array(n), new Uint32Array(n), new Float64Array(n), new Uint32Array(n), new Float64Array(n)] as const;
+  for (const c of cols) r.column(c);
+  const [base, count, file, byteOffset, byteLength, maxTimestamp] = cols;
+  for (let i = 0; i < n; i++) ix.push(base[i], count[i], file[i], byteOffset[i], byteLength[i], maxTimestamp[i]);
+  ix.trim();
+}
+
 function checkFileReferences(state: ClusterState, span: number): void {
   const refs = new Uint32Array(span);
   for (const t of state.topics.values()) {
@@ -152,10 +186,10 @@ function readFile(r: ByteReader, state: ClusterState): FileRecord {
   const markedAt = r.uint();
   const markSeq = r.uint();
   if ((fileState === FILE_LIVE) !== (markSeq === 0) || (fileState === FILE_LIVE) !== (live > 0)) throw new Error(`file ${id} has an inconsistent state`);
-  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results, live, state: fileState, markedAt, markSeq };
+  return { id, objectKey, sizeBytes, replicas: state.internReplicas(replicas), fingerprint, committedAt, results: packResults(results), live, state: fileState, markedAt, markSeq };
 }
 
-function readTopic(r: ByteReader): Topic {
+function readTopic(r: ByteReader, format: number): Topic {
   const name = r.str();
   const id = r.str();
   const createdAt = r.uint();
@@ -165,14 +199,9 @@ function readTopic(r: ByteReader): Topic {
     const p = new PartitionLog();
     p.logStartOffset = r.uint();
     p.highWatermark = r.uint();
-    const ix = p.index;
-    ix.allocate(r.uint());
-    r.column(ix.baseOffset);
-    r.column(ix.recordCount);
-    r.column(ix.file);
-    r.column(ix.byteOffset);
-    r.column(ix.byteLength);
-    r.column(ix.maxTimestamp);
+    if (format >= 4) readIndex(r, p.index);
+    else readSixColumns(r, p.index);
+    if (p.index.length > 0 && p.index.end !== p.highWatermark) throw new Error(`a partition of ${name} ends its index at ${p.index.end}, its high watermark is ${p.highWatermark}`);
     for (let k = r.uint(); k > 0; k--) {
       const producerId = r.uint();
       const win: ProducerWindow = { epoch: r.uint(), lastAt: r.uint(), entries: [] };

@@ -85,12 +85,3 @@ test('reports survive snapshot and replay; a file that stops being live leaves t
   for (const e of journal) replayedAgain.replay(e);
   assert.deepEqual(encodeState(replayedAgain.state), encodeState(core.state));
 });
-
-test('a format-2 snapshot (before missing replicas were kept) still loads', () => {
-  const { core } = setup();
-  const v3 = encodeState(core.state);
-  assert.equal(v3[0], 3);
-  // Format 2 is format 3 without the trailing (here empty: one zero byte) section.
-  const v2 = Uint8Array.from([2, ...v3.subarray(1, v3.length - 1)]);
-  assert.deepEqual(encodeState(decodeState(v2)), v3);
-});

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BatchIndex } from '../../services/metadata/batch-index';
+import { packResults, resultCount, unpackResults } from '../../services/metadata/packed-results';
+
+/**
+ * The packed batch index (batch-index.ts) against the simplest reference: an array of batch
+ * objects, searched linearly. Random appends, drops from the front and relocations, with
+ * record counts and byte offsets large enough to widen and narrow the columns; captures
+ * pinned now and then must never see their arrays change.
+ */
+type Ref = { base: number; count: number; file: number; byteOffset: number; byteLength: number; ts: number };
+type Step =
+  | { kind: 'push'; count: number; file: number; byteOffset: number; byteLength: number; ts: number }
+  | { kind: 'drop'; k: number }
+  | { kind: 'relocate'; at: number; file: number; byteOffset: number }
+  | { kind: 'pin' };
+
+const big = (max: number) => fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: max }));
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('push' as const), count: fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })), file: fc.integer({ min: 0, max: 2 ** 32 - 1 }), byteOffset: big(2 ** 40 - 1), byteLength: fc.integer({ min: 1, max: 2 ** 32 - 1 }), ts: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 253_402_300_799_999 })) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), k: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('relocate' as const), at: fc.nat(), file: fc.integer({ min: 0, max: 2 ** 32 - 1 }), byteOffset: big(2 ** 40 - 1) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'pin' as const }) },
+);
+
+function findRef(ref: Ref[], offset: number): number {
+  for (let i = 0; i < ref.length; i++) if (offset >= ref[i].base && offset < ref[i].base + ref[i].count) return i;
+  return -1;
+}
+
+function columnsOf(ix: BatchIndex) {
+  return [ix.rel, ix.file, ix.byteOffset, ix.byteLength, ix.maxTimestamp].map((c) => [c, Array.from(c.subarray(0, ix.length))] as const);
+}
+
+test('index lookups and columns equal a plain reference over random appends, drops and relocations', () => {
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 120 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 20, maxLength: 20 }), (steps, probes) => {
+      const ix = new BatchIndex();
+      const ref: Ref[] = [];
+      let next = 0;
+      const pinned: ReturnType<typeof columnsOf>[] = [];
+      for (const s of steps) {
+        if (s.kind === 'push') {
+          ix.push(next, s.count, s.file, s.byteOffset, s.byteLength, s.ts);
+          ref.push({ base: next, count: s.count, file: s.file, byteOffset: s.byteOffset, byteLength: s.byteLength, ts: s.ts });
+          next += s.count;
+        } else if (s.kind === 'drop') {
+          const k = Math.min(s.k, ref.length);
+          if (k === 0) continue;
+          ix.dropFront(k);
+          ref.splice(0, k);
+        } else if (s.kind === 'relocate') {
+          if (ref.length === 0) continue;
+          const at = s.at % ref.length;
+          ix.relocate(at, s.file, s.byteOffset);
+          Object.assign(ref[at], { file: s.file, byteOffset: s.byteOffset });
+        } else {
+          ix.pins++;
+          pinned.push(columnsOf(ix));
+        }
+        // The layout follows from the content alone.
+        assert.equal(ix.length, ref.length);
+        assert.equal(ix.relWide, ref.length > 0 && ref[ref.length - 1].base + ref[ref.length - 1].count - ref[0].base >= 2 ** 32);
+        assert.equal(ix.byteOffsetWide, ref.some((b) => b.byteOffset >= 2 ** 32));
+      }
+      for (let i = 0; i < ref.length; i++) {
+        const b = ref[i];
+        assert.deepEqual(
+          [ix.baseOffset(i), ix.recordCount(i), ix.lastOffset(i), ix.file[i], ix.byteOffset[i], ix.byteLength[i], ix.maxTimestamp[i]],
+          [b.base, b.count, b.base + b.count - 1, b.file, b.byteOffset, b.byteLength, b.ts],
+        );
+      }
+      const first = ref[0]?.base ?? 0;
+      const probeOffsets = [first - 1, first, next - 1, next, ...ref.flatMap((b) => [b.base, b.base + b.count - 1]), ...probes.map((p) => Math.floor(first + p * (next - first + 2)) - 1)];
+      for (const o of probeOffsets) assert.equal(ix.find(o), findRef(ref, o), `find(${o})`);
+      // Whatever happened since, a pinned capture's arrays hold what they held.
+      for (const cols of pinned) for (const [arr, values] of cols) assert.deepEqual(Array.from(arr.subarray(0, values.length)), values);
+    }),
+    { seed: 14, numRuns: 300 },
+  );
+});
+
+test('packed results round-trip every value a result can take', () => {
+  const edges = [0, 1, 63, 64, 127, 128, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -1, -2, -3, -4, -5, -(2 ** 31), -(2 ** 52)];
+  assert.deepEqual(unpackResults(packResults(edges)), edges);
+  assert.equal(resultCount(packResults(edges)), edges.length);
+  assert.equal(packResults([]).length, 0);
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.integer({ min: -4, max: 100_000 }), fc.integer({ min: -(2 ** 52), max: 2 ** 53 - 1 })), { maxLength: 300 }), (values) => {
+      assert.deepEqual(unpackResults(packResults(values)), values);
+    }),
+    { seed: 14, numRuns: 300 },
+  );
+});
