@@ -1,6 +1,7 @@
 import { createDynamoClient, Db, tableNames } from '../../shared/dynamo';
 import { clusterPk } from '../../shared/keys';
 import { journalStore } from '../../services/metadata/journal-store';
+import { journalLayout } from '../../services/metadata/journal-stripes';
 import { decodeEntry } from '../../services/metadata/ops';
 
 /**
@@ -9,7 +10,7 @@ import { decodeEntry } from '../../services/metadata/ops';
  * never go down (a deposed leader never appended after its successor's fence), and no file is
  * committed twice.
  */
-export async function auditJournal(storeUrl: string, tenantId: string, clusterId: string, tablePrefix = 'hm-') {
+export async function auditJournal(storeUrl: string, tenantId: string, clusterId: string, tablePrefix = 'hm-', journalStripes = 1) {
   const client = createDynamoClient({ endpoint: storeUrl, region: 'us-east-1' });
   try {
     const journal = journalStore(new Db(client), tableNames(tablePrefix).metadata);
@@ -18,7 +19,7 @@ export async function auditJournal(storeUrl: string, tenantId: string, clusterId
     const epochs: number[] = [];
     let entries = 0;
     let prev: { seq: number; epoch: number } | undefined;
-    for await (const e of journal.readFrom(clusterPk(tenantId, clusterId), 1)) {
+    for await (const e of journal.readFrom(journalLayout(clusterPk(tenantId, clusterId), journalStripes), 1)) {
       entries++;
       if (prev && e.seq !== prev.seq + 1) problems.push(`journal gap between ${prev.seq} and ${e.seq}`);
       if (prev && e.epoch < prev.epoch) problems.push(`entry ${e.seq} of epoch ${e.epoch} follows epoch ${prev.epoch}: two leaders appended`);
