@@ -1,5 +1,6 @@
 import { createDynamoClient, Db, tableNames } from '../../shared/dynamo';
 import { clusterPk } from '../../shared/keys';
+import { clusterStore } from '../../services/clusters/store';
 import { journalStore } from '../../services/metadata/journal-store';
 import { journalLayout } from '../../services/metadata/journal-stripes';
 import { decodeEntry } from '../../services/metadata/ops';
@@ -10,10 +11,15 @@ import { decodeEntry } from '../../services/metadata/ops';
  * never go down (a deposed leader never appended after its successor's fence), and no file is
  * committed twice.
  */
-export async function auditJournal(storeUrl: string, tenantId: string, clusterId: string, tablePrefix = 'hm-', journalStripes = 1) {
+export async function auditJournal(storeUrl: string, tenantId: string, clusterId: string, tablePrefix = 'hm-') {
   const client = createDynamoClient({ endpoint: storeUrl, region: 'us-east-1' });
   try {
-    const journal = journalStore(new Db(client), tableNames(tablePrefix).metadata);
+    const db = new Db(client);
+    const journal = journalStore(db, tableNames(tablePrefix).metadata);
+    // The journal's layout, as every node learns it: the cluster item's stripe count.
+    const cluster = await clusterStore(db, tableNames(tablePrefix).control).get(tenantId, clusterId);
+    if (!cluster) throw new Error(`cluster ${clusterId} not found for the journal audit`);
+    const journalStripes = cluster.journalStripes;
     const problems: string[] = [];
     const files = new Map<string, number>();
     const epochs: number[] = [];
