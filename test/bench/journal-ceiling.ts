@@ -106,6 +106,10 @@ interface Ceiling {
   journalMBps: number;
   /** Write units per second of the busiest partition key of the cluster (journal stripes and the cluster's own key). */
   busiestKeyWcuPerS: number;
+  /** Write units per second of the busiest journal stripe (with one stripe: the cluster's key, snapshots included). */
+  busiestStripeWcuPerS: number;
+  /** Write units per second of the cluster's own key (lease, snapshots; with one stripe the journal too). */
+  baseKeyWcuPerS: number;
   /** Write units per second of all the cluster's keys together. */
   clusterWcuPerS: number;
   unitsPerCommit: number;
@@ -128,12 +132,18 @@ async function ceiling(d: Awaited<ReturnType<typeof startTestDynamo>>, stats: Th
     let units = 0;
     let busiest = 0;
     let journalUnits = 0;
+    let busiestStripe = 0;
+    let base = 0;
     for (const [k, total] of stats.perKey) {
       if (!k.startsWith(pk)) continue;
       const delta = total - (keysBefore.get(k) ?? 0);
       units += delta;
       busiest = Math.max(busiest, delta);
-      if (stripes === 1 ? k === pk : k !== pk) journalUnits += delta;
+      if (stripes === 1 ? k === pk : k !== pk) {
+        journalUnits += delta;
+        busiestStripe = Math.max(busiestStripe, delta);
+      }
+      if (k === pk) base = delta;
     }
     return {
       ref,
@@ -143,6 +153,8 @@ async function ceiling(d: Awaited<ReturnType<typeof startTestDynamo>>, stats: Th
       // With one stripe the journal shares its key with the snapshots: the key's units are the journal's bound.
       journalMBps: (journalUnits * 1024) / r.seconds / 1e6,
       busiestKeyWcuPerS: busiest / r.seconds,
+      busiestStripeWcuPerS: busiestStripe / r.seconds,
+      baseKeyWcuPerS: base / r.seconds,
       clusterWcuPerS: units / r.seconds,
       unitsPerCommit: units / r.commits,
       entriesPerS: (seqAfter - seqBefore) / r.seconds,
@@ -180,7 +192,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
   print(JSON.stringify({ bench: 'journal-ceiling', figure: 'journal_bytes_per_batch', value: round(bytes.stored / bytes.batches), encoded: round(bytes.encoded / bytes.batches), unit: 'bytes', entries: bytes.items, batches: bytes.batches, striped: round(bytesStriped.stored / bytesStriped.batches) }));
 
   const line = (c: Ceiling) =>
-    `${c.stripes === 1 ? ' 1 stripe ' : `${String(c.stripes).padStart(2)} stripes`}: ${String(Math.round(c.commitsPerS)).padStart(6)} commits/s, ${round(c.journalMBps, 2).toFixed(2).padStart(5)} MB/s of journal, ${String(Math.round(c.entriesPerS)).padStart(4)} entries/s, busiest key ${String(Math.round(c.busiestKeyWcuPerS)).padStart(4)} WCU/s (${round((c.busiestKeyWcuPerS / WCU_PER_S) * 100, 0)}% of ${WCU_PER_S}), cluster ${Math.round(c.clusterWcuPerS)} WCU/s`;
+    `${c.stripes === 1 ? ' 1 stripe ' : `${String(c.stripes).padStart(2)} stripes`}: ${String(Math.round(c.commitsPerS)).padStart(6)} commits/s, ${round(c.journalMBps, 2).toFixed(2).padStart(5)} MB/s of journal, ${String(Math.round(c.entriesPerS)).padStart(4)} entries/s, busiest key ${String(Math.round(c.busiestKeyWcuPerS)).padStart(4)} WCU/s (${round((c.busiestKeyWcuPerS / WCU_PER_S) * 100, 0)}% of ${WCU_PER_S}; busiest stripe ${Math.round(c.busiestStripeWcuPerS)}, cluster's own key ${Math.round(c.baseKeyWcuPerS)}), all keys ${Math.round(c.clusterWcuPerS)} WCU/s`;
   print(`one cluster, ${concurrency} committers, under ${WCU_PER_S} WCU/s per partition key (a key's bucket also holds 1 s of burst):`);
   print(`  ${line(one)}`);
   print(`  ${line(many)}`);
@@ -200,6 +212,8 @@ export async function run(print: (line: string) => void = console.log): Promise<
       journal_mb_per_s: round(c.journalMBps, 2),
       busiest_key_wcu_per_s: Math.round(c.busiestKeyWcuPerS),
       busiest_key_fraction: round(c.busiestKeyWcuPerS / WCU_PER_S, 3),
+      busiest_stripe_wcu_per_s: Math.round(c.busiestStripeWcuPerS),
+      base_key_wcu_per_s: Math.round(c.baseKeyWcuPerS),
       wcu_per_commit: round(c.unitsPerCommit, 4),
       entries_per_s: Math.round(c.entriesPerS),
       concurrency,
