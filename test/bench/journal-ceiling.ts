@@ -12,6 +12,8 @@
  *      side, and their ratio; the busiest key's write units per second against its 1,000
  *   3. the same two clusters unthrottled: what the embedded engine and one process allow, so that
  *      the reader can tell which cap a figure hits
+ *   4. the pair again with every key held to HM_BENCH_SCALED_WCU (default 50) units a second, a
+ *      scale model in which the keys and not this machine are the cap of both
  * Run: npm run bench -- journal-ceiling   (HM_BENCH_STRIPES=N: the striped cluster's count, default 16)
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -165,9 +167,9 @@ async function ceiling(d: Awaited<ReturnType<typeof startTestDynamo>>, stats: Th
 }
 
 /** Each phase on a fresh embedded store of its own, so that no phase pays for another's items. */
-async function phase(stripes: number, throttled: boolean, concurrency: number, ms: number) {
+async function phase(stripes: number, throttled: boolean, concurrency: number, ms: number, wcuPerS = WCU_PER_S) {
   const d = await startTestDynamo({ prefix: 'bench-' });
-  const stats = throttlePartitions(d.db.client);
+  const stats = throttlePartitions(d.db.client, wcuPerS);
   try {
     const c = await ceiling(d, stats, stripes, throttled, concurrency, ms);
     const bytes = throttled ? await journalBytes(d, c.ref.tenantId, c.ref.clusterId, stripes) : undefined;
@@ -185,6 +187,11 @@ export async function run(print: (line: string) => void = console.log): Promise<
   const many = await phase(stripes, true, concurrency, 8000);
   const oneFree = await phase(1, false, concurrency, 6000);
   const manyFree = await phase(stripes, false, concurrency, 6000);
+  // 4: the same pair with every key held to a fraction of DynamoDB's budget, so that the keys,
+  // not this machine's engine, are the cap of both: how the ceiling scales with the stripes.
+  const scaledWcu = Number(process.env.HM_BENCH_SCALED_WCU ?? 50);
+  const oneScaled = await phase(1, true, concurrency, 8000, scaledWcu);
+  const manyScaled = await phase(stripes, true, concurrency, 8000, scaledWcu);
 
   const bytes = one.bytes!;
   const bytesStriped = many.bytes!;
@@ -202,6 +209,12 @@ export async function run(print: (line: string) => void = console.log): Promise<
   print(`  ${line(manyFree)}`);
   const bound = (n: number) => Math.round((n * WCU_PER_S) / one.unitsPerCommit);
   print(`  partition-bound ceilings at ${round(one.unitsPerCommit, 3)} WCU per commit: 1 stripe ≈ ${bound(1)} commits/s, ${stripes} stripes ≈ ${bound(stripes)} commits/s; striped throttled ÷ unthrottled: ${round(many.commitsPerS / manyFree.commitsPerS, 2)}`);
+  const scaled = (c: Ceiling) => `${c.stripes === 1 ? ' 1 stripe ' : `${String(c.stripes).padStart(2)} stripes`}: ${String(Math.round(c.commitsPerS)).padStart(6)} commits/s, busiest key ${Math.round(c.busiestKeyWcuPerS)} WCU/s of ${scaledWcu}, all keys ${Math.round(c.clusterWcuPerS)} WCU/s`;
+  print(`every key held to ${scaledWcu} WCU/s (1/${round(WCU_PER_S / scaledWcu, 0)} of DynamoDB's), so that the keys are the cap of both:`);
+  print(`  ${scaled(oneScaled)}`);
+  print(`  ${scaled(manyScaled)}`);
+  print(`  ratio ${round(manyScaled.commitsPerS / oneScaled.commitsPerS, 2)}x (the keys' budgets: ${stripes}x)`);
+  print(JSON.stringify({ bench: 'journal-ceiling', figure: 'scaled_striped_ceiling_ratio', value: round(manyScaled.commitsPerS / oneScaled.commitsPerS, 2), unit: 'x', stripes, wcu_per_key: scaledWcu, one_stripe_commits_per_s: Math.round(oneScaled.commitsPerS), striped_commits_per_s: Math.round(manyScaled.commitsPerS), busiest_key_fraction: round(manyScaled.busiestKeyWcuPerS / scaledWcu, 3), concurrency }));
   for (const c of [one, many, oneFree, manyFree]) {
     print(JSON.stringify({
       bench: 'journal-ceiling',
