@@ -239,7 +239,7 @@ export async function compose(opts: ComposeOptions) {
   if (config.role !== 'workers') await regions.start();
   const audit = auditService({ store: stores.audit, clock, cursors });
   const apiKeys = apiKeysService({ keys: stores.apiKeys, tenants: stores.tenants, clock, peppers: pepperSet, cursors });
-  const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger });
+  const clusters = clustersService({ clusters: stores.clusters, tenants: stores.tenants, jobs, clock, cursors, logger, maxJournalStripes: config.sequencer.maxJournalStripes });
   const tenants = tenantsService({
     tenants: stores.tenants,
     jobs,

@@ -94,6 +94,11 @@ export interface Config {
     leaseMs: number;
     snapshotEveryEntries: number;
     snapshotEveryMs: number;
+    /**
+     * The most partition keys a new cluster's journal may be striped over (1..16). Set it to 1
+     * while any node still runs a version without journal stripes (see the README).
+     */
+    maxJournalStripes: number;
   };
   /** The log's upkeep and consumer groups (services/metadata/log-settings.ts). */
   log: {
@@ -260,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: int(env, 'HM_LEASE_MS', 10_000, 1000, 600_000),
       snapshotEveryEntries: int(env, 'HM_SNAPSHOT_EVERY_ENTRIES', 1000, 10, 1_000_000),
       snapshotEveryMs: int(env, 'HM_SNAPSHOT_EVERY_MS', 60_000, 1000, 86_400_000),
+      maxJournalStripes: int(env, 'HM_MAX_JOURNAL_STRIPES', 16, 1, 16),
     },
     log: {
       fileDeleteGraceMs: int(env, 'HM_FILE_DELETE_GRACE_MS', 300_000, 0, 7 * 86_400_000),

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { Id, IsoTime } from './common';
 import { TierName } from './tiers';
 import { MAX_LIMIT_VALUE } from '../../services/tiers/limits';
+import { MAX_JOURNAL_STRIPES, MIN_JOURNAL_STRIPES } from '../../services/clusters/journal-stripes';
 
 const ClusterName = Type.String({ pattern: '^[a-z][a-z0-9-]{1,62}$', description: 'Lower-case letters, digits and "-", 2..63 characters, starting with a letter' });
 const Region = Type.String({ pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 32, examples: ['us-east-1'] });
@@ -42,6 +43,11 @@ export const Cluster = Type.Object({
   storage: Storage,
   config: ClusterConfig,
   deletionProtection: Type.Boolean(),
+  journalStripes: Type.Integer({
+    minimum: MIN_JOURNAL_STRIPES,
+    maximum: MAX_JOURNAL_STRIPES,
+    description: 'Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant\'s admin setting)',
+  }),
   status: ClusterStatus,
   createdAt: IsoTime,
   updatedAt: IsoTime,

@@ -1510,6 +1510,8 @@ export interface operations {
                              * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                              */
                             id: string;
+                            /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                            journalStripes: number;
                             name: string;
                             regions: string[];
                             status: "provisioning" | "ready" | "deleting" | "deleted";
@@ -2541,6 +2543,8 @@ export interface operations {
                              * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                              */
                             id: string;
+                            /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                            journalStripes?: number;
                             /**
                              * @example {
                              *       "clustersPerTenant": 40
@@ -2661,6 +2665,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                    journalStripes?: number;
                     /**
                      * @example {
                      *       "clustersPerTenant": 40
@@ -2744,6 +2750,8 @@ export interface operations {
                              * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                              */
                             id: string;
+                            /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                            journalStripes?: number;
                             /**
                              * @example {
                              *       "clustersPerTenant": 40
@@ -2939,6 +2947,8 @@ export interface operations {
                          * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                        journalStripes?: number;
                         /**
                          * @example {
                          *       "clustersPerTenant": 40
@@ -3091,6 +3101,8 @@ export interface operations {
                          * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                        journalStripes?: number;
                         /**
                          * @example {
                          *       "clustersPerTenant": 40
@@ -3239,6 +3251,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                    journalStripes?: number;
                     /**
                      * @example {
                      *       "clustersPerTenant": 40
@@ -3283,6 +3297,8 @@ export interface operations {
                          * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                        journalStripes?: number;
                         /**
                          * @example {
                          *       "clustersPerTenant": 40
@@ -8531,6 +8547,8 @@ export interface operations {
                              * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                              */
                             id: string;
+                            /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                            journalStripes: number;
                             name: string;
                             regions: string[];
                             status: "provisioning" | "ready" | "deleting" | "deleted";
@@ -8725,6 +8743,8 @@ export interface operations {
                          * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                        journalStripes: number;
                         name: string;
                         regions: string[];
                         status: "provisioning" | "ready" | "deleting" | "deleted";
@@ -8973,6 +8993,8 @@ export interface operations {
                          * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                        journalStripes: number;
                         name: string;
                         regions: string[];
                         /** @description Replicas agents could not read (multi-region reads after a region loss); absent until the cluster's leader first counted */
@@ -9154,6 +9176,8 @@ export interface operations {
                          * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                        journalStripes: number;
                         name: string;
                         regions: string[];
                         status: "provisioning" | "ready" | "deleting" | "deleted";
@@ -9361,6 +9385,8 @@ export interface operations {
                          * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal is striped over (write headroom of about 1 MB/s of journal each); fixed at creation from the tier (or the tenant's admin setting) */
+                        journalStripes: number;
                         name: string;
                         regions: string[];
                         status: "provisioning" | "ready" | "deleting" | "deleted";
@@ -12218,6 +12244,8 @@ export interface operations {
                          * @example tnt_01jd4v7m2q8x3k5n6p7r8s9t0a
                          */
                         id: string;
+                        /** @description Partition keys the metadata journal of the tenant's new clusters is striped over (absent: the tier's default; existing clusters keep theirs). Capped by the fleet's HM_MAX_JOURNAL_STRIPES. */
+                        journalStripes?: number;
                         /**
                          * @example {
                          *       "clustersPerTenant": 40

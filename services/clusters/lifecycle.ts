@@ -21,9 +21,9 @@ export interface ClusterHome {
    * Fences the cluster for every node, wherever it runs (idempotent), and tells when its
    * items may go: no node can serve it from then on, and none could still be writing after.
    */
-  retire(tenantId: string, clusterId: string): Promise<{ purgeAfter: number }>;
-  /** Removes the home's items (keeping a tombstone); refused before `purgeAfter`. */
-  purge(tenantId: string, clusterId: string): Promise<void>;
+  retire(tenantId: string, clusterId: string, journalStripes?: number): Promise<{ purgeAfter: number }>;
+  /** Removes the home's items, every journal stripe included (keeping a tombstone); refused before `purgeAfter`. */
+  purge(tenantId: string, clusterId: string, journalStripes?: number): Promise<void>;
 }
 
 /** What a destroy step answers: done, nothing to do, or "run me again in `retryInMs`". */
@@ -74,11 +74,11 @@ export function clusterLifecycle(deps: {
       const c = await clusters.get(tenantId, clusterId);
       if (!c || c.status !== 'deleting') return 'skipped';
       for (const hook of deps.onDeleted ?? []) await hook(tenantId, clusterId);
-      const { purgeAfter } = await home.retire(tenantId, clusterId);
+      const { purgeAfter } = await home.retire(tenantId, clusterId, c.journalStripes);
       const wait = purgeAfter - clock.now();
       if (wait > 0) return { retryInMs: wait };
       await clusters.removeChildren(tenantId, clusterId);
-      await home.purge(tenantId, clusterId);
+      await home.purge(tenantId, clusterId, c.journalStripes);
       await clusters.releaseName(tenantId, c.name, clusterId);
       const now = clock.now();
       await tenants.removeCluster(tenantId, clusterId, isoTime(now));

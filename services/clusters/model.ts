@@ -29,6 +29,12 @@ export interface Cluster {
   config: ClusterConfig;
   deletionProtection: boolean;
   status: ClusterStatus;
+  /**
+   * Partition keys the cluster's metadata journal is striped over (services/metadata/journal-stripes.ts):
+   * chosen at creation, never changed. Items of clusters created before stripes existed have
+   * none; the store reads them as 1, which is what they are.
+   */
+  journalStripes: number;
   /** Where the cluster's metadata journal lives; set when provisioning completes. */
   metadataHome?: { partitionKey: string };
   createdAt: string;

@@ -10,6 +10,7 @@ import { effectiveLimits } from '../tiers/limits';
 import type { Tenant, TenantStore } from '../tenants/store';
 import { DEFAULT_CLUSTER_CONFIG, type Cluster, type ClusterConfig, type ClusterStorage } from './model';
 import { clusterCreation } from './creation';
+import { chooseJournalStripes, MAX_JOURNAL_STRIPES } from './journal-stripes';
 import { checkConfig, checkTierAllowed, checkTopology } from './rules';
 import type { ClusterStore } from './store';
 
@@ -41,8 +42,11 @@ export function clustersService(deps: {
   clock: Clock;
   cursors: CursorCodec;
   logger: Logger;
+  /** The fleet's cap on a new cluster's journal stripes (journal-stripes.ts); default 16. */
+  maxJournalStripes?: number;
 }) {
   const { clusters, tenants, jobs, clock, cursors, logger } = deps;
+  const stripeCap = deps.maxJournalStripes ?? MAX_JOURNAL_STRIPES;
   const creation = clusterCreation({ clusters, tenants, clock, logger });
 
   async function activeTenant(tenantId: string): Promise<Tenant> {
@@ -91,6 +95,8 @@ export function clustersService(deps: {
         storage: input.storage,
         config,
         deletionProtection: input.deletionProtection ?? false,
+        // Fixed for the cluster's life: every node maps journal slots to keys by it.
+        journalStripes: chooseJournalStripes(tier, tenant.journalStripes, stripeCap),
         status: 'provisioning',
         createdAt: isoTime(now),
         updatedAt: isoTime(now),

@@ -7,7 +7,8 @@ const sk = (id: string) => `CLUSTER#${id}`;
 const nameSk = (name: string) => `CLUSTERNAME#${name}`;
 /** The sparse `gsi1` partition of name reservations whose create has not finished (or never will). */
 const PENDING_NAMES = 'CLUSTERNAMES_PENDING';
-const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Item) => rest as unknown as Cluster;
+// Clusters created before journal stripes existed have one (services/clusters/journal-stripes.ts).
+const strip = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ttl: _t, ...rest }: Item) => ({ ...rest, journalStripes: rest.journalStripes ?? 1 }) as unknown as Cluster;
 /** A deleted cluster's record is gone once its TTL passed, whether or not the store removed it yet. */
 const expired = (item: Item, now: number) => typeof item.ttl === 'number' && item.ttl * 1000 <= now;
 

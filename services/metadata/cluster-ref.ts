@@ -17,6 +17,7 @@ export function clusterRef({ cluster, limits }: ClusterContext): ClusterRef {
     defaultRetentionBytes: cluster.config.defaultRetentionBytes ?? DEFAULT_CLUSTER_CONFIG.defaultRetentionBytes,
     producerIdExpirationMs: cluster.config.producerIdExpirationMs ?? DEFAULT_CLUSTER_CONFIG.producerIdExpirationMs,
     offsetsRetentionMs: cluster.config.offsetsRetentionMs ?? DEFAULT_CLUSTER_CONFIG.offsetsRetentionMs,
+    journalStripes: cluster.journalStripes ?? 1,
     limits: { partitionsPerCluster: limits.partitionsPerCluster, maxRetentionMs: limits.maxRetentionMs },
   };
 }

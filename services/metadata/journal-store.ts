@@ -1,11 +1,13 @@
 import type { Db } from '../../shared/dynamo';
 import { tenantOfPk } from '../../shared/keys';
+import { slotPk, stripePks, type JournalLayout } from './journal-stripes';
 import { JOURNAL_END_SK, journalSk, seqOfJournalSk } from './keys';
 
 /**
  * Journal entries: one item per sequence number, written once with attribute_not_exists.
  * That condition is the fence: a deposed leader's next append lands on a sequence number its
- * successor has already used, and fails.
+ * successor has already used, and fails. A striped journal (journal-stripes.ts) puts slot
+ * `seq` under stripe seq mod N; the item, and so the fence, is the same.
  */
 export interface JournalEntry {
   seq: number;
@@ -19,7 +21,7 @@ export interface JournalEntry {
 }
 
 export function journalStore(db: Db, table: string) {
-  /** A cluster's items belong to its tenant: that tenant's view of the store. */
+  /** A cluster's items belong to its tenant: that tenant's view of the store (stripe keys begin with the cluster's key). */
   const at = (pk: string) => db.forTenant(tenantOfPk(pk) ?? '');
   const toEntry = (item: Record<string, unknown>): JournalEntry => ({
     seq: seqOfJournalSk(item.sk as string),
@@ -28,10 +30,28 @@ export function journalStore(db: Db, table: string) {
     writer: String(item.writer),
     leader: String(item.leader ?? ''),
   });
+  const between = (pk: string, from: number) => ({
+    table,
+    keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+    values: { ':pk': pk, ':from': journalSk(from), ':to': JOURNAL_END_SK },
+  });
+
+  async function get(j: JournalLayout, seq: number): Promise<JournalEntry | undefined> {
+    const pk = slotPk(j, seq);
+    const item = await at(pk).get(table, { pk, sk: journalSk(seq) });
+    return item ? toEntry(item) : undefined;
+  }
+
+  /** The last sequence number under one key (0 when it holds none). */
+  async function lastUnder(pk: string): Promise<number> {
+    const page = await at(pk).query<{ sk: string }>({ ...between(pk, 0), forward: false, limit: 1 });
+    return page.items[0] ? seqOfJournalSk(page.items[0].sk) : 0;
+  }
 
   return {
     /** True when the entry was written; false when `seq` is already taken. */
-    append(pk: string, entry: JournalEntry): Promise<boolean> {
+    append(j: JournalLayout, entry: JournalEntry): Promise<boolean> {
+      const pk = slotPk(j, entry.seq);
       return at(pk).put(
         table,
         { pk, sk: journalSk(entry.seq), data: entry.data, epoch: entry.epoch, writer: entry.writer, leader: entry.leader },
@@ -39,49 +59,95 @@ export function journalStore(db: Db, table: string) {
       );
     },
 
-    async get(pk: string, seq: number): Promise<JournalEntry | undefined> {
-      const item = await at(pk).get(table, { pk, sk: journalSk(seq) });
-      return item ? toEntry(item) : undefined;
+    get,
+
+    /** The sequence number of the last entry (0 for an empty journal): the highest over every stripe. */
+    async lastSeq(j: JournalLayout): Promise<number> {
+      const lasts = await Promise.all(stripePks(j).map(lastUnder));
+      return Math.max(0, ...lasts);
     },
 
-    /** The sequence number of the last entry (0 for an empty journal). */
-    async lastSeq(pk: string): Promise<number> {
-      const page = await at(pk).query<{ sk: string }>({
-        table,
-        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
-        values: { ':pk': pk, ':from': journalSk(0), ':to': JOURNAL_END_SK },
-        forward: false,
-        limit: 1,
-      });
-      return page.items[0] ? seqOfJournalSk(page.items[0].sk) : 0;
+    /**
+     * Entries from `fromSeq` on, in sequence order: one paged query per stripe, merged. A
+     * striped read can race an append the single-key query would have ordered: stripe A read
+     * before slot s landed, stripe B after s + 1 did. Slots fill in order (a leader appends
+     * s + 1 only once s is durable), so a missing slot below one that was seen is read again,
+     * consistently; only if it is still empty is it a real gap, yielded as such (the caller
+     * decides, as replayTail does).
+     */
+    async *readFrom(j: JournalLayout, fromSeq: number): AsyncGenerator<JournalEntry> {
+      if (j.stripes === 1) {
+        for await (const item of at(j.pk).queryAll(between(j.pk, fromSeq))) yield toEntry(item);
+        return;
+      }
+      const streams = stripePks(j).map((pk) => at(pk).queryAll(between(pk, fromSeq))[Symbol.asyncIterator]());
+      const heads = await Promise.all(streams.map(async (s) => (await s.next()).value as Record<string, unknown> | undefined));
+      let expected = fromSeq;
+      try {
+        for (;;) {
+          let k = -1;
+          for (let i = 0; i < heads.length; i++) {
+            if (heads[i] && (k === -1 || seqOfJournalSk(heads[i]!.sk as string) < seqOfJournalSk(heads[k]!.sk as string))) k = i;
+          }
+          if (k === -1) return;
+          const head = toEntry(heads[k]!);
+          if (head.seq > expected) {
+            const late = await get(j, expected);
+            if (late) {
+              yield late;
+              expected++;
+              continue;
+            }
+          }
+          yield head;
+          expected = head.seq + 1;
+          heads[k] = (await streams[k].next()).value as Record<string, unknown> | undefined;
+        }
+      } finally {
+        await Promise.all(streams.map((s) => s.return?.(undefined)));
+      }
     },
 
-    /** Entries from `fromSeq` on, in order. */
-    async *readFrom(pk: string, fromSeq: number): AsyncGenerator<JournalEntry> {
-      const items = at(pk).queryAll({
-        table,
-        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
-        values: { ':pk': pk, ':from': journalSk(fromSeq), ':to': JOURNAL_END_SK },
-      });
-      for await (const item of items) yield toEntry(item);
-    },
-
-    /** Up to `limit` sequence numbers of entries below `belowSeq`, lowest first (keys only). */
-    async seqsBelow(pk: string, belowSeq: number, limit: number): Promise<number[]> {
+    /** Up to `limit` sequence numbers of entries below `belowSeq`, lowest first (keys only; per stripe a share of `limit`). */
+    async seqsBelow(j: JournalLayout, belowSeq: number, limit: number): Promise<number[]> {
       if (belowSeq <= 0) return [];
-      const page = await at(pk).query<{ sk: string }>({
-        table,
-        keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
-        values: { ':pk': pk, ':from': journalSk(0), ':to': journalSk(belowSeq - 1) },
-        projection: 'sk',
-        limit,
-      });
-      return page.items.map((i) => seqOfJournalSk(i.sk));
+      const per = Math.max(1, Math.ceil(limit / j.stripes));
+      const pages = await Promise.all(
+        stripePks(j).map((pk) =>
+          at(pk).query<{ sk: string }>({
+            table,
+            keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+            values: { ':pk': pk, ':from': journalSk(0), ':to': journalSk(belowSeq - 1) },
+            projection: 'sk',
+            limit: per,
+          }),
+        ),
+      );
+      return pages.flatMap((p) => p.items.map((i) => seqOfJournalSk(i.sk))).sort((a, b) => a - b);
     },
 
     /** Deletes entries (journal trimming; see journal-trimmer.ts for when that is safe). */
-    async remove(pk: string, seqs: number[]): Promise<void> {
-      await at(pk).deleteMany(table, seqs.map((seq) => ({ pk, sk: journalSk(seq) })));
+    async remove(j: JournalLayout, seqs: number[]): Promise<void> {
+      const byKey = new Map<string, { pk: string; sk: string }[]>();
+      for (const seq of seqs) {
+        const pk = slotPk(j, seq);
+        let keys = byKey.get(pk);
+        if (!keys) byKey.set(pk, (keys = []));
+        keys.push({ pk, sk: journalSk(seq) });
+      }
+      for (const [pk, keys] of byKey) await at(pk).deleteMany(table, keys);
+    },
+
+    /** Deletes every entry of the journal, stripe by stripe (the cluster's purge; bounded pages). */
+    async purge(j: JournalLayout): Promise<number> {
+      let n = 0;
+      for (const pk of stripePks(j)) {
+        const keys: { pk: string; sk: string }[] = [];
+        for await (const it of at(pk).queryAll<{ pk: string; sk: string }>({ ...between(pk, 0), projection: 'pk, sk' })) keys.push({ pk: it.pk, sk: it.sk });
+        await at(pk).deleteMany(table, keys);
+        n += keys.length;
+      }
+      return n;
     },
   };
 }

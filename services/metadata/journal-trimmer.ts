@@ -1,4 +1,5 @@
 import type { SequencerContext } from './context';
+import type { JournalLayout } from './journal-stripes';
 import type { SnapshotPointer } from './snapshot-store';
 
 /**
@@ -45,7 +46,7 @@ export class JournalTrimmer {
 
   constructor(
     private readonly ctx: SequencerContext & { log: { trimProtectMs: number } },
-    private readonly pk: string,
+    private readonly home: JournalLayout,
     /** This leader's fence entry. */
     private readonly fenceSeq: number,
     /** When this leader took the lease, by its clock. */
@@ -53,6 +54,10 @@ export class JournalTrimmer {
     private readonly batch = 200,
     private readonly maxPerPass = 20_000,
   ) {}
+
+  private get pk(): string {
+    return this.home.pk;
+  }
 
   /** The first sequence number trimming must keep, given the latest snapshot pointer. */
   keepFrom(pointer: SnapshotPointer | undefined, now: number): number {
@@ -81,9 +86,9 @@ export class JournalTrimmer {
     const keepFrom = this.keepFrom(pointer, this.ctx.clock.now());
     let removed = 0;
     while (removed < this.maxPerPass && !this.stopped) {
-      const seqs = await this.ctx.journal.seqsBelow(this.pk, keepFrom, this.batch);
+      const seqs = await this.ctx.journal.seqsBelow(this.home, keepFrom, this.batch);
       if (seqs.length === 0) break;
-      await this.ctx.journal.remove(this.pk, seqs);
+      await this.ctx.journal.remove(this.home, seqs);
       removed += seqs.length;
     }
     this.deleted += removed;

@@ -9,6 +9,12 @@
  *   SNAP                  pointer to the latest complete snapshot
  *   S#<seq:12>#<chunk:6>  snapshot chunks of the state after entry `seq`
  *   STATS                 file counts by state, as the leader last counted them
+ *
+ * A striped journal (a cluster created with journalStripes N > 1; see journal-stripes.ts) keeps
+ * its entries under N partition keys of their own instead, `T#<tenant>#C#<cluster>#J<stripe>`
+ * with stripe = seq mod N, each holding `J#<seq:12>` items as above. Everything else stays
+ * under the cluster's key. A 1-stripe journal (every cluster created before stripes existed)
+ * is exactly the layout above.
  */
 export { clusterPk } from '../../shared/keys';
 
@@ -23,3 +29,6 @@ export const JOURNAL_END_SK = `J#${'9'.repeat(12)}`;
 export const seqOfJournalSk = (sk: string) => Number(sk.slice(2));
 
 export const snapshotChunkSk = (seq: number, chunk: number) => `S#${pad(seq, 12)}#${pad(chunk, 6)}`;
+
+/** The partition key of stripe `stripe` of a striped journal (see journal-stripes.ts). */
+export const stripePk = (pk: string, stripe: number) => `${pk}#J${stripe}`;

@@ -5,6 +5,7 @@ import { fileCounts } from './file-lifecycle';
 import { replicationSummary } from './replication';
 import { GroupCoordinator } from './group-coordinator';
 import { JournalTrimmer } from './journal-trimmer';
+import type { JournalLayout } from './journal-stripes';
 import type { LogRuntime } from './log-settings';
 import { MaintenancePass, type StepOutcome } from './maintenance';
 import type { SnapshotPointer } from './snapshot-store';
@@ -34,10 +35,11 @@ export class LeaderDuties {
   private passRunning: Promise<void> | null = null;
   private published = '';
   private stopped = false;
+  private readonly pk: string;
 
   constructor(
     private readonly ctx: SequencerContext & { log: LogRuntime },
-    private readonly pk: string,
+    home: JournalLayout,
     private readonly host: DutyHost,
     lead: { fenceSeq: number; takenAt: number },
   ) {
@@ -50,7 +52,8 @@ export class LeaderDuties {
         await host.write({ kind: 'groupJournal', cluster: host.lastCluster()!, ops });
       },
     });
-    this.trimmer = new JournalTrimmer(ctx, pk, lead.fenceSeq, lead.takenAt);
+    this.pk = home.pk;
+    this.trimmer = new JournalTrimmer(ctx, home, lead.fenceSeq, lead.takenAt);
     this.timer = setInterval(() => void this.runPass(), ctx.log.maintenanceEveryMs);
     this.timer.unref();
   }

@@ -7,6 +7,7 @@ import { buildEntry, encodeOps } from './ops';
 import { decodeState } from './state-codec';
 import { ClusterState } from './state';
 import { SnapshotUnreadableError, type SnapshotPointer } from './snapshot-store';
+import type { JournalLayout } from './journal-stripes';
 
 /**
  * Becoming a cluster's leader: take the lease, load the latest snapshot, replay the journal
@@ -84,9 +85,9 @@ export type AppendOutcome =
   | { kind: 'taken' };
 
 /** One conditional append; on a collision, finds out whose entry holds the slot. */
-export async function appendEntry(ctx: SequencerContext, pk: string, seq: number, data: Uint8Array, epoch: number, writer: string): Promise<AppendOutcome> {
-  if (await ctx.journal.append(pk, { seq, data, epoch, writer, leader: ctx.advertisedAddress })) return { kind: 'appended' };
-  const there = await ctx.journal.get(pk, seq);
+export async function appendEntry(ctx: SequencerContext, home: JournalLayout, seq: number, data: Uint8Array, epoch: number, writer: string): Promise<AppendOutcome> {
+  if (await ctx.journal.append(home, { seq, data, epoch, writer, leader: ctx.advertisedAddress })) return { kind: 'appended' };
+  const there = await ctx.journal.get(home, seq);
   // The store retried a write that had landed: the entry is ours.
   if (there?.writer === writer) return { kind: 'appended' };
   if (there && there.epoch > epoch) return { kind: 'successor', leader: there.leader };
@@ -100,9 +101,10 @@ export async function appendEntry(ctx: SequencerContext, pk: string, seq: number
  */
 export async function loadCluster(
   ctx: SequencerContext,
-  pk: string,
+  home: JournalLayout,
 ): Promise<{ core: ClusterCore; lastSeq: number; pointer?: SnapshotPointer; snapshotSeq: number; snapshotMs: number }> {
   const began = performance.now();
+  const { pk } = home;
   for (let attempt = 1; ; attempt++) {
     const pointer = await ctx.snapshots.readPointer(pk);
     let loaded: { state: ClusterState; seq: number } | undefined = pointer ? undefined : { state: new ClusterState(), seq: 0 };
@@ -119,15 +121,15 @@ export async function loadCluster(
     if (loaded) {
       const core = new ClusterCore(loaded.state, ctx.tuning.maxEntryBytes - 1);
       const snapshotMs = performance.now() - began;
-      return { core, lastSeq: await replayTail(ctx, pk, core, loaded.seq), pointer, snapshotSeq: loaded.seq, snapshotMs };
+      return { core, lastSeq: await replayTail(ctx, home, core, loaded.seq), pointer, snapshotSeq: loaded.seq, snapshotMs };
     }
     if (attempt >= 2) throw new SnapshotUnreadableError(pointer!.seq, 'neither it nor the snapshot before it can be read');
   }
 }
 
-export async function replayTail(ctx: SequencerContext, pk: string, core: ClusterCore, lastSeq: number): Promise<number> {
-  for await (const entry of ctx.journal.readFrom(pk, lastSeq + 1)) {
-    if (entry.seq !== lastSeq + 1) throw new Error(`journal of ${pk} has a gap after entry ${lastSeq}`);
+export async function replayTail(ctx: SequencerContext, home: JournalLayout, core: ClusterCore, lastSeq: number): Promise<number> {
+  for await (const entry of ctx.journal.readFrom(home, lastSeq + 1)) {
+    if (entry.seq !== lastSeq + 1) throw new Error(`journal of ${home.pk} has a gap after entry ${lastSeq}`);
     core.replay(entry.data);
     lastSeq = entry.seq;
   }
@@ -144,20 +146,20 @@ export interface Led {
 }
 
 /** Recovers the state and fences the journal with this leadership's epoch. */
-export async function takeOver(ctx: SequencerContext, pk: string, lead: Leadership): Promise<Led> {
+export async function takeOver(ctx: SequencerContext, home: JournalLayout, lead: Leadership): Promise<Led> {
   const began = performance.now();
-  const { core, lastSeq, pointer, snapshotSeq, snapshotMs } = await loadCluster(ctx, pk);
+  const { core, lastSeq, pointer, snapshotSeq, snapshotMs } = await loadCluster(ctx, home);
   const fence = buildEntry([encodeOps([{ type: 'fence', epoch: lead.claim.epoch, holder: ctx.nodeId, at: ctx.clock.now() }])]);
   let seq = lastSeq;
   for (;;) {
     if (ctx.clock.now() >= lead.validUntil) throw notLeader(ctx, null);
-    const outcome = await appendEntry(ctx, pk, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
+    const outcome = await appendEntry(ctx, home, seq + 1, fence, lead.claim.epoch, ctx.nextWriter());
     if (outcome.kind === 'appended') {
       return { core, nextSeq: seq + 2, pointer, recovery: { snapshotSeq, replayed: seq - snapshotSeq, snapshotMs, totalMs: performance.now() - began } };
     }
     if (outcome.kind === 'successor') throw notLeader(ctx, outcome.leader);
     const before = seq;
-    seq = await replayTail(ctx, pk, core, seq);
+    seq = await replayTail(ctx, home, core, seq);
     if (seq === before) throw unavailable('store_unavailable', 'The journal reported a taken slot it does not list; retry.');
   }
 }

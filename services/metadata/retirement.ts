@@ -4,6 +4,7 @@ import { unavailable } from '../../shared/errors';
 import type { ClusterHome } from '../clusters/lifecycle';
 import { metadataHomeStore } from './home-store';
 import { journalStore } from './journal-store';
+import { journalLayout, type JournalLayout } from './journal-stripes';
 import { clusterPk } from './keys';
 import { maxClockSkewMs } from './leadership';
 import { leaseStore, type Lease, type Retirement } from './lease-store';
@@ -69,24 +70,24 @@ export function metadataHome(deps: {
    * The first free slot, as a new leader would find it: after the last entry, and never at or
    * below the latest snapshot (entries it covers may have been trimmed).
    */
-  async function nextFree(pk: string): Promise<number> {
-    const [last, pointer] = await Promise.all([journal.lastSeq(pk), snapshots.readPointer(pk)]);
+  async function nextFree(j: JournalLayout): Promise<number> {
+    const [last, pointer] = await Promise.all([journal.lastSeq(j), snapshots.readPointer(j.pk)]);
     return Math.max(last, pointer?.seq ?? 0) + 1;
   }
 
   /** Appends the closing fence at the next free slot; returns its slot. */
-  async function closingFence(pk: string, retired: Retirement): Promise<number> {
-    const last = await journal.lastSeq(pk);
+  async function closingFence(j: JournalLayout, retired: Retirement): Promise<number> {
+    const last = await journal.lastSeq(j);
     // An earlier attempt's fence (its reply lost, or the process died before recording it).
-    if (last > 0 && (await journal.get(pk, last))?.epoch === retired.epoch) return last;
+    if (last > 0 && (await journal.get(j, last))?.epoch === retired.epoch) return last;
     const data = buildEntry([encodeOps([{ type: 'fence', epoch: retired.epoch, holder: 'cluster-deletion', at: retired.at }])]);
-    for (let attempt = 0, seq = await nextFree(pk); attempt < 1000; attempt++) {
-      if (await journal.append(pk, { seq, data, epoch: retired.epoch, writer: `retire:${retired.at}`, leader: '' })) return seq;
-      if ((await journal.get(pk, seq))?.epoch === retired.epoch) return seq;
+    for (let attempt = 0, seq = await nextFree(j); attempt < 1000; attempt++) {
+      if (await journal.append(j, { seq, data, epoch: retired.epoch, writer: `retire:${retired.at}`, leader: '' })) return seq;
+      if ((await journal.get(j, seq))?.epoch === retired.epoch) return seq;
       // The leader, still inside its lease, appended there first: try the new tail.
-      seq = await nextFree(pk);
+      seq = await nextFree(j);
     }
-    throw unavailable('store_unavailable', `The journal of ${pk} kept growing while it was being fenced; retry.`);
+    throw unavailable('store_unavailable', `The journal of ${j.pk} kept growing while it was being fenced; retry.`);
   }
 
   return {
@@ -94,23 +95,26 @@ export function metadataHome(deps: {
       return home.allocate(tenantId, clusterId, isoTime(clock.now()));
     },
 
-    async retire(tenantId, clusterId) {
+    async retire(tenantId, clusterId, journalStripes) {
       const pk = clusterPk(tenantId, clusterId);
       await deps.unload(tenantId, clusterId);
       const retired = await tombstone(pk);
       if (retired.fencedSeq === undefined && retired.purgedAt === undefined) {
-        await leases.markFenced(pk, await closingFence(pk, retired));
+        await leases.markFenced(pk, await closingFence(journalLayout(pk, journalStripes), retired));
       }
       return { purgeAfter: purgeAfter(retired) };
     },
 
-    async purge(tenantId, clusterId) {
+    async purge(tenantId, clusterId, journalStripes) {
       const pk = clusterPk(tenantId, clusterId);
       const lease = await leases.read(pk);
       const retired = lease?.retired;
       if (!retired || (retired.fencedSeq === undefined && retired.purgedAt === undefined)) throw new Error(`the metadata home ${pk} must be retired before it is purged`);
       const now = clock.now();
       if (now < purgeAfter(retired)) throw new Error(`the metadata home ${pk} may be purged only after ${isoTime(purgeAfter(retired))}`);
+      // A striped journal's entries sit under keys of their own; a 1-stripe journal's go with the home's items.
+      const layout = journalLayout(pk, journalStripes);
+      if (layout.stripes > 1) await journal.purge(layout);
       await home.purgeAllButLease(pk);
       if (retired.purgedAt === undefined) await leases.markPurged(pk, now, Math.floor(now / 1000) + TOMBSTONE_TTL_S);
     },

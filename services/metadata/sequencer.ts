@@ -4,6 +4,7 @@ import { isLeaderBound, type ClusterCore, type WriteRequest } from './core';
 import { formEntries, type FormedEntry, type Pending } from './group-commit';
 import { LeaderDuties } from './leader-duties';
 import { acquireLease, appendEntry, localValidity, takeOver, type Leadership } from './leadership';
+import { journalLayout, type JournalLayout } from './journal-stripes';
 import { buildEntry } from './ops';
 import { ReadBarrier } from './read-barrier';
 import { LeaderWatch, type Move } from './region-policy';
@@ -53,6 +54,8 @@ export class Sequencer {
   /** Group coordination, maintenance and trimming, while serving (leader-duties.ts). */
   private duties: LeaderDuties | undefined;
   private cluster: ClusterRef | undefined;
+  /** Where the journal's slots live: fixed for the cluster's life (journal-stripes.ts). */
+  readonly journal: JournalLayout;
 
   constructor(
     ctx: SequencerContext,
@@ -60,7 +63,10 @@ export class Sequencer {
     private readonly onStop: StopHandler,
     /** The cluster's regions, in its order of preference. */
     readonly regions: readonly string[] = [],
+    /** The cluster's journal stripe count (its cluster item's `journalStripes`; absent: 1). */
+    stripes = 1,
   ) {
+    this.journal = journalLayout(pk, stripes);
     const p = ctx.placement;
     // Multi-region clusters run on a short lease, so that losing the leader's region costs seconds.
     this.ctx = p && regions.length > 1 ? { ...ctx, leaseMs: p.leaseMs, renewEveryMs: p.renewEveryMs } : ctx;
@@ -90,14 +96,14 @@ export class Sequencer {
       this.lead = lead;
       // Keep the lease while loading: a large snapshot can take longer than a lease period.
       this.scheduleRenewal();
-      const led = await takeOver(this.ctx, this.pk, lead);
+      const led = await takeOver(this.ctx, this.journal, lead);
       if (this.ctx.hooks) await this.ctx.hooks.step();
       if (this.phase !== 'starting') return;
       this.core = led.core;
       this.nextSeq = led.nextSeq;
       this.snapshotter = new Snapshotter(this.ctx, this.pk, led.pointer);
       this.phase = 'serving';
-      this.duties = new LeaderDuties(this.ctx, this.pk, this.dutyHost(), { fenceSeq: led.nextSeq - 1, takenAt });
+      this.duties = new LeaderDuties(this.ctx, this.journal, this.dutyHost(), { fenceSeq: led.nextSeq - 1, takenAt });
       const { snapshotSeq, replayed, snapshotMs, totalMs } = led.recovery;
       this.ctx.logger.info(
         { cluster: this.pk, epoch: lead.claim.epoch, nextSeq: this.nextSeq, snapshotSeq, replayed, snapshotMs: Math.round(snapshotMs), recoveryMs: Math.round(totalMs) },
@@ -161,7 +167,7 @@ export class Sequencer {
     const epoch = this.lead!.claim.epoch;
     let there;
     try {
-      there = await this.ctx.journal.get(this.pk, seq);
+      there = await this.ctx.journal.get(this.journal, seq);
     } catch (e) {
       throw asRetryable(this.ctx, e, 'confirming leadership for a read');
     }
@@ -226,7 +232,7 @@ export class Sequencer {
     let outcome;
     const began = performance.now();
     try {
-      outcome = await appendEntry(this.ctx, this.pk, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
+      outcome = await appendEntry(this.ctx, this.journal, seq, buildEntry(entry.parts), this.lead!.claim.epoch, this.ctx.nextWriter());
       this.roundTrips.record(performance.now() - began);
     } catch (e) {
       if (this.ctx.hooks) await this.ctx.hooks.step();

@@ -55,13 +55,13 @@ export function metadataService(deps: MetadataServiceDeps) {
       return;
     }
     // After a store fault the queued requests wait for a fresh start (reload, fence) instead of failing.
-    sequencerOf(stopped.pk, stopped.regions).adopt(leftovers);
+    sequencerOf(stopped.pk, stopped.regions, stopped.journal.stripes).adopt(leftovers);
   };
 
-  function sequencerOf(pk: string, regions: readonly string[]): Sequencer {
+  function sequencerOf(pk: string, regions: readonly string[], stripes: number | undefined): Sequencer {
     let s = sequencers.get(pk);
     if (!s) {
-      s = new Sequencer(ctx, pk, onStop, regions);
+      s = new Sequencer(ctx, pk, onStop, regions, stripes);
       sequencers.set(pk, s);
     }
     return s;
@@ -71,7 +71,7 @@ export function metadataService(deps: MetadataServiceDeps) {
     if (lifecycle !== 'open') throw unavailable('shutting_down', 'The metadata node is shutting down; retry.');
     // A node that does not lead the cluster reads the lease on every call: one small read,
     // and never a stale redirect after the leader moved.
-    return sequencerOf(clusterPk(cluster.tenantId, cluster.clusterId), cluster.regions);
+    return sequencerOf(clusterPk(cluster.tenantId, cluster.clusterId), cluster.regions, cluster.journalStripes);
   }
 
   async function write<K extends WriteRequest['kind']>(req: Extract<WriteRequest, { kind: K }>): Promise<WriteAnswers[K]> {

@@ -23,6 +23,8 @@ export interface ClusterRef {
   /** A group without members or commits for this long is removed. */
   offsetsRetentionMs: number;
   limits: { partitionsPerCluster: number; maxRetentionMs: number };
+  /** Partition keys the journal is striped over, fixed at creation (journal-stripes.ts); absent: 1. */
+  journalStripes?: number;
 }
 
 export interface TopicConfig {

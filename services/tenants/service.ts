@@ -31,6 +31,8 @@ export interface UpdateTenantInput {
   tier?: TierName;
   status?: Exclude<TenantStatus, 'deleting'>;
   limitOverrides?: LimitOverrides;
+  /** The journal stripe count of clusters created from now on (existing clusters keep theirs). */
+  journalStripes?: number;
 }
 
 export function tenantsService<InitialKey>(deps: {
@@ -64,7 +66,7 @@ export function tenantsService<InitialKey>(deps: {
   return {
     get,
 
-    async create(ctx: RequestContext, input: { name: string; tier: TierName; limitOverrides?: LimitOverrides }) {
+    async create(ctx: RequestContext, input: { name: string; tier: TierName; limitOverrides?: LimitOverrides; journalStripes?: number }) {
       const now = clock.now();
       const tenant: Tenant = {
         id: newId('tenant', now),
@@ -73,6 +75,7 @@ export function tenantsService<InitialKey>(deps: {
         status: 'active',
         limitOverrides: input.limitOverrides ?? {},
         clusterIds: [],
+        ...(input.journalStripes === undefined ? {} : { journalStripes: input.journalStripes }),
         tierCatalogueVersion: TIER_CATALOGUE_VERSION,
         version: 1,
         createdAt: isoTime(now),
@@ -102,6 +105,7 @@ export function tenantsService<InitialKey>(deps: {
           tier: input.tier,
           status: input.status,
           limitOverrides: input.limitOverrides,
+          journalStripes: input.journalStripes,
           tierCatalogueVersion: input.tier ? TIER_CATALOGUE_VERSION : undefined,
         },
         isoTime(clock.now()),

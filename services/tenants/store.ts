@@ -13,6 +13,8 @@ export interface Tenant {
   limitOverrides: LimitOverrides;
   /** Ids of clusters that count against `clustersPerTenant` (a set: add/remove are idempotent). */
   clusterIds: string[];
+  /** Set by an admin: the journal stripe count of the tenant's new clusters (else the tier's default). */
+  journalStripes?: number;
   tierCatalogueVersion: string;
   version: number;
   createdAt: string;
@@ -63,7 +65,7 @@ export function tenantStore(db: Db, table: string) {
       }
     },
     /** Optimistic update: applies only if nobody changed the tenant since `expectedVersion`. */
-    async update(id: string, expectedVersion: number, fields: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'limitOverrides' | 'tierCatalogueVersion'>>, now: string) {
+    async update(id: string, expectedVersion: number, fields: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'limitOverrides' | 'journalStripes' | 'tierCatalogueVersion'>>, now: string) {
       const sets: string[] = ['#version = #version + :one', 'updatedAt = :now'];
       const names: Record<string, string> = { '#version': 'version' };
       const values: Item = { ':one': 1, ':now': now, ':expected': expectedVersion };

@@ -1,6 +1,7 @@
 import { manualClock, type Clock } from '../../shared/clock';
 import { metadataService, type MetadataServiceDeps } from '../../services/metadata/service';
 import { clusterPk } from '../../shared/keys';
+import { journalLayout, stripePks } from '../../services/metadata/journal-stripes';
 import type { ClusterRef } from '../../services/metadata/types';
 import type { TestDynamo } from './dynamo';
 import { faultHooks } from './gate';
@@ -30,17 +31,19 @@ export function metadataNode(d: TestDynamo, nodeId: string, over: Partial<Metada
 }
 export type TestMetadataNode = ReturnType<typeof metadataNode>;
 
-/** The cluster's journal as stored: sequence numbers with the writing leader's epoch. */
-export async function journalOf(d: TestDynamo, cluster: ClusterRef): Promise<{ seq: number; epoch: number; data: Uint8Array }[]> {
+/** The cluster's journal as stored (every stripe, in sequence order): sequence numbers with the writing leader's epoch. */
+export async function journalOf(d: TestDynamo, cluster: ClusterRef): Promise<{ seq: number; epoch: number; data: Uint8Array; pk: string }[]> {
   const out = [];
-  for await (const item of d.db.queryAll<{ sk: string; epoch: number; data: Uint8Array }>({
-    table: d.tables.metadata,
-    keyCondition: 'pk = :pk AND begins_with(sk, :j)',
-    values: { ':pk': clusterPk(cluster.tenantId, cluster.clusterId), ':j': 'J#' },
-  })) {
-    out.push({ seq: Number(item.sk.slice(2)), epoch: item.epoch, data: item.data });
+  for (const pk of stripePks(journalLayout(clusterPk(cluster.tenantId, cluster.clusterId), cluster.journalStripes))) {
+    for await (const item of d.db.queryAll<{ sk: string; epoch: number; data: Uint8Array }>({
+      table: d.tables.metadata,
+      keyCondition: 'pk = :pk AND begins_with(sk, :j)',
+      values: { ':pk': pk, ':j': 'J#' },
+    })) {
+      out.push({ seq: Number(item.sk.slice(2)), epoch: item.epoch, data: item.data, pk });
+    }
   }
-  return out;
+  return out.sort((x, y) => x.seq - y.seq);
 }
 
 export const advance = (clock: Clock, ms: number) => (clock as ReturnType<typeof manualClock>).advance(ms);

@@ -20,6 +20,8 @@ export function clusterRef(over: Partial<ClusterRef> = {}): ClusterRef {
     producerIdExpirationMs: 7 * 86_400_000,
     offsetsRetentionMs: 7 * 86_400_000,
     limits: { partitionsPerCluster: 1000, maxRetentionMs: 7 * 86_400_000 },
+    // HM_TEST_JOURNAL_STRIPES=4 runs a metadata suite on striped journals (default: one key, as before stripes).
+    journalStripes: Number(process.env.HM_TEST_JOURNAL_STRIPES ?? 1),
     ...over,
   };
 }

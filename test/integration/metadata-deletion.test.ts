@@ -68,7 +68,7 @@ test('deleting a cluster another node leads: it stops acknowledging, no node lea
   const { d, clock, a, b, home, cluster } = await setup(t);
   const { tenantId, clusterId } = cluster;
   let retired: Promise<{ purgeAfter: number }> | undefined;
-  const load = await loadUntilRefused(a, cluster, () => (retired = home.retire(tenantId, clusterId)));
+  const load = await loadUntilRefused(a, cluster, () => (retired = home.retire(tenantId, clusterId, cluster.journalStripes)));
   const { purgeAfter } = await retired!;
   assert.ok(load.acked.length >= 40);
   assert.ok(load.refusals.every((r) => r === '503 not_leader' || r === '409 cluster_deleting'), load.refusals.join(', '));
@@ -88,17 +88,17 @@ test('deleting a cluster another node leads: it stops acknowledging, no node lea
   await rejectsWith(c.listTopics(cluster), 409, 'cluster_deleting');
 
   // node-a's lease was live: the purge waits for it (plus the skew bound), then removes all.
-  await assert.rejects(home.purge(tenantId, clusterId), /may be purged only after/);
+  await assert.rejects(home.purge(tenantId, clusterId, cluster.journalStripes), /may be purged only after/);
   assert.ok(purgeAfter > clock.now());
   clock.set(purgeAfter);
-  await home.purge(tenantId, clusterId);
+  await home.purge(tenantId, clusterId, cluster.journalStripes);
   assert.deepEqual(await items(d, cluster), ['LEASE']);
 
   // Stale nodes cannot bring anything back: no lease, no home, no journal entry.
   for (const node of [a, b, c]) await rejectsWith(node.commitFile(cluster, file()), 409, 'cluster_deleting');
   assert.equal(await home.allocate(tenantId, clusterId), false);
-  assert.deepEqual(await home.retire(tenantId, clusterId), { purgeAfter }, 'retiring again changes nothing');
-  await home.purge(tenantId, clusterId);
+  assert.deepEqual(await home.retire(tenantId, clusterId, cluster.journalStripes), { purgeAfter }, 'retiring again changes nothing');
+  await home.purge(tenantId, clusterId, cluster.journalStripes);
   assert.deepEqual(await items(d, cluster), ['LEASE']);
 });
 
@@ -107,9 +107,9 @@ test('a leader stalled across the whole deletion writes nothing when it wakes', 
   await a.commitFile(cluster, file());
   a.pause();
   const stalled = a.commitFile(cluster, file());
-  const { purgeAfter } = await home.retire(cluster.tenantId, cluster.clusterId);
+  const { purgeAfter } = await home.retire(cluster.tenantId, cluster.clusterId, cluster.journalStripes);
   clock.set(purgeAfter);
-  await home.purge(cluster.tenantId, cluster.clusterId);
+  await home.purge(cluster.tenantId, cluster.clusterId, cluster.journalStripes);
   assert.deepEqual(await items(d, cluster), ['LEASE']);
   a.resume();
   await rejectsWith(stalled, 409, 'cluster_deleting');
@@ -123,9 +123,9 @@ test('an unheld lease is purged at once; a home retired before it was allocated 
   const home = metadataHome({ db: d.db, table: d.tables.metadata, clock, leaseMs: LEASE_MS, unload: async () => {} });
   const cluster = clusterRef();
   // Deleted while still provisioning: the destroy job ran before the provision job.
-  const { purgeAfter } = await home.retire(cluster.tenantId, cluster.clusterId);
+  const { purgeAfter } = await home.retire(cluster.tenantId, cluster.clusterId, cluster.journalStripes);
   assert.ok(purgeAfter <= clock.now());
-  await home.purge(cluster.tenantId, cluster.clusterId);
+  await home.purge(cluster.tenantId, cluster.clusterId, cluster.journalStripes);
   assert.equal(await home.allocate(cluster.tenantId, cluster.clusterId), false);
   assert.deepEqual(await items(d, cluster), ['LEASE']);
 });

@@ -38,7 +38,7 @@ test('a job that failed on its last attempt is counted, logged, and really queue
     const c: Cluster = {
       id: newId('cluster', clock.now()), tenantId: 'tnt_reconcile', name: `c-${randomBase62(6)}`, tier: 'pro', regions: ['us-east-1'],
       storage: { buckets: [{ region: 'us-east-1', url: 's3://b/x' }], writeQuorum: 1 },
-      config: { ...DEFAULT_CLUSTER_CONFIG, defaultRetentionMs: 1000 }, deletionProtection: false,
+      config: { ...DEFAULT_CLUSTER_CONFIG, defaultRetentionMs: 1000 }, deletionProtection: false, journalStripes: 1,
       status, createdAt: '2027-03-01T11:00:00.000Z', updatedAt: '2027-03-01T11:00:00.000Z', version: 2,
     };
     await clusters.create(c);

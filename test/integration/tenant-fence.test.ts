@@ -15,6 +15,7 @@ import { memberStore } from '../../services/agents/members-store';
 import { trustRuleStore } from '../../services/credentials/trust-rules-store';
 import { leaseStore } from '../../services/metadata/lease-store';
 import { journalStore } from '../../services/metadata/journal-store';
+import { journalLayout } from '../../services/metadata/journal-stripes';
 import { snapshotStore } from '../../services/metadata/snapshot-store';
 import { metadataHomeStore } from '../../services/metadata/home-store';
 import { statsStore } from '../../services/metadata/stats-store';
@@ -49,6 +50,8 @@ function operations(db: Db, t: TableNames) {
   const usage = usageStore(db, t.control);
   const raw = (x: string) => ({ tenantId: x, clusterId: C, hour: '2026-11-25T00', node: 'n', bytesWritten: 1, recordsWritten: 1, metadataRequests: 0, agentSeconds: 0, storageByteSamples: 0, storageSamples: 0, partitionsMax: 0, flushedAt: NOW });
   const usageItem = (x: string) => ({ tenantId: x, clusterId: C, granularity: 'hour', periodStart: NOW, hours: 1, storageBytes: 0, tier: 'pro', catalogueVersion: '1', updatedAt: NOW }) as unknown as UsageItem;
+  const j1 = (x: string) => journalLayout(clusterPk(x, C), 1);
+  const j4 = (x: string) => journalLayout(clusterPk(x, C), 4);
   const claim = { holder: 'n', holderAddress: 'a', holderRegion: 'us-east-1', incarnation: 'i', epoch: 1 };
   const drain = async (it: AsyncIterable<unknown>) => {
     for await (const _ of it) void _;
@@ -115,9 +118,17 @@ function operations(db: Db, t: TableNames) {
       leaseRenew: (x) => lease.renew(clusterPk(x, C), claim, 2),
       leaseRelease: (x) => lease.release(clusterPk(x, C), claim),
       leaseHandOver: (x) => lease.handOver(clusterPk(x, C), claim, { nodeId: 's', address: 'b', region: 'us-west-2' }, 2),
-      journalAppend: (x) => journal.append(clusterPk(x, C), { seq: 1, data: new Uint8Array([1]), epoch: 1, writer: 'w', leader: 'l' }),
-      journalGet: (x) => journal.get(clusterPk(x, C), 1),
-      journalRead: (x) => drain(journal.readFrom(clusterPk(x, C), 1)),
+      journalAppend: (x) => journal.append(j1(x), { seq: 1, data: new Uint8Array([1]), epoch: 1, writer: 'w', leader: 'l' }),
+      journalGet: (x) => journal.get(j1(x), 1),
+      journalRead: (x) => drain(journal.readFrom(j1(x), 1)),
+      // A striped journal's keys (`T#<tenant>#C#<cluster>#J<k>`) are the tenant's too.
+      stripedAppend: (x) => journal.append(j4(x), { seq: 2, data: new Uint8Array([1]), epoch: 1, writer: 'w', leader: 'l' }),
+      stripedGet: (x) => journal.get(j4(x), 2),
+      stripedLastSeq: (x) => journal.lastSeq(j4(x)),
+      stripedRead: (x) => drain(journal.readFrom(j4(x), 1)),
+      stripedSeqsBelow: (x) => journal.seqsBelow(j4(x), 10, 10),
+      stripedRemove: (x) => journal.remove(j4(x), [1, 2, 3]),
+      stripedPurge: (x) => journal.purge(j4(x)),
       snapshotPointer: (x) => snapshots.readPointer(clusterPk(x, C)),
       snapshotWrite: (x) => snapshots.write(clusterPk(x, C), 5, new Uint8Array(10), { chunkBytes: 100, createdAt: 0 }),
       purge: (x) => home.purgeAllButLease(clusterPk(x, C)),

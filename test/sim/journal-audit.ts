@@ -1,6 +1,8 @@
 import { createDynamoClient, Db, tableNames } from '../../shared/dynamo';
 import { clusterPk } from '../../shared/keys';
+import { clusterStore } from '../../services/clusters/store';
 import { journalStore } from '../../services/metadata/journal-store';
+import { journalLayout } from '../../services/metadata/journal-stripes';
 import { decodeEntry } from '../../services/metadata/ops';
 
 /**
@@ -12,13 +14,18 @@ import { decodeEntry } from '../../services/metadata/ops';
 export async function auditJournal(storeUrl: string, tenantId: string, clusterId: string, tablePrefix = 'hm-') {
   const client = createDynamoClient({ endpoint: storeUrl, region: 'us-east-1' });
   try {
-    const journal = journalStore(new Db(client), tableNames(tablePrefix).metadata);
+    const db = new Db(client);
+    const journal = journalStore(db, tableNames(tablePrefix).metadata);
+    // The journal's layout, as every node learns it: the cluster item's stripe count.
+    const cluster = await clusterStore(db, tableNames(tablePrefix).control).get(tenantId, clusterId);
+    if (!cluster) throw new Error(`cluster ${clusterId} not found for the journal audit`);
+    const journalStripes = cluster.journalStripes;
     const problems: string[] = [];
     const files = new Map<string, number>();
     const epochs: number[] = [];
     let entries = 0;
     let prev: { seq: number; epoch: number } | undefined;
-    for await (const e of journal.readFrom(clusterPk(tenantId, clusterId), 1)) {
+    for await (const e of journal.readFrom(journalLayout(clusterPk(tenantId, clusterId), journalStripes), 1)) {
       entries++;
       if (prev && e.seq !== prev.seq + 1) problems.push(`journal gap between ${prev.seq} and ${e.seq}`);
       if (prev && e.epoch < prev.epoch) problems.push(`entry ${e.seq} of epoch ${e.epoch} follows epoch ${prev.epoch}: two leaders appended`);
