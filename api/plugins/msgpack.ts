@@ -47,9 +47,3 @@ export function answer<T>(req: FastifyRequest, reply: FastifyReply, value: T): T
   if (!wantsMsgpack(req)) return value;
   return reply.type(MSGPACK).send(packr.pack(value));
 }
-
-/** A MessagePack encoder and decoder with the same options (for clients and tests). */
-export const msgpack = {
-  encode: (value: unknown): Buffer => packr.pack(value),
-  decode: (bytes: Uint8Array): unknown => unpackr.unpack(bytes),
-};
