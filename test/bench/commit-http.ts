@@ -99,8 +99,9 @@ async function runMode(mode: string, encodings: Encoding[], levels: number[], se
             }),
           );
         };
-        // Warm-up, not counted: the first requests of a route compile its schemas and the JIT warms.
-        await load(1000, false);
+        // Warm-up, not counted: the first requests of a route compile its schemas and the JIT
+        // warms. One second was not enough: whichever encoding ran second looked faster.
+        await load(Number(process.env.HM_BENCH_WARMUP_SECONDS ?? 3) * 1000, false);
         const cpu0 = serverCpu(server);
         const client0 = process.cpuUsage();
         await load(seconds * 1000, true);
