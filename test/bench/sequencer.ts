@@ -18,7 +18,7 @@ import { validateCommit } from '../../services/metadata/validate-commit';
 import { validateFetchPlan } from '../../services/metadata/validate-reads';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 import { faultHooks } from '../helpers/gate';
-import { runIfMain } from './setup';
+import { benchEngine, runIfMain } from './setup';
 
 type Figure = Record<string, string | number>;
 
@@ -167,7 +167,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
     print(human);
     print(JSON.stringify({ bench: 'sequencer', ...figure }));
   };
-  const engine = 'dynalite 4, in memory, in this process';
+  const engine = process.env.DYNAMODB_ENDPOINT ? benchEngine() : `${benchEngine()}, in this process`;
   const d = await startTestDynamo({ prefix: 'bench-' });
   try {
     // 1. Raw ceiling.

@@ -18,6 +18,9 @@ export async function call(url: string, method: string, token: string, body?: un
 /** The bench cluster's bucket: commit replicas must name it. */
 export const BENCH_BUCKET = 's3://bench/data';
 
+/** The store engine the figures come from (`npm run bench:dynamodb-local` points DYNAMODB_ENDPOINT at DynamoDB Local). */
+export const benchEngine = () => (process.env.DYNAMODB_ENDPOINT ? `DynamoDB Local at ${process.env.DYNAMODB_ENDPOINT}` : 'dynalite 4, in memory');
+
 export async function benchCluster(serverUrl: string, dataDir: string, tenant: { tier: string; limitOverrides?: Record<string, number> }) {
   const admin = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/cli/admin-token.ts'], { cwd: ROOT, env: { ...process.env, HM_DATA_DIR: dataDir }, encoding: 'utf8' }).stdout.trim();
   const { apiKey } = await call(`${serverUrl}/admin/v1/tenants`, 'POST', admin, { name: 'Bench', ...tenant });

@@ -19,7 +19,7 @@ export interface ServerProcess {
  * On an external engine (DYNAMODB_ENDPOINT, see startTestEngine) each data directory gets
  * tables of its own, the same ones again when a server restarts on it.
  */
-function tablesOf(env: Record<string, string>): Record<string, string> {
+export function tablesOf(env: Record<string, string>): Record<string, string> {
   if (!process.env.DYNAMODB_ENDPOINT || env.HM_TABLE_PREFIX || !env.HM_DATA_DIR) return {};
   return { HM_TABLE_PREFIX: `s${createHash('sha256').update(env.HM_DATA_DIR).digest('hex').slice(0, 12)}-` };
 }
