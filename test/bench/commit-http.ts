@@ -13,7 +13,7 @@ import { startTestDynamo } from '../helpers/dynamo';
 import { startServer, type Proc } from './processes';
 import { childPids, cpuSeconds, figure, percentile } from './report';
 import { commitLoad, createTopics, cluster as benchRef, node } from './sequencer';
-import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
+import { BENCH_BUCKET, benchCluster, benchEngine, call, runIfMain } from './setup';
 
 const PARTITIONS = 1000;
 
@@ -46,7 +46,7 @@ export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256'
   const http: { name: string; level: number; perSecond: number }[] = [];
   for (const mode of (process.env.HM_BENCH_STORE_MODES ?? 'in-process,child').split(',')) http.push(...(await runMode(mode, encodings, levels, seconds)));
   if (process.env.HM_BENCH_SERVICE_API === '0') return;
-  console.log('the same commits through the service API alone, in this process (dynalite in memory), as the sequencer bench runs them');
+  console.log(`the same commits through the service API alone, in this process (${benchEngine()}), as the sequencer bench runs them`);
   const d = await startTestDynamo({ prefix: 'bench-' });
   try {
     const leader = node(d, 'bench-node');
@@ -55,7 +55,7 @@ export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256'
       await createTopics(leader, ref);
       await commitLoad(leader, ref, level, 500); // warm-up
       const r = await commitLoad(leader, ref, level, seconds * 1000);
-      figure(`service_api_commits_per_second_c${level}`, r.perSecond, 'commits/s', { concurrency: level, p99_ms: r.p99 });
+      figure(`service_api_commits_per_second_c${level}`, r.perSecond, 'commits/s', { concurrency: level, p99_ms: r.p99, engine: benchEngine() });
       for (const h of http.filter((x) => x.level === level)) figure(`ratio_${h.name}_to_service_api_c${level}`, h.perSecond / r.perSecond, 'x', { concurrency: level });
     }
     await leader.close();
