@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   invalid_result: { status: 400, meaning: 'An agent job\'s result does not have the shape its type needs (the detail and `field` say which).', action: 'Report the result as the job type\'s schema describes (README, agent jobs).' },
   unknown_field: { status: 400, meaning: 'The body or query holds a field this operation does not know.', action: 'Remove the field (check its spelling against the schema).' },
   malformed_json: { status: 400, meaning: 'The body is not valid JSON.', action: 'Send a well-formed JSON document.' },
+  malformed_msgpack: { status: 400, meaning: 'The body, sent as application/msgpack, is not one well-formed MessagePack value (maps with string keys, arrays, strings, numbers, booleans, nil; nothing after it).', action: 'Encode the body as one MessagePack value, or send it as JSON.' },
   invalid_unicode: { status: 400, meaning: 'Text in the request holds a lone UTF-16 surrogate.', action: 'Send well-formed Unicode.' },
   invalid_content_length: { status: 400, meaning: 'Content-Length does not match the body.', action: 'Let your HTTP client set Content-Length.' },
   invalid_content_type: { status: 400, meaning: 'The Content-Type header is not valid.', action: 'Send `Content-Type: application/json`.' },

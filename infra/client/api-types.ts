@@ -5786,6 +5786,19 @@ export interface operations {
                         topic: string;
                     }[];
                 };
+                "application/msgpack": {
+                    maxBytes: number;
+                    partitions: {
+                        maxBytes: number;
+                        offset: number;
+                        partition: number;
+                        /**
+                         * @description Kafka topic name rules (not "." or "..")
+                         * @example orders
+                         */
+                        topic: string;
+                    }[];
+                };
             };
         };
         responses: {
@@ -5821,7 +5834,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_topic_name`, `invalid_partition`, `duplicate_partition`, `too_many_partitions`, `invalid_offset`, `invalid_max_bytes`, `invalid_request`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            /** @description Bad Request: `invalid_topic_name`, `invalid_partition`, `duplicate_partition`, `too_many_partitions`, `invalid_offset`, `invalid_max_bytes`, `invalid_request`, `malformed_msgpack`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5829,7 +5842,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_topic_name" | "invalid_partition" | "duplicate_partition" | "too_many_partitions" | "invalid_offset" | "invalid_max_bytes" | "invalid_request" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        code: "invalid_topic_name" | "invalid_partition" | "duplicate_partition" | "too_many_partitions" | "invalid_offset" | "invalid_max_bytes" | "invalid_request" | "malformed_msgpack" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
                         /** @enum {integer} */
                         status: 400;
                     };
@@ -5985,6 +5998,41 @@ export interface operations {
                     }[];
                     sizeBytes: number;
                 };
+                "application/msgpack": {
+                    batches: {
+                        /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                        baseSequence?: number;
+                        /** @description byteOffset + byteLength must not pass sizeBytes */
+                        byteLength: number;
+                        byteOffset: number;
+                        /** @description Epoch milliseconds; -1 when the batch has none */
+                        maxTimestamp: number;
+                        partition: number;
+                        /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                        producerEpoch?: number;
+                        /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                        producerId?: number;
+                        recordCount: number;
+                        /**
+                         * @description Kafka topic name rules (not "." or "..")
+                         * @example orders
+                         */
+                        topic: string;
+                    }[];
+                    /** @description The agent's idempotency key for this file */
+                    fileId: string;
+                    /** @description The object key of the file in the bucket; at most 1024 bytes (UTF-8), no control characters */
+                    objectKey: string;
+                    replicas: {
+                        /** @description The bucket holding this copy; at most 1024 bytes (UTF-8), no control characters */
+                        bucket: string;
+                        /** @description The copy's checksum, e.g. crc32c:8f1d2a3b; at most 256 bytes (UTF-8), no control characters */
+                        checksum: string;
+                        /** @description One of the cluster's regions */
+                        region: string;
+                    }[];
+                    sizeBytes: number;
+                };
             };
         };
         responses: {
@@ -6008,9 +6056,23 @@ export interface operations {
                             topic: string;
                         }[];
                     };
+                    "application/msgpack": {
+                        /** @description True when this fileId was already committed: nothing was written */
+                        duplicate: boolean;
+                        fileId: string;
+                        results: {
+                            baseOffset?: number;
+                            duplicate?: boolean;
+                            /** @example UNKNOWN_TOPIC_OR_PARTITION */
+                            error?: string;
+                            lastOffset?: number;
+                            partition: number;
+                            topic: string;
+                        }[];
+                    };
                 };
             };
-            /** @description Bad Request: `invalid_file_id`, `invalid_object_key`, `invalid_size`, `invalid_replicas`, `duplicate_replica_region`, `no_batches`, `too_many_batches`, `invalid_batch`, `invalid_byte_range`, `batch_outside_file`, `overlapping_batches`, `duplicate_batch`, `invalid_record_count`, `invalid_producer_fields`, `invalid_topic_name`, `invalid_partition`, `invalid_timestamp`, `invalid_request`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            /** @description Bad Request: `invalid_file_id`, `invalid_object_key`, `invalid_size`, `invalid_replicas`, `duplicate_replica_region`, `no_batches`, `too_many_batches`, `invalid_batch`, `invalid_byte_range`, `batch_outside_file`, `overlapping_batches`, `duplicate_batch`, `invalid_record_count`, `invalid_producer_fields`, `invalid_topic_name`, `invalid_partition`, `invalid_timestamp`, `invalid_request`, `malformed_msgpack`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,7 +6080,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_file_id" | "invalid_object_key" | "invalid_size" | "invalid_replicas" | "duplicate_replica_region" | "no_batches" | "too_many_batches" | "invalid_batch" | "invalid_byte_range" | "batch_outside_file" | "overlapping_batches" | "duplicate_batch" | "invalid_record_count" | "invalid_producer_fields" | "invalid_topic_name" | "invalid_partition" | "invalid_timestamp" | "invalid_request" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        code: "invalid_file_id" | "invalid_object_key" | "invalid_size" | "invalid_replicas" | "duplicate_replica_region" | "no_batches" | "too_many_batches" | "invalid_batch" | "invalid_byte_range" | "batch_outside_file" | "overlapping_batches" | "duplicate_batch" | "invalid_record_count" | "invalid_producer_fields" | "invalid_topic_name" | "invalid_partition" | "invalid_timestamp" | "invalid_request" | "malformed_msgpack" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
                         /** @enum {integer} */
                         status: 400;
                     };
@@ -7093,6 +7155,18 @@ export interface operations {
                         topic: string;
                     }[];
                 };
+                "application/msgpack": {
+                    partitions: {
+                        partition: number;
+                        /** @description -1 latest, -2 earliest, -3 max timestamp, else epoch ms */
+                        timestamp: number;
+                        /**
+                         * @description Kafka topic name rules (not "." or "..")
+                         * @example orders
+                         */
+                        topic: string;
+                    }[];
+                };
             };
         };
         responses: {
@@ -7113,7 +7187,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_topic_name`, `invalid_partition`, `duplicate_partition`, `too_many_partitions`, `invalid_timestamp`, `invalid_request`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            /** @description Bad Request: `invalid_topic_name`, `invalid_partition`, `duplicate_partition`, `too_many_partitions`, `invalid_timestamp`, `invalid_request`, `malformed_msgpack`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7121,7 +7195,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_topic_name" | "invalid_partition" | "duplicate_partition" | "too_many_partitions" | "invalid_timestamp" | "invalid_request" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        code: "invalid_topic_name" | "invalid_partition" | "duplicate_partition" | "too_many_partitions" | "invalid_timestamp" | "invalid_request" | "malformed_msgpack" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
                         /** @enum {integer} */
                         status: 400;
                     };

@@ -94,7 +94,7 @@ async function rawCeiling(d: TestDynamo, ms: number): Promise<number> {
   return ((n - first) * 1000) / (performance.now() - start);
 }
 
-async function commitLoad(svc: MetadataService, ref: ClusterRef, concurrency: number, ms: number) {
+export async function commitLoad(svc: MetadataService, ref: ClusterRef, concurrency: number, ms: number) {
   const latencies: number[] = [];
   const end = performance.now() + ms;
   const started = performance.now();

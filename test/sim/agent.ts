@@ -1,4 +1,4 @@
-import { ApiError, httpJson as http, RegionalClient, type RegionalOptions, type Served } from './regional-client';
+import { ApiError, httpJson as http, RegionalClient, type Encoding, type RegionalOptions, type Served } from './regional-client';
 import { identitySigner, type AgentRoleIdentity } from './agent-identity';
 
 export { ApiError } from './regional-client';
@@ -27,6 +27,12 @@ export interface AgentOptions {
    * calls then go to the leader's region and fail over region by region (`baseUrl` is unused).
    */
   regions?: RegionalOptions;
+  /**
+   * The data-path calls' encoding (commit, fetch plan, list offsets): JSON by default, or
+   * MessagePack (sent as application/msgpack, answers asked for in it). Other calls, and
+   * multi-region agents' calls, stay JSON.
+   */
+  encoding?: Encoding;
 }
 
 export interface TokenInfo {
@@ -82,6 +88,8 @@ const jittered = (intervalMs: number) => intervalMs * (0.9 + 0.2 * Math.random()
 
 export class ReferenceAgent {
   readonly tokens: TokenSource;
+  /** The encoding of the data-path calls (commit, fetch plan, list offsets). */
+  readonly dataEncoding: Encoding;
   /** Multi-region agents only. */
   readonly regional: RegionalClient | undefined;
   intervalMs = 5000;
@@ -95,19 +103,20 @@ export class ReferenceAgent {
 
   constructor(readonly opts: AgentOptions) {
     this.regional = opts.regions ? new RegionalClient(opts.regions) : undefined;
+    this.dataEncoding = opts.encoding ?? 'json';
     this.tokens = opts.tokenSource ?? new TokenSource(opts.baseUrl, opts.identity ?? opts.agentKey!, this.regional);
   }
 
   /** One API call with the agent token; a token the server no longer accepts is renewed once. */
-  async call(method: string, path: (clusterId: string) => string, body?: unknown, leader = false): Promise<any> {
-    return (await this.callServed(method, path, body, leader)).body;
+  async call(method: string, path: (clusterId: string) => string, body?: unknown, leader = false, encoding: Encoding = 'json'): Promise<any> {
+    return (await this.callServed(method, path, body, leader, encoding)).body;
   }
 
   /**
    * As `call`, saying which endpoint answered. Multi-region agents send `leader` calls (the log
    * metadata) to the leader's region and the rest to their own region, failing over either way.
    */
-  async callServed(method: string, path: (clusterId: string) => string, body?: unknown, leader = false): Promise<Served> {
+  async callServed(method: string, path: (clusterId: string) => string, body?: unknown, leader = false, encoding: Encoding = 'json'): Promise<Served> {
     if (this.regional) {
       for (let attempt = 0; ; attempt++) {
         const t = await this.tokens.get(attempt > 0);
@@ -121,7 +130,7 @@ export class ReferenceAgent {
     }
     for (let attempt = 0; ; attempt++) {
       const t = await this.tokens.get(attempt > 0);
-      const res = await http(method, `${this.opts.baseUrl}${path(t.clusterId)}`, { authorization: `Bearer ${t.accessToken}` }, body);
+      const res = await http(method, `${this.opts.baseUrl}${path(t.clusterId)}`, { authorization: `Bearer ${t.accessToken}` }, body, undefined, encoding);
       const parsed = res.body;
       if (res.ok) return { body: parsed, url: this.opts.baseUrl, attempts: attempt + 1 };
       const code = parsed?.code ?? 'unknown';
@@ -180,20 +189,20 @@ export class ReferenceAgent {
 
   /** Commits the metadata of a file already written to the bucket. */
   commitFile(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true, this.dataEncoding);
   }
 
   /** As commitFile, saying which endpoint acknowledged it. */
   commitFileServed(body: unknown) {
-    return this.callServed('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true);
+    return this.callServed('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true, this.dataEncoding);
   }
 
   fetchPlan(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/fetch-plan`, body, true);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/fetch-plan`, body, true, this.dataEncoding);
   }
 
   listOffsets(body: unknown) {
-    return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body, true);
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/list-offsets`, body, true, this.dataEncoding);
   }
 
   /** A listed replica of a file could not be read. */

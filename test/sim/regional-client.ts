@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { Packr, Unpackr } from 'msgpackr';
 
 /**
  * How an agent reaches a multi-region control plane: it is configured with one endpoint per
@@ -16,21 +17,39 @@ export interface HttpAnswer {
   body: any;
 }
 
-/** One JSON call over HTTP, abandoned after `timeoutMs`. */
-export async function httpJson(method: string, url: string, headers: Record<string, string>, body?: unknown, timeoutMs?: number): Promise<HttpAnswer> {
+/** How an agent encodes bodies: JSON (the default), or MessagePack, which the data path accepts and answers with. */
+export type Encoding = 'json' | 'msgpack';
+const MSGPACK = 'application/msgpack';
+// Plain maps and arrays (no msgpackr records), as any MessagePack library writes them.
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false });
+
+/** One call over HTTP, abandoned after `timeoutMs`; answers are decoded by their Content-Type. */
+export async function httpJson(method: string, url: string, headers: Record<string, string>, body?: unknown, timeoutMs?: number, encoding: Encoding = 'json'): Promise<HttpAnswer> {
+  const binary = encoding === 'msgpack';
+  const sent = body === undefined ? headers : { ...headers, 'content-type': binary ? MSGPACK : 'application/json' };
   const res = await request(url, {
     method: method as 'GET',
     dispatcher,
-    headers: body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+    headers: binary ? { ...sent, accept: `${MSGPACK}, application/json;q=0.5` } : sent,
+    body: body === undefined ? undefined : binary ? packr.pack(body) : JSON.stringify(body),
     signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined,
   });
-  const text = await res.body.text();
   let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = { code: 'unparseable_answer', detail: text.slice(0, 200) };
+  if (String(res.headers['content-type'] ?? '').startsWith(MSGPACK)) {
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    try {
+      parsed = unpackr.unpack(bytes);
+    } catch {
+      parsed = { code: 'unparseable_answer', detail: bytes.subarray(0, 100).toString('hex') };
+    }
+  } else {
+    const text = await res.body.text();
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = { code: 'unparseable_answer', detail: text.slice(0, 200) };
+    }
   }
   return { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, body: parsed };
 }

@@ -5,19 +5,23 @@ import { Id, problems, SEQUENCER_CODES } from '../../schemas/common';
 import { TopicList } from '../../schemas/topics';
 import { CommitFileBody, CommitFileResponse, FetchPlanBody, FetchPlanResponse, ListOffsetsBody, ListOffsetsResponse } from '../../schemas/log-metadata';
 import { agentOf } from './agent-of';
+import { answer, MSGPACK, registerMsgpack } from '../../plugins/msgpack';
 
 const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
 
 /**
  * The Kafka log metadata, for agents: commit a file they uploaded to the customer's bucket
  * (offsets are assigned here, durably, before the answer), plan fetches, list offsets.
- * A 503 `not_leader` names the node that leads the cluster in `leader`.
+ * A 503 `not_leader` names the node that leads the cluster in `leader`. Bodies may be sent as
+ * MessagePack (plugins/msgpack.ts); a commit answers in MessagePack when asked to.
  */
 export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => async (app) => {
   const { metadata, clusterAccess } = deps.services;
   const security = [{ agentJwt: [] }];
   // The data path runs at thousands of requests a second: log failures, not every call.
   const logLevel = 'warn';
+  registerMsgpack(app);
+  const consumes = ['application/json', MSGPACK];
   const ref = (req: Parameters<typeof agentOf>[0]) => {
     const a = agentOf(req);
     return clusterAccess(a.tenantId, a.clusterId);
@@ -37,20 +41,22 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
         tags: ['agent'],
         operationId: 'commitFile', summary: 'Commit an uploaded file: assigns offsets to its batches (idempotent on fileId)', description: 'Commits the metadata of a file the agent has written to the cluster\'s bucket(s): assigns offsets to its batches, in request order, once durable. Idempotent on fileId: a retry answers the same offsets. Multi-region clusters need replicas in the write quorum of regions. Read-write agents only.',
         security,
+        consumes,
+        produces: ['application/json', MSGPACK],
         params: ClusterParams,
         body: CommitFileBody,
-        response: { 200: CommitFileResponse, ...problems(...SEQUENCER_CODES, 'invalid_file_id', 'invalid_object_key', 'invalid_size', 'invalid_replicas', 'duplicate_replica_region', 'no_batches', 'too_many_batches', 'invalid_batch', 'invalid_byte_range', 'batch_outside_file', 'overlapping_batches', 'duplicate_batch', 'invalid_record_count', 'invalid_producer_fields', 'invalid_topic_name', 'invalid_partition', 'invalid_timestamp', 'invalid_request', 'file_id_conflict', 'commit_too_large', 'insufficient_replicas', 'unknown_replica_region', 'unknown_replica_bucket') },
+        response: { 200: CommitFileResponse, ...problems(...SEQUENCER_CODES, 'invalid_file_id', 'invalid_object_key', 'invalid_size', 'invalid_replicas', 'duplicate_replica_region', 'no_batches', 'too_many_batches', 'invalid_batch', 'invalid_byte_range', 'batch_outside_file', 'overlapping_batches', 'duplicate_batch', 'invalid_record_count', 'invalid_producer_fields', 'invalid_topic_name', 'invalid_partition', 'invalid_timestamp', 'invalid_request', 'file_id_conflict', 'commit_too_large', 'insufficient_replicas', 'unknown_replica_region', 'unknown_replica_bucket', 'malformed_msgpack') },
       },
       config: { agentWrite: true },
     },
-    async (req) => metadata.commitFile(await ref(req), req.body),
+    async (req, reply) => answer(req, reply, await metadata.commitFile(await ref(req), req.body)),
   );
 
   app.post(
     '/agent/v1/clusters/:clusterId/fetch-plan',
     {
       logLevel,
-      schema: { tags: ['agent'], operationId: 'getFetchPlan', summary: 'Which files and byte ranges hold the requested offsets', description: 'For each requested partition and offset, the files and byte ranges holding the batches from that offset, up to maxBytes, with high watermark and log start offset; per-partition Kafka errors.', security, params: ClusterParams, body: FetchPlanBody, response: { 200: FetchPlanResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_offset', 'invalid_max_bytes', 'invalid_request') } },
+      schema: { tags: ['agent'], operationId: 'getFetchPlan', summary: 'Which files and byte ranges hold the requested offsets', description: 'For each requested partition and offset, the files and byte ranges holding the batches from that offset, up to maxBytes, with high watermark and log start offset; per-partition Kafka errors.', security, consumes, params: ClusterParams, body: FetchPlanBody, response: { 200: FetchPlanResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_offset', 'invalid_max_bytes', 'invalid_request', 'malformed_msgpack') } },
     },
     // The plan shares the sequencer's (read-only) replica arrays; serialising only reads them.
     async (req) => (await metadata.fetchPlan(await ref(req), req.body)) as Static<typeof FetchPlanResponse>,
@@ -60,7 +66,7 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
     '/agent/v1/clusters/:clusterId/list-offsets',
     {
       logLevel,
-      schema: { tags: ['agent'], operationId: 'listOffsets', summary: 'Earliest, latest, max-timestamp or by-timestamp offsets', description: 'Kafka ListOffsets: per partition the earliest (-2), latest (-1), max-timestamp (-3) or first offset at or after a timestamp; per-partition Kafka errors.', security, params: ClusterParams, body: ListOffsetsBody, response: { 200: ListOffsetsResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_timestamp', 'invalid_request') } },
+      schema: { tags: ['agent'], operationId: 'listOffsets', summary: 'Earliest, latest, max-timestamp or by-timestamp offsets', description: 'Kafka ListOffsets: per partition the earliest (-2), latest (-1), max-timestamp (-3) or first offset at or after a timestamp; per-partition Kafka errors.', security, consumes, params: ClusterParams, body: ListOffsetsBody, response: { 200: ListOffsetsResponse, ...problems(...SEQUENCER_CODES, 'invalid_topic_name', 'invalid_partition', 'duplicate_partition', 'too_many_partitions', 'invalid_timestamp', 'invalid_request', 'malformed_msgpack') } },
     },
     async (req) => metadata.listOffsets(await ref(req), req.body),
   );
