@@ -12,10 +12,10 @@ import { startServer } from './processes';
 import { figure, percentile } from './report';
 import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
 
-const PARTITIONS = 1000;
+export const PARTITIONS = 1000;
 
 
-function commitBody() {
+export function commitBody() {
   const first = Math.floor(Math.random() * (PARTITIONS - 10));
   const batches = Array.from({ length: 20 }, (_, i) => ({
     topic: 'bench',
