@@ -5,10 +5,10 @@
  * writes: durable), and fails with its batch's error. Batches are kept per key (a tenant:
  * each batch goes through one tenant's fenced view of the store); a key has at most
  * `maxInFlight` batches in flight and each holds at most `maxBatch` entries. An idle key
- * starts a batch at once (on the next turn of the event loop), so a lone call waits no longer
- * than it would have alone.
+ * starts a batch on the next turn of the event loop, or after `lingerMs` when that is set (a
+ * few milliseconds gather calls that arrive spread out into one batch).
  */
-export function groupCommit<T, R = void>(opts: { maxBatch: number; maxInFlight?: number; flush: (key: string, items: T[]) => Promise<R[] | void> }) {
+export function groupCommit<T, R = void>(opts: { maxBatch: number; maxInFlight?: number; lingerMs?: number; flush: (key: string, items: T[]) => Promise<R[] | void> }) {
   const maxInFlight = opts.maxInFlight ?? 2;
   interface Entry {
     item: T;
@@ -23,15 +23,19 @@ export function groupCommit<T, R = void>(opts: { maxBatch: number; maxInFlight?:
     while (q.waiting.length > 0 && q.inFlight < maxInFlight) {
       const batch = q.waiting.splice(0, opts.maxBatch);
       q.inFlight++;
-      opts.flush(key, batch.map((e) => e.item)).then(
-        (out) => batch.forEach((e, i) => e.resolve((out ? out[i] : undefined) as R)),
-        (err) => batch.forEach((e) => e.reject(err)),
-      ).finally(() => {
-        q.inFlight--;
-        if (q.waiting.length > 0) pump(key);
-        else if (q.inFlight === 0 && !q.scheduled) queues.delete(key);
-      });
+      opts
+        .flush(key, batch.map((e) => e.item))
+        .then(
+          (out) => batch.forEach((e, i) => e.resolve((out ? out[i] : undefined) as R)),
+          (err) => batch.forEach((e) => e.reject(err)),
+        )
+        .finally(() => {
+          q.inFlight--;
+          if (!q.scheduled) pump(key);
+        });
     }
+    // Nothing waiting or writing: the key is forgotten (memory follows live keys only).
+    if (q.waiting.length === 0 && q.inFlight === 0 && !q.scheduled) queues.delete(key);
   }
 
   return (key: string, item: T): Promise<R> =>
@@ -42,7 +46,8 @@ export function groupCommit<T, R = void>(opts: { maxBatch: number; maxInFlight?:
       // Calls made in the same turn share the first batch.
       if (!q.scheduled && q.inFlight < maxInFlight) {
         q.scheduled = true;
-        setImmediate(pump, key);
+        if (opts.lingerMs) setTimeout(pump, opts.lingerMs, key);
+        else setImmediate(pump, key);
       }
     });
 }
