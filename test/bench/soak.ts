@@ -78,7 +78,7 @@ export async function run() {
       }
     });
     fleet.resetStats();
-    const perMinute: { minute: number; hbP50: number; hbP99: number; hbErrors: number; commits: number; commitP50: number; commitP99: number; rssMb: number; heapMb: number; storeMb: number; redisMb: number; redisKeys: number }[] = [];
+    const perMinute: { minute: number; hbP50: number; hbP99: number; hbErrors: number; commits: number; commitP50: number; commitP99: number; rssMb: number; heapMb: number; externalMb: number; storeMb: number; redisMb: number; redisKeys: number }[] = [];
     for (let minute = 1; minute <= minutes; minute++) {
       await new Promise((r) => setTimeout(r, minuteMs));
       const hb = fleet.latencies();
@@ -97,6 +97,7 @@ export async function run() {
         commitP99: percentile(cl, 99),
         rssMb: rssBytes(server.child.pid!) / 2 ** 20,
         heapMb: (await metric(server.url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
+        externalMb: (await metric(server.url, 'nodejs_external_memory_bytes')) / 2 ** 20,
         storeMb: diskBytes(path.join(dataDir, 'dynamodb')) / 2 ** 20,
         redisMb: Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN) / 2 ** 20,
         redisKeys: redis ? await redis.dbsize() : NaN,
@@ -105,7 +106,7 @@ export async function run() {
       const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
       console.log(
         `  min ${minute}: heartbeat p50 ${f(row.hbP50)} / p99 ${f(row.hbP99)} ms (${hb.length} beats, ${hbErrors} errors); commits ${cl.length} p50 ${f(row.commitP50)} / p99 ${f(row.commitP99)} ms (${commitErrors} errors); ` +
-          `server RSS ${f(row.rssMb)} MB heap ${f(row.heapMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
+          `server RSS ${f(row.rssMb)} MB heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
       );
       console.log(JSON.stringify({ bench: 'soak_minute', ...row }));
     }
