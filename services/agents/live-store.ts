@@ -145,13 +145,15 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
   const sweepKey = `${prefix}:fleet-sweep`;
   const run = guard.run;
 
-  // Beats of one cluster arriving within `lingerMs` (or while its last batch is in Redis) go
-  // out as one script call: a round trip, a write and a reply per batch instead of per beat.
-  // Each beat is still answered only with its own result, once Redis has applied it.
+  // Beats of one cluster that reach Redis in the same turn of the event loop (or while its
+  // batches are in Redis) go out as one script call: a round trip, a write and a reply per
+  // batch instead of per beat. Each beat is answered only with its own result, once Redis has
+  // applied it. No linger by default: at 1,000 beats/s a 2 ms linger cost ~6 ms of p50 for no
+  // measurable CPU (bench A/B); under saturation batches form by themselves.
   const beats = groupCommit<Beat, [number, string, string?, number?]>({
     maxBatch: 200,
     maxInFlight: 2,
-    lingerMs: opts.beatLingerMs ?? 2,
+    lingerMs: opts.beatLingerMs ?? 0,
     flush: (_key, batch) => {
       const { clusterId, ttlSeconds, emissionMs, burst } = batch[0];
       const args: (string | number)[] = [2 + batch.length, fleetKey(clusterId), pendingKey(clusterId)];
