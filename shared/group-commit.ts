@@ -23,8 +23,9 @@ export function groupCommit<T, R = void>(opts: { maxBatch: number; maxInFlight?:
     while (q.waiting.length > 0 && q.inFlight < maxInFlight) {
       const batch = q.waiting.splice(0, opts.maxBatch);
       q.inFlight++;
-      opts
-        .flush(key, batch.map((e) => e.item))
+      // Through a promise, so that a flush that throws at once fails its batch, not this loop.
+      Promise.resolve()
+        .then(() => opts.flush(key, batch.map((e) => e.item)))
         .then(
           (out) => batch.forEach((e, i) => e.resolve((out ? out[i] : undefined) as R)),
           (err) => batch.forEach((e) => e.reject(err)),
