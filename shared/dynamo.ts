@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -8,6 +9,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { systemClock, type Clock } from './clock';
@@ -241,24 +243,56 @@ export class Db {
    * of the whole call is safe.
    */
   async deleteMany(table: string, keys: Key[]): Promise<void> {
+    await this.writeMany(table, keys.map((k) => ({ DeleteRequest: { Key: marshall(k) } })), 'deletes');
+  }
+
+  /**
+   * Unconditional puts, 25 per request, retried and bounded as `deleteMany` is. Each item is
+   * durable once this resolves; a put is idempotent, so a retry of the whole call is safe.
+   * The store refuses two writes to one key in a request: callers pass distinct keys.
+   */
+  async putMany(table: string, items: Item[]): Promise<void> {
+    await this.writeMany(table, items.map((i) => ({ PutRequest: { Item: marshall(i, { removeUndefinedValues: true }) } })), 'puts');
+  }
+
+  /** Items by key, read consistently, 100 keys per request (retrying what the store leaves unprocessed); missing ones are absent. */
+  async getMany<T = Item>(table: string, keys: Key[]): Promise<T[]> {
+    const out: T[] = [];
+    const { maxStalledAttempts, maxTotalMs, baseDelayMs, maxDelayMs } = this.batchRetry;
+    const started = this.clock.now();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, AttributeValue>[] = keys.slice(i, i + 100).map((k) => marshall(k));
+      for (let retry = 0, stalled = 0; ; retry++) {
+        const before = pending.length;
+        const res = await this.call(() => this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })));
+        for (const it of res.Responses?.[table] ?? []) out.push(unmarshall(it) as T);
+        pending = res.UnprocessedKeys?.[table]?.Keys ?? [];
+        if (pending.length === 0) break;
+        stalled = pending.length < before ? 0 : stalled + 1;
+        const delay = Math.floor(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** retry));
+        if (stalled >= maxStalledAttempts || this.clock.now() - started + delay > maxTotalMs) {
+          throw unavailable('store_unavailable', `The store left ${pending.length} of ${keys.length} reads unprocessed; retry later.`);
+        }
+        await this.sleep(delay);
+      }
+    }
+    return out;
+  }
+
+  /** BatchWriteItem in requests of 25, retrying unprocessed writes with backoff (see deleteMany). */
+  private async writeMany(table: string, writes: WriteRequest[], what: string): Promise<void> {
     const { maxStalledAttempts, maxTotalMs, baseDelayMs, maxDelayMs } = this.batchRetry;
     const started = this.clock.now();
     const giveUp = (left: number, why: string) =>
-      unavailable('store_unavailable', `The store left ${left} of ${keys.length} deletes unprocessed (${why}); retry later.`);
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests: Record<string, AttributeValue>[] = keys.slice(i, i + 25).map((k) => marshall(k));
+      unavailable('store_unavailable', `The store left ${left} of ${writes.length} ${what} unprocessed (${why}); retry later.`);
+    for (let i = 0; i < writes.length; i += 25) {
+      let requests = writes.slice(i, i + 25);
       for (let retry = 0, stalled = 0; ; retry++) {
         const before = requests.length;
-        const out = await this.call(() =>
-          this.client.send(
-            new BatchWriteItemCommand({
-              RequestItems: { [table]: requests.map((Key) => ({ DeleteRequest: { Key } })) },
-            }),
-          ),
-        );
-        requests = (out.UnprocessedItems?.[table] ?? []).map((r) => r.DeleteRequest!.Key!);
+        const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } })));
+        requests = out.UnprocessedItems?.[table] ?? [];
         if (requests.length === 0) break;
-        const left = requests.length + Math.max(0, keys.length - i - 25);
+        const left = requests.length + Math.max(0, writes.length - i - 25);
         stalled = requests.length < before ? 0 : stalled + 1;
         if (stalled >= maxStalledAttempts) throw giveUp(left, `${stalled} attempts in a row made no progress`);
         const delay = Math.floor(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** retry));

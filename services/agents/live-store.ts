@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisGuard } from '../../shared/redis';
+import { groupCommit } from '../../shared/group-commit';
 import type { AgentStats, RegisterInput } from './model';
 
 /**
@@ -28,24 +29,38 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
 return {1, prev, h[2] or ''}
 `;
 
-// The agent's own beat budget (GCRA, `hbTat` in its hash) costs no extra round trip.
-const HEARTBEAT = `
-local h = redis.call('HMGET', KEYS[1], 'state', 'version', 'hbTat', 'cred')
-local prev = h[1]
-if not prev then return {0, ''} end
-if prev == 'deregistered' then return {0, prev} end
-if ARGV[7] ~= '' and h[4] and h[4] ~= ARGV[7] then return {3, prev} end
-local now = tonumber(ARGV[1])
-local emission = tonumber(ARGV[5])
-local tat = tonumber(h[3] or '0')
-if tat < now then tat = now end
-local excess = tat - now - (tonumber(ARGV[6]) - 1) * emission
-if excess > 0 then return {2, prev, h[2] or '', math.ceil(excess)} end
-redis.call('HSET', KEYS[1], 'state', 'live', 'lastSeen', ARGV[1], 'stats', ARGV[3], 'hbTat', tat + emission)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[4])
-if prev == 'dead' then redis.call('SADD', KEYS[3], ARGV[4]) end
-return {1, prev, h[2] or ''}
+// Beats of one cluster's agents, in arrival order, as one script: each is the single-beat logic
+// that was run per request before (the agent's own beat budget, GCRA, is `hbTat` in its hash).
+// KEYS: fleet set, pending set, then each beat's agent hash. ARGV: ttl, emission, burst, then
+// per beat: now, stats, agent id, credential ('' = any). One reply per beat:
+// {1, prev, version} ok; {0, prev} unknown; {3, prev} bound elsewhere; {2, prev, version, retryAfterMs}.
+const HEARTBEATS = `
+local ttl, emission, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for i = 3, #KEYS do
+  local a = 4 + (i - 3) * 4
+  local key, nowS, stats, agentId, cred = KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local h = redis.call('HMGET', key, 'state', 'version', 'hbTat', 'cred')
+  local prev = h[1]
+  if not prev then out[#out + 1] = {0, ''}
+  elseif prev == 'deregistered' then out[#out + 1] = {0, prev}
+  elseif cred ~= '' and h[4] and h[4] ~= cred then out[#out + 1] = {3, prev}
+  else
+    local now = tonumber(nowS)
+    local tat = tonumber(h[3] or '0')
+    if tat < now then tat = now end
+    local excess = tat - now - (burst - 1) * emission
+    if excess > 0 then out[#out + 1] = {2, prev, h[2] or '', math.ceil(excess)}
+    else
+      redis.call('HSET', key, 'state', 'live', 'lastSeen', nowS, 'stats', stats, 'hbTat', tat + emission)
+      redis.call('EXPIRE', key, ttl)
+      redis.call('ZADD', KEYS[1], nowS, agentId)
+      if prev == 'dead' then redis.call('SADD', KEYS[2], agentId) end
+      out[#out + 1] = {1, prev, h[2] or ''}
+    end
+  end
+end
+return out
 `;
 
 // Moves a silent agent from the live set to the cluster's dead set (trimmed to the agents
@@ -95,7 +110,7 @@ export interface ClusterLiveness {
 
 type Scripted = Redis & {
   hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string, string]>;
-  hmHeartbeat(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string, number?]>;
+  hmHeartbeats(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, string, string?, number?][]>;
   hmMarkDead(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
   hmSynced(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
 };
@@ -103,11 +118,22 @@ type Scripted = Redis & {
 /** Fields of the sweep's state hash that belong to one cluster (its disruption hold). */
 export const holdFields = (clusterId: string) => ({ start: `c:${clusterId}:start`, amnesty: `c:${clusterId}:amnesty` });
 
-export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
+interface Beat {
+  clusterId: string;
+  agentId: string;
+  stats: string;
+  now: number;
+  credentialId: string;
+  ttlSeconds: number;
+  emissionMs: number;
+  burst: number;
+}
+
+export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts: { beatLingerMs?: number } = {}) {
   const r = redis as Scripted;
   if (!('hmRegister' in r)) {
     redis.defineCommand('hmRegister', { numberOfKeys: 2, lua: REGISTER });
-    redis.defineCommand('hmHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT });
+    redis.defineCommand('hmHeartbeats', { lua: HEARTBEATS });
     redis.defineCommand('hmMarkDead', { numberOfKeys: 4, lua: MARK_DEAD });
     redis.defineCommand('hmSynced', { numberOfKeys: 2, lua: SYNCED });
   }
@@ -118,6 +144,25 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
   const clustersKey = `${prefix}:fleet-clusters`;
   const sweepKey = `${prefix}:fleet-sweep`;
   const run = guard.run;
+
+  // Beats of one cluster that reach Redis in the same turn of the event loop (or while its
+  // batches are in Redis) go out as one script call: a round trip, a write and a reply per
+  // batch instead of per beat. Each beat is answered only with its own result, once Redis has
+  // applied it. No linger by default: at 1,000 beats/s a 2 ms linger cost ~6 ms of p50 for no
+  // measurable CPU (bench A/B); under saturation batches form by themselves.
+  const beats = groupCommit<Beat, [number, string, string?, number?]>({
+    maxBatch: 200,
+    maxInFlight: 2,
+    lingerMs: opts.beatLingerMs ?? 0,
+    flush: (_key, batch) => {
+      const { clusterId, ttlSeconds, emissionMs, burst } = batch[0];
+      const args: (string | number)[] = [2 + batch.length, fleetKey(clusterId), pendingKey(clusterId)];
+      for (const b of batch) args.push(agentKey(clusterId, b.agentId));
+      args.push(ttlSeconds, emissionMs, burst);
+      for (const b of batch) args.push(b.now, b.stats, b.agentId, b.credentialId);
+      return run(() => r.hmHeartbeats(...(args as [number, ...(string | number)[]])));
+    },
+  });
 
   async function records(clusterId: string, agentIds: string[]): Promise<Map<string, LiveAgent>> {
     const out = new Map<string, LiveAgent>();
@@ -153,13 +198,12 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard) {
      * 'bound' when `credentialId` is given and the agent was registered with another one.
      */
     async heartbeat(clusterId: string, agentId: string, stats: AgentStats, now: number, ttlSeconds: number, budget: { emissionMs: number; burst: number }, credentialId = '') {
-      const [ok, prev, version, retryAfterMs] = await run(() =>
-        r.hmHeartbeat(agentKey(clusterId, agentId), fleetKey(clusterId), pendingKey(clusterId), now, ttlSeconds, JSON.stringify(stats), agentId, Math.max(1, Math.round(budget.emissionMs)), budget.burst, credentialId),
-      );
+      const emissionMs = Math.max(1, Math.round(budget.emissionMs));
+      const [ok, prev, version, retryAfterMs] = await beats(`${clusterId}|${ttlSeconds}|${emissionMs}|${budget.burst}`, { clusterId, agentId, stats: JSON.stringify(stats), now, credentialId, ttlSeconds, emissionMs, burst: budget.burst });
       if (ok === 0) return { result: 'unknown' as const };
       if (ok === 3) return { result: 'bound' as const };
       if (ok === 2) return { result: 'too-soon' as const, retryAfterMs: retryAfterMs ?? budget.emissionMs };
-      return { result: 'ok' as const, previousState: prev, version };
+      return { result: 'ok' as const, previousState: prev, version: version ?? '' };
     },
     async deregister(clusterId: string, agentId: string, ttlSeconds: number) {
       const key = agentKey(clusterId, agentId);

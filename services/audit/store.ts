@@ -1,4 +1,5 @@
 import type { Db, Item } from '../../shared/dynamo';
+import { groupCommit } from '../../shared/group-commit';
 import { tenantAuditPk } from '../../shared/keys';
 
 export interface AuditEvent {
@@ -33,10 +34,14 @@ export function auditStore(db: Db, table: string) {
     ...e,
   });
   const fromItem = ({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest }: Item) => rest as unknown as AuditEvent;
+  // Events written while others are in flight share a store request (group commit); each
+  // put still resolves only once its own event is durable. Vendor events go under key ''.
+  const writes = groupCommit<Item>({ maxBatch: 25, maxInFlight: 4, flush: (tenantId, items) => (tenantId ? db.forTenant(tenantId) : db).putMany(table, items) });
 
   return {
+    /** Durable once it resolves. */
     async put(e: AuditEvent) {
-      await (e.tenantId ? db.forTenant(e.tenantId) : db).put(table, toItem(e));
+      await writes(e.tenantId ?? '', toItem(e));
     },
     async listForTenant(tenantId: string, limit: number, startKey?: Item) {
       const page = await db.forTenant(tenantId).query({

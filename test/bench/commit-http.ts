@@ -15,10 +15,10 @@ import { childPids, cpuSeconds, figure, percentile } from './report';
 import { commitLoad, createTopics, cluster as benchRef, node } from './sequencer';
 import { BENCH_BUCKET, benchCluster, benchEngine, call, runIfMain } from './setup';
 
-const PARTITIONS = 1000;
+export const PARTITIONS = 1000;
 
 
-function commitBody() {
+export function commitBody() {
   const first = Math.floor(Math.random() * (PARTITIONS - 10));
   const batches = Array.from({ length: 20 }, (_, i) => ({
     topic: 'bench',

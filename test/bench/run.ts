@@ -7,11 +7,11 @@ import path from 'node:path';
  * in its own process (with this one's Node flags), so that one's heap and leftovers do not
  * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, snapshot-stall, log, commit-http,
  * groups-http, jobs, token-exchange, tenant-fence). The region-outage bench (`regions`, about 25
- * minutes) runs only when named.
+ * minutes) and the mixed soak (`soak`, HM_SOAK_MINUTES, default 30) run only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions'];
-const onlyWhenNamed = new Set(['regions']);
+const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions', 'soak'];
+const onlyWhenNamed = new Set(['regions', 'soak']);
 let failed = 0;
 
 for (const name of suites) {

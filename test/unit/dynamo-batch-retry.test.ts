@@ -80,3 +80,17 @@ test('deleteMany sends 25 keys per batch and finishes when the store takes them 
   await new Db(client).deleteMany('t', keys(60));
   assert.deepEqual(calls, [25, 25, 10]);
 });
+
+test('putMany shares the bounded retry: throttled puts are retried until done, and a store that processes nothing gives up with a 503', async () => {
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ pk: 'p', sk: `s${i}`, v: i }));
+  const slow = throttlingClient((pending) => Math.min(pending, 10));
+  const w = waits();
+  await new Db(slow.client, { clock: w.clock, sleep: w.sleep, random: w.random }).putMany('t', items(30));
+  assert.deepEqual(slow.calls, [25, 15, 5, 5], 'each request re-sends only what was left unprocessed');
+  const stuck = throttlingClient(() => 0);
+  const err = await new Db(stuck.client, { ...waits() }).putMany('t', items(3)).then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof AppError && err.status === 503 && /3 of 3 puts unprocessed/.test(err.detail), String(err));
+});

@@ -1,0 +1,132 @@
+/**
+ * Mixed soak: a fleet of agents heartbeating every second (default 500) and committers
+ * committing files nonstop (default 8), against one server process, for HM_SOAK_MINUTES
+ * (default 30). Every minute it prints heartbeat p50/p99 as the agents see them, commit
+ * p50/p99, the server's RSS and heap, what the store holds on disk, and Redis's memory and
+ * keys, so that whatever grows with history (instead of with live data) shows. At the end:
+ * heartbeat p99 of the last 10 minutes over the first 10 (a third each for short runs).
+ * Runs only when named: `npm run bench -- soak`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { ReferenceAgent, TokenSource } from '../sim/agent';
+import { startFleet } from '../sim/fleet';
+import { startServer } from './processes';
+import { commitBody, PARTITIONS } from './commit-http';
+import { childPids, figure, percentile, processName } from './report';
+import { benchCluster, call, runIfMain } from './setup';
+
+const minutes = Number(process.env.HM_SOAK_MINUTES ?? 30);
+const fleetSize = Number(process.env.HM_SOAK_AGENTS ?? 500);
+const committers = Number(process.env.HM_SOAK_COMMITTERS ?? 8);
+const minuteMs = Number(process.env.HM_SOAK_MINUTE_MS ?? 60_000);
+
+/** Resident set of a process (bytes), from /proc. */
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Bytes under a directory (the embedded store's LevelDB files). */
+function diskBytes(dir: string): number {
+  const r = spawnSync('du', ['-sb', dir], { encoding: 'utf8' });
+  return Number(r.stdout.split(/\s/)[0]);
+}
+
+/** A gauge from the server's Prometheus text. */
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** The port the server's private redis-server listens on, from its command line. */
+function redisPort(serverPid: number): number | undefined {
+  const pid = childPids(serverPid).find((p) => /redis/.test(processName(p)));
+  if (!pid) return undefined;
+  const m = /:(\d+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function run() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-soak-'));
+  const server = await startServer(dataDir, { HM_HEARTBEAT_INTERVAL_MS: '1000' });
+  const port = redisPort(server.child.pid!);
+  const redis = port ? new Redis({ port, host: '127.0.0.1', lazyConnect: false }) : undefined;
+  let stopping = false;
+  try {
+    const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 100 } });
+    await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS });
+    console.log(`mixed soak: ${fleetSize} agents at the server's 1 s interval, ${committers} committers, ${minutes} minutes`);
+    const fleet = await startFleet({ baseUrl: server.url, agentKey, count: fleetSize, stats: () => ({ openConnections: 3, cpuPercent: 20 }) });
+    const tokens = new TokenSource(server.url, agentKey);
+    let commitLat: number[] = [];
+    let commitErrors = 0;
+    const writers = Array.from({ length: committers }, async (_, i) => {
+      const a = new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `soak-c${i}`, tokenSource: tokens });
+      while (!stopping) {
+        const t0 = performance.now();
+        try {
+          await a.commitFile(commitBody());
+          commitLat.push(performance.now() - t0);
+        } catch {
+          commitErrors++;
+        }
+      }
+    });
+    fleet.resetStats();
+    const perMinute: { minute: number; hbP50: number; hbP99: number; hbErrors: number; commits: number; commitP50: number; commitP99: number; rssMb: number; heapMb: number; externalMb: number; storeMb: number; redisMb: number; redisKeys: number }[] = [];
+    for (let minute = 1; minute <= minutes; minute++) {
+      await new Promise((r) => setTimeout(r, minuteMs));
+      const hb = fleet.latencies();
+      const hbErrors = fleet.errors();
+      fleet.resetStats();
+      const cl = commitLat.sort((a, b) => a - b);
+      commitLat = [];
+      const info = redis ? await redis.info('memory') : '';
+      const row = {
+        minute,
+        hbP50: percentile(hb, 50),
+        hbP99: percentile(hb, 99),
+        hbErrors,
+        commits: cl.length,
+        commitP50: percentile(cl, 50),
+        commitP99: percentile(cl, 99),
+        rssMb: rssBytes(server.child.pid!) / 2 ** 20,
+        heapMb: (await metric(server.url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
+        externalMb: (await metric(server.url, 'nodejs_external_memory_bytes')) / 2 ** 20,
+        storeMb: diskBytes(path.join(dataDir, 'dynamodb')) / 2 ** 20,
+        redisMb: Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN) / 2 ** 20,
+        redisKeys: redis ? await redis.dbsize() : NaN,
+      };
+      perMinute.push(row);
+      const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
+      console.log(
+        `  min ${minute}: heartbeat p50 ${f(row.hbP50)} / p99 ${f(row.hbP99)} ms (${hb.length} beats, ${hbErrors} errors); commits ${cl.length} p50 ${f(row.commitP50)} / p99 ${f(row.commitP99)} ms (${commitErrors} errors); ` +
+          `server RSS ${f(row.rssMb)} MB heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
+      );
+      console.log(JSON.stringify({ bench: 'soak_minute', ...row }));
+    }
+    stopping = true;
+    await Promise.all(writers);
+    await fleet.stop();
+    // First and last 10 minutes (a third each when the run is shorter than 30).
+    const span = Math.max(1, Math.min(10, Math.floor(perMinute.length / 3)));
+    const mean = (rows: typeof perMinute) => rows.reduce((s, r) => s + r.hbP99, 0) / rows.length;
+    const first = mean(perMinute.slice(0, span));
+    const last = mean(perMinute.slice(-span));
+    figure('soak_heartbeat_p99_first_ms', first, 'ms', { minutes: span });
+    figure('soak_heartbeat_p99_last_ms', last, 'ms', { minutes: span });
+    figure('soak_heartbeat_p99_last_to_first', last / first, 'ratio', { target: '<= 1.5', minutes, agents: fleetSize, committers, commitErrors });
+  } finally {
+    stopping = true;
+    redis?.disconnect();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+runIfMain(import.meta, () => run());
