@@ -5,7 +5,10 @@
  * p50/p99, the server's RSS and heap, what the store holds on disk, and Redis's memory and
  * keys, so that whatever grows with history (instead of with live data) shows. At the end:
  * heartbeat p99 of the last 10 minutes over the first 10 (a third each for short runs).
- * Runs only when named: `npm run bench -- soak`.
+ * The topic keeps HM_SOAK_RETENTION_MS (default 2 minutes) and a job agent runs the deletion
+ * jobs the planner hands out (on a local directory standing for the bucket), so that the live
+ * data levels off and whatever still grows grows with history. Runs only when named:
+ * `npm run bench -- soak`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,15 +17,18 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
+import { JobRunner } from '../sim/job-runner';
+import { RegionBuckets } from '../sim/region-buckets';
 import { startServer } from './processes';
 import { commitBody, PARTITIONS } from './commit-http';
 import { childPids, figure, percentile, processName } from './report';
-import { benchCluster, call, runIfMain } from './setup';
+import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
 
 const minutes = Number(process.env.HM_SOAK_MINUTES ?? 30);
 const fleetSize = Number(process.env.HM_SOAK_AGENTS ?? 500);
 const committers = Number(process.env.HM_SOAK_COMMITTERS ?? 8);
 const minuteMs = Number(process.env.HM_SOAK_MINUTE_MS ?? 60_000);
+const retentionMs = Number(process.env.HM_SOAK_RETENTION_MS ?? 120_000);
 
 /** Resident set of a process (bytes), from /proc. */
 function rssBytes(pid: number): number {
@@ -53,16 +59,22 @@ function redisPort(serverPid: number): number | undefined {
 
 export async function run() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-soak-'));
-  const server = await startServer(dataDir, { HM_HEARTBEAT_INTERVAL_MS: '1000' });
+  // Maintenance (retention, job planning) every 10 s and expired files deletable after a minute
+  // (HM_SOAK_DELETE_GRACE_MS), so that they leave within the run.
+  const server = await startServer(dataDir, { HM_HEARTBEAT_INTERVAL_MS: '1000', HM_MAINTENANCE_EVERY_MS: '10000', HM_FILE_DELETE_GRACE_MS: process.env.HM_SOAK_DELETE_GRACE_MS ?? '60000' });
   const port = redisPort(server.child.pid!);
   const redis = port ? new Redis({ port, host: '127.0.0.1', lazyConnect: false }) : undefined;
   let stopping = false;
   try {
     const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 100 } });
-    await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS });
-    console.log(`mixed soak: ${fleetSize} agents at the server's 1 s interval, ${committers} committers, ${minutes} minutes`);
+    await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS, config: { 'retention.ms': retentionMs } });
+    console.log(`mixed soak: ${fleetSize} agents at the server's 1 s interval, ${committers} committers, ${minutes} minutes, retention ${retentionMs / 1000} s`);
     const fleet = await startFleet({ baseUrl: server.url, agentKey, count: fleetSize, stats: () => ({ openConnections: 3, cpuPercent: 20 }) });
     const tokens = new TokenSource(server.url, agentKey);
+    // The deletion jobs' agent: commits name objects that were never written, so deleting them is a no-op.
+    const jobs = new JobRunner(new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: 'soak-jobs', region: 'us-east-1', zone: 'us-east-1a', tokenSource: tokens }), new RegionBuckets(path.join(dataDir, 'bucket'), [{ region: 'us-east-1', url: BENCH_BUCKET }]));
+    await jobs.agent.start();
+    jobs.start(2000);
     let commitLat: number[] = [];
     let commitErrors = 0;
     const writers = Array.from({ length: committers }, async (_, i) => {
@@ -105,7 +117,7 @@ export async function run() {
       perMinute.push(row);
       const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
       console.log(
-        `  min ${minute}: heartbeat p50 ${f(row.hbP50)} / p99 ${f(row.hbP99)} ms (${hb.length} beats, ${hbErrors} errors); commits ${cl.length} p50 ${f(row.commitP50)} / p99 ${f(row.commitP99)} ms (${commitErrors} errors); ` +
+        `  min ${minute}: heartbeat p50 ${f(row.hbP50)} / p99 ${f(row.hbP99)} ms (${hb.length} beats, ${hbErrors} errors); commits ${cl.length} p50 ${f(row.commitP50)} / p99 ${f(row.commitP99)} ms (${commitErrors} errors); deletion jobs done ${JSON.stringify(jobs.stats.done)}; ` +
           `server RSS ${f(row.rssMb)} MB heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
       );
       console.log(JSON.stringify({ bench: 'soak_minute', ...row }));
@@ -113,6 +125,9 @@ export async function run() {
     stopping = true;
     await Promise.all(writers);
     await fleet.stop();
+    await jobs.stop();
+    await jobs.agent.stop();
+    console.log(`deletion jobs: ${JSON.stringify(jobs.stats)}`);
     // First and last 10 minutes (a third each when the run is shorter than 30).
     const span = Math.max(1, Math.min(10, Math.floor(perMinute.length / 3)));
     const mean = (rows: typeof perMinute) => rows.reduce((s, r) => s + r.hbP99, 0) / rows.length;
