@@ -290,6 +290,7 @@ export async function compose(opts: ComposeOptions) {
       compaction: { ...DEFAULT_COMPACTION, smallFileBytes: config.jobs.compactionSmallFileBytes, minFiles: config.jobs.compactionMinFiles },
       orphanScanEveryMs: config.jobs.orphanScanEveryMs,
       orphanGraceMs: config.jobs.orphanGraceMs,
+      maxDeleteFilesPerPass: config.jobs.maxDeleteFilesPerPass,
     },
   });
   const access = clusterAccess(clusterContexts);

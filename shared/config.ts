@@ -112,6 +112,7 @@ export interface Config {
     maxAttempts: number;
     backoffMs: number;
     planEveryMs: number;
+    maxDeleteFilesPerPass: number;
     compactionSmallFileBytes: number;
     compactionMinFiles: number;
     orphanScanEveryMs: number;
@@ -284,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: int(env, 'HM_JOB_MAX_ATTEMPTS', 5, 1, 100),
       backoffMs: int(env, 'HM_JOB_BACKOFF_MS', 5_000, 0, 3_600_000),
       planEveryMs: int(env, 'HM_JOB_PLAN_EVERY_MS', 30_000, 100, 3_600_000),
+      maxDeleteFilesPerPass: int(env, 'HM_JOB_MAX_DELETE_FILES_PER_PASS', 50_000, 1, 1_000_000),
       compactionSmallFileBytes: int(env, 'HM_COMPACTION_SMALL_FILE_BYTES', 4 * 1024 * 1024, 1, 2 ** 40),
       compactionMinFiles: int(env, 'HM_COMPACTION_MIN_FILES', 4, 2, 100_000),
       orphanScanEveryMs: int(env, 'HM_ORPHAN_SCAN_EVERY_MS', 3_600_000, 100, 7 * 86_400_000),

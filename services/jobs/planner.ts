@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared/logger';
-import type { DueFilesPage } from '../metadata/file-lifecycle';
+import type { DueFile, DueFilesPage } from '../metadata/file-lifecycle';
 import type { CompactionCandidate, CompactionSettings } from '../metadata/job-reads';
 import type { ClusterRef } from '../metadata/types';
 import type { AgentJobData } from './model';
@@ -31,13 +31,35 @@ export interface PlannerSettings {
 
 export const DEFAULT_PLANNER: Omit<PlannerSettings, 'compaction'> = {
   deleteGroupSize: 100,
-  maxDeleteFilesPerPass: 1000,
+  maxDeleteFilesPerPass: 50_000,
   maxCompactionsPerPass: 50,
   maxReplicationsPerPass: 200,
   orphanScanEveryMs: 3_600_000,
   orphanGraceMs: 3_600_000,
   orphanMaxKeys: 10_000,
 };
+
+/** The listing's largest page (file-lifecycle.ts MAX_DUE_FILES_PAGE). */
+const DUE_FILES_PAGE = 1000;
+
+/**
+ * Up to `max` due files, in mark order, read page by page: one page a pass (1,000 files every
+ * 30 s) fell behind any cluster committing more than ~33 files a second, and the files marked
+ * for deletion then grew with history. Pages are whole multiples of the group size, so that the
+ * groups (and the work items named after their first file) come out the same in every pass.
+ */
+export async function dueFilesForPass(list: (opts: { limit: number; after: string | null }) => Promise<DueFilesPage>, max: number, groupSize: number): Promise<DueFile[]> {
+  const page = Math.max(1, DUE_FILES_PAGE - (groupSize <= DUE_FILES_PAGE ? DUE_FILES_PAGE % groupSize : 0));
+  const out: DueFile[] = [];
+  let after: string | null = null;
+  while (out.length < max) {
+    const got: DueFilesPage = await list({ limit: Math.min(page, max - out.length), after });
+    out.push(...got.items);
+    if (!got.nextCursor || got.items.length === 0) break;
+    after = got.nextCursor;
+  }
+  return out;
+}
 
 export interface PlannerMetadata {
   listDueFiles(cluster: ClusterRef, opts: { limit?: number; after?: string | null }): Promise<DueFilesPage>;
@@ -60,10 +82,10 @@ export function agentJobPlanner(deps: { queue: AgentJobQueue; metadata: PlannerM
     const base = { tenantId: cluster.tenantId, clusterId: cluster.clusterId };
     const add = async (data: AgentJobData, once = false) => counts[data.type][(await queue.plan(data, { once })).outcome]++;
 
-    // Deletion: due files in mark order, bounded per pass.
-    const due = await metadata.listDueFiles(cluster, { limit: Math.max(1, Math.min(1000, s.maxDeleteFilesPerPass)) });
-    for (let i = 0; i < due.items.length; i += s.deleteGroupSize) {
-      const group = due.items.slice(i, i + s.deleteGroupSize);
+    // Deletion: due files in mark order, page after page up to the pass's bound.
+    const due = await dueFilesForPass((opts) => metadata.listDueFiles(cluster, opts), s.maxDeleteFilesPerPass, s.deleteGroupSize);
+    for (let i = 0; i < due.length; i += s.deleteGroupSize) {
+      const group = due.slice(i, i + s.deleteGroupSize);
       await add({
         ...base,
         workItem: `delete:${group[0].fileId}`,
