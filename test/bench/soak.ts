@@ -29,10 +29,16 @@ const fleetSize = Number(process.env.HM_SOAK_AGENTS ?? 500);
 const committers = Number(process.env.HM_SOAK_COMMITTERS ?? 8);
 const minuteMs = Number(process.env.HM_SOAK_MINUTE_MS ?? 60_000);
 const retentionMs = Number(process.env.HM_SOAK_RETENTION_MS ?? 120_000);
+/** Each committer commits a file at most this often (an agent flushing every 40 ms); 0 = flat out. */
+const commitEveryMs = Number(process.env.HM_SOAK_COMMIT_EVERY_MS ?? 40);
 
-/** Resident set of a process (bytes), from /proc. */
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/**
+ * Resident set of a process (bytes), from /proc: all of it, or its anonymous part (`RssAnon`).
+ * The embedded LevelDB maps its table files, which shows as file-backed resident pages that the
+ * kernel takes back under pressure; anonymous memory is what a leak would grow.
+ */
+function rssBytes(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
@@ -68,7 +74,7 @@ export async function run() {
   try {
     const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 100 } });
     await call(`${server.url}/v1/clusters/${clusterId}/topics`, 'POST', key, { name: 'bench', partitions: PARTITIONS, config: { 'retention.ms': retentionMs } });
-    console.log(`mixed soak: ${fleetSize} agents at the server's 1 s interval, ${committers} committers, ${minutes} minutes, retention ${retentionMs / 1000} s`);
+    console.log(`mixed soak: ${fleetSize} agents at the server's 1 s interval, ${committers} committers (one file each per ${commitEveryMs} ms at most), ${minutes} minutes, retention ${retentionMs / 1000} s`);
     const fleet = await startFleet({ baseUrl: server.url, agentKey, count: fleetSize, stats: () => ({ openConnections: 3, cpuPercent: 20 }) });
     const tokens = new TokenSource(server.url, agentKey);
     // The deletion jobs' agent: commits name objects that were never written, so deleting them is a no-op.
@@ -83,14 +89,16 @@ export async function run() {
         const t0 = performance.now();
         try {
           await a.commitFile(commitBody());
-          commitLat.push(performance.now() - t0);
+          const took = performance.now() - t0;
+          commitLat.push(took);
+          if (commitEveryMs > took) await new Promise((r) => setTimeout(r, commitEveryMs - took));
         } catch {
           commitErrors++;
         }
       }
     });
     fleet.resetStats();
-    const perMinute: { minute: number; hbP50: number; hbP99: number; hbErrors: number; commits: number; commitP50: number; commitP99: number; rssMb: number; heapMb: number; externalMb: number; storeMb: number; redisMb: number; redisKeys: number }[] = [];
+    const perMinute: { minute: number; hbP50: number; hbP99: number; hbErrors: number; commits: number; commitP50: number; commitP99: number; rssMb: number; anonMb: number; heapMb: number; externalMb: number; storeMb: number; redisMb: number; redisKeys: number }[] = [];
     for (let minute = 1; minute <= minutes; minute++) {
       await new Promise((r) => setTimeout(r, minuteMs));
       const hb = fleet.latencies();
@@ -108,6 +116,7 @@ export async function run() {
         commitP50: percentile(cl, 50),
         commitP99: percentile(cl, 99),
         rssMb: rssBytes(server.child.pid!) / 2 ** 20,
+        anonMb: rssBytes(server.child.pid!, 'RssAnon') / 2 ** 20,
         heapMb: (await metric(server.url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
         externalMb: (await metric(server.url, 'nodejs_external_memory_bytes')) / 2 ** 20,
         storeMb: diskBytes(path.join(dataDir, 'dynamodb')) / 2 ** 20,
@@ -118,7 +127,7 @@ export async function run() {
       const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
       console.log(
         `  min ${minute}: heartbeat p50 ${f(row.hbP50)} / p99 ${f(row.hbP99)} ms (${hb.length} beats, ${hbErrors} errors); commits ${cl.length} p50 ${f(row.commitP50)} / p99 ${f(row.commitP99)} ms (${commitErrors} errors); deletion jobs done ${JSON.stringify(jobs.stats.done)}; ` +
-          `server RSS ${f(row.rssMb)} MB heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
+          `server RSS ${f(row.rssMb)} MB (anonymous ${f(row.anonMb)}) heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
       );
       console.log(JSON.stringify({ bench: 'soak_minute', ...row }));
     }
@@ -136,6 +145,13 @@ export async function run() {
     figure('soak_heartbeat_p99_first_ms', first, 'ms', { minutes: span });
     figure('soak_heartbeat_p99_last_ms', last, 'ms', { minutes: span });
     figure('soak_heartbeat_p99_last_to_first', last / first, 'ratio', { target: '<= 1.5', minutes, agents: fleetSize, committers, commitErrors });
+    const meanOf = (rows: typeof perMinute, k: 'anonMb' | 'heapMb' | 'storeMb' | 'redisMb') => rows.reduce((sum, r) => sum + r[k], 0) / rows.length;
+    for (const k of ['anonMb', 'heapMb', 'storeMb', 'redisMb'] as const) {
+      figure(`soak_${k.replace('Mb', '')}_mb_first_to_last`, meanOf(perMinute.slice(-span), k) / meanOf(perMinute.slice(0, span), k), 'ratio', {
+        first: Math.round(meanOf(perMinute.slice(0, span), k)),
+        last: Math.round(meanOf(perMinute.slice(-span), k)),
+      });
+    }
   } finally {
     stopping = true;
     redis?.disconnect();
