@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../shared/clock';
 import { clusterPk } from '../../shared/keys';
@@ -57,14 +57,22 @@ test('a striped journal puts slot seq under stripe seq mod N, one item each; a 1
   assert.deepEqual(await keysUnder(d, `${pk1}#J0`), []);
 });
 
-test('a deposed leader\'s next append on a striped journal collides with its successor\'s fence', async (t) => {
+/**
+ * Two nodes on one store: node-a's clock stands still and it never renews, so by its own account
+ * it still leads after node-b (whose clock the test moves) has taken over.
+ */
+async function twoNodes(t: TestContext) {
   const d = await startTestDynamo();
   t.after(() => d.close());
   const clockB = manualClock(T0);
-  // node-a's clock stands still and it never renews: by its own account it still leads.
   const a = metadataNode(d, 'node-a', { clock: manualClock(T0), renewEveryMs: 3_600_000 });
   const b = metadataNode(d, 'node-b', { clock: clockB });
   t.after(() => Promise.all([a.close(), b.close()]));
+  return { d, a, b, clockB };
+}
+
+test('a deposed leader\'s next append on a striped journal collides with its successor\'s fence', async (t) => {
+  const { d, a, b, clockB } = await twoNodes(t);
   const cluster = striped();
   await a.createTopic(cluster, { name: 't', partitions: 4 });
   const acked = [];
@@ -87,12 +95,7 @@ test('a deposed leader\'s next append on a striped journal collides with its suc
 });
 
 test('the read barrier on a striped journal: a deposed leader refuses the latest offset', async (t) => {
-  const d = await startTestDynamo();
-  t.after(() => d.close());
-  const clockB = manualClock(T0);
-  const a = metadataNode(d, 'node-a', { clock: manualClock(T0), renewEveryMs: 3_600_000 });
-  const b = metadataNode(d, 'node-b', { clock: clockB });
-  t.after(() => Promise.all([a.close(), b.close()]));
+  const { d, a, b, clockB } = await twoNodes(t);
   const cluster = striped();
   await a.createTopic(cluster, { name: 't', partitions: 4 });
   // Leave node-a's next slot on a stripe other than stripe 0, where the successor's fence lands.
