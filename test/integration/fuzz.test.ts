@@ -46,6 +46,9 @@ before(async () => {
       // own; an accepted fuzz request may have set a cluster's retention to its minimum. Off
       // for the run, so that a journal entry that appears was a request's doing.
       HM_MAINTENANCE_EVERY_MS: '3600000',
+      // The liveness sweep (real clock) would mark the fixtures' silent agents dead 30 s in, a
+      // write no request made; at 5 min intervals that takes 30 min, longer than any run.
+      HM_HEARTBEAT_INTERVAL_MS: '300000',
     },
   });
   a = await tenantFixture(h, 'fza');
