@@ -68,7 +68,8 @@ export async function startRedisServer(dir: string, persistent: boolean, events:
 
   const spawnChild = () => {
     stderr = '';
-    child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [cmd, ...argv] = [...followParent(), 'redis-server', ...args];
+    child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     child.once('exit', (code, signal) => {
       if (closing) return;
@@ -115,6 +116,19 @@ export async function startRedisServer(dir: string, persistent: boolean, events:
       await stopChild(child);
     },
   };
+}
+
+let parentDeathPrefix: string[] | undefined;
+/**
+ * The 'exit' hook above does not run when this process is SIGKILLed; on Linux, util-linux's
+ * `setpriv --pdeathsig KILL` (which execs, so the pid stays redis-server's) makes the kernel stop
+ * the child with us. Where it is missing (macOS), the stale-pid check below is the fallback.
+ */
+function followParent(): string[] {
+  if (parentDeathPrefix) return parentDeathPrefix;
+  const probe = spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' });
+  parentDeathPrefix = probe.error || probe.status !== 0 ? [] : ['setpriv', '--pdeathsig', 'KILL', '--'];
+  return parentDeathPrefix;
 }
 
 /** A previous run killed with SIGKILL may have left its redis-server on our files. */
