@@ -23,6 +23,12 @@ export interface RoutePolicy {
   agentWrite?: boolean;
   /** Agent routes budgeted on their own (heartbeats, per agent) instead of by the cluster's tier. */
   ownBudget?: boolean;
+  /**
+   * Agent routes whose requests carry several operations (several files): what one request costs
+   * of the cluster's budget, read from the validated body (the check then runs before the
+   * handler instead of before parsing). Default one.
+   */
+  budgetCost?: (req: FastifyRequest) => number;
   /** Hot routes keep out of the per-route latency histogram (fastify-metrics). */
   disableMetrics?: boolean;
 }

@@ -15,34 +15,35 @@ export const perSecond = (name: string, n: number): Budget => ({ name, emissionM
 
 /**
  * GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time of
- * the next request. A request is allowed while that time is at most `burst - 1` emissions
- * ahead of now. Answers [1, ms until the next request would be allowed (0: budget left)] when
- * allowed, [0, ms until it would be] when refused.
+ * the next request. A request costing `cost` units is allowed while that time is at most
+ * `burst - cost` emissions ahead of now. Answers [1, ms until the next request would be
+ * allowed (0: budget left)] when allowed, [0, ms until it would be] when refused.
  */
 const GCRA = `
 local now = tonumber(ARGV[1])
 local emission = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4] or '1')
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local excess = tat - now - (burst - 1) * emission
+local excess = tat - now - (burst - cost) * emission
 if excess > 0 then return {0, math.ceil(excess)} end
-tat = tat + emission
+tat = tat + cost * emission
 redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1)
 return {1, math.max(0, math.ceil(excess + emission))}
 `;
 
 type Outcome = [allowed: number, ms: number];
 
-function gcraLocal(store: LRUCache<string, number>, key: string, b: Budget, now: number): Outcome {
+function gcraLocal(store: LRUCache<string, number>, key: string, b: Budget, now: number, cost: number): Outcome {
   const tat = Math.max(store.get(key) ?? 0, now);
-  const excess = tat - now - (b.burst - 1) * b.emissionMs;
+  const excess = tat - now - (b.burst - cost) * b.emissionMs;
   if (excess > 0) return [0, Math.ceil(excess)];
-  store.set(key, tat + b.emissionMs);
+  store.set(key, tat + cost * b.emissionMs);
   return [1, Math.max(0, Math.ceil(excess + b.emissionMs))];
 }
 
-type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, burst: number): Promise<Outcome> };
+type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, burst: number, cost: number): Promise<Outcome> };
 
 /**
  * Rate limits counted in Redis, so that every process shares them. When Redis is unavailable
@@ -55,24 +56,27 @@ export function rateLimiter(deps: { redis: Redis; guard: RedisGuard; prefix: str
   if (!('hmGcra' in r)) deps.redis.defineCommand('hmGcra', { numberOfKeys: 1, lua: GCRA });
   const local = new LRUCache<string, number>({ max: 100_000 });
 
-  async function gcra(b: Budget, key: string): Promise<Outcome> {
+  async function gcra(b: Budget, key: string, cost = 1): Promise<Outcome> {
     const now = deps.now();
     const k = `${deps.prefix}:rl:${b.name}:${key}`;
     if (deps.guard.available) {
       try {
-        return await deps.guard.run(() => r.hmGcra(k, now, b.emissionMs, b.burst));
+        return await deps.guard.run(() => r.hmGcra(k, now, b.emissionMs, b.burst, cost));
       } catch (e) {
         if (!isAppError(e)) throw e;
       }
     }
     deps.onDegraded?.(b.name);
-    return gcraLocal(local, k, b, now);
+    return gcraLocal(local, k, b, now, cost);
   }
 
   return {
-    /** Takes one request from `key`'s budget: 0 when allowed, else the milliseconds to wait. */
-    async take(b: Budget, key: string): Promise<number> {
-      const [allowed, ms] = await gcra(b, key);
+    /**
+     * Takes `cost` (default one request) from `key`'s budget: 0 when allowed, else the
+     * milliseconds to wait. A cost above the burst can never be allowed: callers cap it.
+     */
+    async take(b: Budget, key: string, cost = 1): Promise<number> {
+      const [allowed, ms] = await gcra(b, key, cost);
       return allowed ? 0 : ms;
     },
     /** Spends one from `key`'s budget: 0 while some is left, else the milliseconds until there is. */

@@ -25,8 +25,8 @@ export interface LimitDeps {
   onLimited(limit: string): void;
 }
 
-async function enforce(deps: LimitDeps, budget: Budget, key: string) {
-  const wait = await deps.limiter.take(budget, key);
+async function enforce(deps: LimitDeps, budget: Budget, key: string, cost = 1) {
+  const wait = await deps.limiter.take(budget, key, cost);
   if (wait > 0) {
     deps.onLimited(budget.name);
     throw rateLimited(wait, budget.name);
@@ -47,7 +47,7 @@ export function callerBudget(scope: FastifyInstance, deps: LimitDeps & { perMinu
 /** Agent routes: the cluster's metadata budget, by its tier; routes with `ownBudget` skip it. */
 export function clusterBudget(scope: FastifyInstance, deps: LimitDeps & { ratePerSecond(tenantId: string, clusterId: string): Promise<number | undefined> }) {
   const budgets = new Map<number, Budget>();
-  const check = async (req: FastifyRequest) => {
+  const check = async (req: FastifyRequest, cost: number) => {
     const a = req.ctx?.actor;
     if (!a || a.kind !== 'agent') return;
     // An unknown cluster has no budget; the route answers 404.
@@ -55,14 +55,22 @@ export function clusterBudget(scope: FastifyInstance, deps: LimitDeps & { ratePe
     if (!rate) return;
     let budget = budgets.get(rate);
     if (!budget) budgets.set(rate, (budget = perSecond('cluster-metadata', rate)));
-    await enforce(deps, budget, a.clusterId);
+    // A request costing more than the whole burst could never pass: it takes the whole burst.
+    await enforce(deps, budget, a.clusterId, Math.min(cost, budget.burst));
   };
   const hook = (req: FastifyRequest, _reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
-    check(req).then(() => done(), done);
+    check(req, 1).then(() => done(), done);
   };
   // Attached per route, so that heartbeats (the hottest route) do not even run it.
   scope.addHook('onRoute', (route) => {
     if (route.config?.ownBudget) return;
+    const cost = route.config?.budgetCost;
+    if (cost) {
+      // The cost is in the body: checked once it is parsed and valid (a refused request has cost parsing).
+      const own = route.preHandler ? [route.preHandler].flat() : [];
+      route.preHandler = [async (req: FastifyRequest) => check(req, Math.max(1, cost(req))), ...own];
+      return;
+    }
     const own = route.preParsing ? [route.preParsing].flat() : [];
     route.preParsing = [...own, hook];
   });

@@ -83,6 +83,35 @@ export const CommitFileResponse = Type.Object({
   ),
 });
 
+export const CommitFilesBody = Type.Object(
+  {
+    files: Type.Array(CommitFileBody, {
+      minItems: 1,
+      maxItems: C.MAX_FILES_PER_COMMIT_REQUEST,
+      description: 'Files to commit, in order: offsets are assigned file after file, as if committed one by one',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const CommitFilesResponse = Type.Object({
+  files: Type.Array(
+    Type.Object({
+      fileId: Type.String(),
+      status: Type.Integer({ description: '200 when committed (or already committed); else the 4xx a single-file commit would have answered', examples: [200, 409] }),
+      duplicate: Type.Optional(Type.Boolean({ description: 'With 200: this fileId was already committed, nothing was written' })),
+      results: Type.Optional(CommitFileResponse.properties.results),
+      problem: Type.Optional(
+        Type.Object(
+          { code: Type.String({ examples: ['file_id_conflict'] }), detail: Type.String() },
+          { additionalProperties: true, description: 'With a 4xx: why this file was refused (the fields of the problem a single-file commit would have answered)' },
+        ),
+      ),
+    }),
+    { description: 'One answer per file, in request order' },
+  ),
+});
+
 export const FetchPlanBody = Type.Object(
   {
     partitions: Type.Array(Type.Object({ topic: TopicName, partition: Partition, offset: Offset, maxBytes: FetchBytes }, { additionalProperties: false }), {

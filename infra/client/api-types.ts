@@ -600,6 +600,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agent/v1/clusters/{clusterId}/files/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit several uploaded files in one request (each idempotent on its fileId)
+         * @description For agents that flush often: up to 32 files, committed as if one after another (offsets in request order), answered per file once durable. A file refused on its merits (the 4xx a single commit would answer: conflict, invalid batch, insufficient replicas…) gets that status and problem in its own entry; the others are committed. A 503 (not_leader, unavailable) or 429 fails the whole request: retry it as is, files already committed answer again with duplicate and the same offsets. Costs one unit of the cluster's metadata budget per file.
+         */
+        post: operations["commitFiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agent/v1/clusters/{clusterId}/jobs/{jobId}/complete": {
         parameters: {
             query?: never;
@@ -6347,6 +6367,296 @@ export interface operations {
                         code: "replica_not_listed" | "unknown_replica_region" | "unknown_replica_bucket";
                         /** @enum {integer} */
                         status: 422;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                        /** @enum {integer} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_leader`, `sequencer_busy`, `sequencer_fault`, `node_stopped`, `revocation_state_stale`, `store_unavailable`, `shutting_down`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_leader" | "sequencer_busy" | "sequencer_fault" | "node_stopped" | "revocation_state_stale" | "store_unavailable" | "shutting_down";
+                        /** @enum {integer} */
+                        status: 503;
+                    };
+                };
+            };
+        };
+    };
+    commitFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A cluster id
+                 * @example vci_01jd4v7m2q8x3k5n6p7r8s9t0a
+                 */
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Files to commit, in order: offsets are assigned file after file, as if committed one by one */
+                    files: {
+                        batches: {
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            baseSequence?: number;
+                            /** @description byteOffset + byteLength must not pass sizeBytes */
+                            byteLength: number;
+                            byteOffset: number;
+                            /** @description Epoch milliseconds; -1 when the batch has none */
+                            maxTimestamp: number;
+                            partition: number;
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            producerEpoch?: number;
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            producerId?: number;
+                            recordCount: number;
+                            /**
+                             * @description Kafka topic name rules (not "." or "..")
+                             * @example orders
+                             */
+                            topic: string;
+                        }[];
+                        /** @description The agent's idempotency key for this file */
+                        fileId: string;
+                        /** @description The object key of the file in the bucket; at most 1024 bytes (UTF-8), no control characters */
+                        objectKey: string;
+                        replicas: {
+                            /** @description The bucket holding this copy; at most 1024 bytes (UTF-8), no control characters */
+                            bucket: string;
+                            /** @description The copy's checksum, e.g. crc32c:8f1d2a3b; at most 256 bytes (UTF-8), no control characters */
+                            checksum: string;
+                            /** @description One of the cluster's regions */
+                            region: string;
+                        }[];
+                        sizeBytes: number;
+                    }[];
+                };
+                "application/msgpack": {
+                    /** @description Files to commit, in order: offsets are assigned file after file, as if committed one by one */
+                    files: {
+                        batches: {
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            baseSequence?: number;
+                            /** @description byteOffset + byteLength must not pass sizeBytes */
+                            byteLength: number;
+                            byteOffset: number;
+                            /** @description Epoch milliseconds; -1 when the batch has none */
+                            maxTimestamp: number;
+                            partition: number;
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            producerEpoch?: number;
+                            /** @description -1 (or leaving out all three producer fields) means a batch without an idempotent producer */
+                            producerId?: number;
+                            recordCount: number;
+                            /**
+                             * @description Kafka topic name rules (not "." or "..")
+                             * @example orders
+                             */
+                            topic: string;
+                        }[];
+                        /** @description The agent's idempotency key for this file */
+                        fileId: string;
+                        /** @description The object key of the file in the bucket; at most 1024 bytes (UTF-8), no control characters */
+                        objectKey: string;
+                        replicas: {
+                            /** @description The bucket holding this copy; at most 1024 bytes (UTF-8), no control characters */
+                            bucket: string;
+                            /** @description The copy's checksum, e.g. crc32c:8f1d2a3b; at most 256 bytes (UTF-8), no control characters */
+                            checksum: string;
+                            /** @description One of the cluster's regions */
+                            region: string;
+                        }[];
+                        sizeBytes: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description One answer per file, in request order */
+                        files: {
+                            /** @description With 200: this fileId was already committed, nothing was written */
+                            duplicate?: boolean;
+                            fileId: string;
+                            /** @description With a 4xx: why this file was refused (the fields of the problem a single-file commit would have answered) */
+                            problem?: {
+                                /** @example file_id_conflict */
+                                code: string;
+                                detail: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            results?: {
+                                baseOffset?: number;
+                                duplicate?: boolean;
+                                /** @example UNKNOWN_TOPIC_OR_PARTITION */
+                                error?: string;
+                                lastOffset?: number;
+                                partition: number;
+                                topic: string;
+                            }[];
+                            /**
+                             * @description 200 when committed (or already committed); else the 4xx a single-file commit would have answered
+                             * @example 200
+                             */
+                            status: number;
+                        }[];
+                    };
+                    "application/msgpack": {
+                        /** @description One answer per file, in request order */
+                        files: {
+                            /** @description With 200: this fileId was already committed, nothing was written */
+                            duplicate?: boolean;
+                            fileId: string;
+                            /** @description With a 4xx: why this file was refused (the fields of the problem a single-file commit would have answered) */
+                            problem?: {
+                                /** @example file_id_conflict */
+                                code: string;
+                                detail: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            results?: {
+                                baseOffset?: number;
+                                duplicate?: boolean;
+                                /** @example UNKNOWN_TOPIC_OR_PARTITION */
+                                error?: string;
+                                lastOffset?: number;
+                                partition: number;
+                                topic: string;
+                            }[];
+                            /**
+                             * @description 200 when committed (or already committed); else the 4xx a single-file commit would have answered
+                             * @example 200
+                             */
+                            status: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_request`, `malformed_msgpack`, `invalid_body`, `unknown_field`, `malformed_json`, `invalid_unicode`, `invalid_content_type`, `invalid_path`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_request" | "malformed_msgpack" | "invalid_body" | "unknown_field" | "malformed_json" | "invalid_unicode" | "invalid_content_type" | "invalid_path";
+                        /** @enum {integer} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description Unauthorized: `missing_credentials`, `malformed_credentials`, `token_expired`, `invalid_token_signature`, `invalid_token_claims`, `invalid_token_type`, `invalid_issuer`, `invalid_audience`, `algorithm_not_allowed`, `unknown_signing_key`, `token_revoked`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "missing_credentials" | "malformed_credentials" | "token_expired" | "invalid_token_signature" | "invalid_token_claims" | "invalid_token_type" | "invalid_issuer" | "invalid_audience" | "algorithm_not_allowed" | "unknown_signing_key" | "token_revoked";
+                        /** @enum {integer} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description Forbidden: `read_only_agent`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "read_only_agent";
+                        /** @enum {integer} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description Not Found: `cluster_not_found`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_not_found";
+                        /** @enum {integer} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description Conflict: `cluster_provisioning`, `cluster_deleting`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "cluster_provisioning" | "cluster_deleting";
+                        /** @enum {integer} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                        /** @enum {integer} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type`, `unsupported_content_encoding`. See https://harbormaster.example.com/problems for what each means and what to do. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type" | "unsupported_content_encoding";
+                        /** @enum {integer} */
+                        status: 415;
                     };
                 };
             };

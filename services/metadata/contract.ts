@@ -17,6 +17,8 @@ export const MAX_PARTITION_NUMBER = MAX_INT32;
 
 /** A commit: at most this many batches (one journal entry must stay far below 400 KB). */
 export const MAX_BATCHES_PER_COMMIT = 5000;
+/** A multi-file commit request (POST …/files/batch): at most this many files. */
+export const MAX_FILES_PER_COMMIT_REQUEST = 32;
 export const MAX_REPLICAS = 8;
 /** Largest file (and so largest byte offset + length) a commit may describe: 1 TiB. */
 export const MAX_FILE_BYTES = 2 ** 40;

@@ -114,6 +114,22 @@ export function metadataService(deps: MetadataServiceDeps) {
       return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
     },
 
+    /**
+     * Several files, committed as if one after another: each enters the cluster's queue in
+     * request order (so one journal append usually carries them all) and settles on its own, so
+     * that a file refused on its merits does not hold back the others.
+     */
+    async commitFiles(cluster: ClusterRef, inputs: CommitFileInput[]): Promise<PromiseSettledResult<CommitFileResult>[]> {
+      const pending = inputs.map((input) => {
+        try {
+          return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      });
+      return Promise.allSettled(pending);
+    },
+
     async fetchPlan(cluster: ClusterRef, input: FetchPlanInput): Promise<FetchPlanResult> {
       const valid = validateFetchPlan(input);
       // Batches below the high watermark never change; an answer with nothing to read (at the

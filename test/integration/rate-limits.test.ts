@@ -156,3 +156,31 @@ test('the per-tenant budget of the customer API answers 429 rate_limited with Re
   clock.advance(20_000);
   assert.equal((await h.request('GET', '/v1/tenant', { token: key })).status, 200);
 });
+
+test('a multi-file commit costs one unit of the cluster budget per file (at most the whole budget)', async () => {
+  const { h, clock } = await plane({});
+  const admin = await h.adminToken();
+  const t = await h.request('POST', '/admin/v1/tenants', { token: admin, body: { name: 'Batched', tier: 'dev', limitOverrides: { metadataRequestsPerSecond: 4 } } });
+  assert.equal(t.status, 201, t.text);
+  const key = t.body.apiKey.secret;
+  const clusterId = await readyCluster(h, key, t.body.tenant.id, 'batched');
+  const { token } = await agentToken(h, key, clusterId);
+  const file = (fileId: string) => ({
+    fileId,
+    objectKey: `k/${fileId}`,
+    sizeBytes: 10,
+    replicas: [{ region: 'us-east-1', bucket: 's3://acme-batched/data', checksum: 'c' }],
+    batches: [{ topic: 'nowhere', partition: 0, byteOffset: 0, byteLength: 10, recordCount: 1, maxTimestamp: -1 }],
+  });
+  const commit = (n: number, from: number) =>
+    h.request('POST', `/agent/v1/clusters/${clusterId}/files/batch`, { token, body: { files: Array.from({ length: n }, (_, i) => file(`f-${from + i}`)) } });
+  const three = await commit(3, 0);
+  assert.equal(three.status, 200, three.text);
+  assert.equal(three.body.files[0].results[0].error, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assertLimited(await commit(2, 10), 'cluster-metadata');
+  assert.equal((await commit(1, 20)).status, 200, 'the fourth unit');
+  assertLimited(await commit(1, 30), 'cluster-metadata');
+  clock.advance(1000);
+  assert.equal((await commit(32, 40)).status, 200, 'more files than the budget holds cost the whole budget, not a refusal forever');
+  assertLimited(await commit(1, 80), 'cluster-metadata');
+});

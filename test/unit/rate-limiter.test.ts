@@ -42,3 +42,32 @@ test('client addresses: IPv4 as is (also IPv4-mapped), IPv6 by its /64', () => {
   assert.equal(clientAddress('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(clientAddress('::1'), '0:0:0:0::/64');
 });
+
+test('a request may cost several units: the same budget in Redis and in this process', async () => {
+  const { startTestRedis } = await import('../helpers/redis');
+  const server = await startTestRedis();
+  const redis = createRedis(server.url, 'command');
+  const dead = createRedis(`redis://127.0.0.1:${await freePort()}`, 'command', { commandTimeoutMs: 100 });
+  let now = 5_000_000;
+  try {
+    const prefix = `unit-cost-${process.pid}-${Date.now()}`;
+    for (const [name, r] of [['redis', redis], ['local', dead]] as const) {
+      const limiter = rateLimiter({ redis: r, guard: redisGuard({ retryAfterMs: 60_000 }), prefix, now: () => now });
+      const budget = perMinute(`cost-${name}`, 10); // 10 a minute: one unit every 6 s
+      assert.equal(await limiter.take(budget, 'k', 4), 0, `${name}: 4 of 10`);
+      assert.equal(await limiter.take(budget, 'k', 6), 0, `${name}: 10 of 10`);
+      assert.equal(await limiter.take(budget, 'k', 1), 6_000, `${name}: empty, one unit back in 6 s`);
+      now += 6_000;
+      assert.equal(await limiter.take(budget, 'k', 2), 6_000, `${name}: one unit back, two asked: wait for the second`);
+      assert.equal(await limiter.take(budget, 'k', 1), 0, `${name}: the one unit there`);
+      now += 30_000;
+      assert.equal(await limiter.take(budget, 'k', 5), 0, `${name}: five back after 30 s`);
+      assert.ok((await limiter.take(budget, 'k', 1)) > 0, `${name}: and no more`);
+      assert.equal(await limiter.take(budget, 'other', 10), 0, `${name}: keys apart; a cost of the whole burst fits an empty key`);
+    }
+  } finally {
+    redis.disconnect();
+    dead.disconnect();
+    await server.close();
+  }
+});

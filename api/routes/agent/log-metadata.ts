@@ -3,9 +3,10 @@ import { Type, type Static } from 'typebox';
 import type { AppDeps } from '../../deps';
 import { Id, problems, SEQUENCER_CODES } from '../../schemas/common';
 import { TopicList } from '../../schemas/topics';
-import { CommitFileBody, CommitFileResponse, FetchPlanBody, FetchPlanResponse, ListOffsetsBody, ListOffsetsResponse } from '../../schemas/log-metadata';
+import { CommitFileBody, CommitFileResponse, CommitFilesBody, CommitFilesResponse, FetchPlanBody, FetchPlanResponse, ListOffsetsBody, ListOffsetsResponse } from '../../schemas/log-metadata';
 import { agentOf } from './agent-of';
 import { answer, MSGPACK, registerMsgpack } from '../../plugins/msgpack';
+import { perFileAnswers } from './file-batch-answers';
 
 const ClusterParams = Type.Object({ clusterId: Id('cluster') }, { additionalProperties: false });
 
@@ -50,6 +51,29 @@ export const agentLogRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox => asyn
       config: { agentWrite: true },
     },
     async (req, reply) => answer(req, reply, await metadata.commitFile(await ref(req), req.body)),
+  );
+
+  app.post(
+    '/agent/v1/clusters/:clusterId/files/batch',
+    {
+      logLevel,
+      schema: {
+        tags: ['agent'],
+        operationId: 'commitFiles', summary: 'Commit several uploaded files in one request (each idempotent on its fileId)',
+        description: 'For agents that flush often: up to 32 files, committed as if one after another (offsets in request order), answered per file once durable. A file refused on its merits (the 4xx a single commit would answer: conflict, invalid batch, insufficient replicas…) gets that status and problem in its own entry; the others are committed. A 503 (not_leader, unavailable) or 429 fails the whole request: retry it as is, files already committed answer again with duplicate and the same offsets. Costs one unit of the cluster\'s metadata budget per file.',
+        security,
+        consumes,
+        produces: ['application/json', MSGPACK],
+        params: ClusterParams,
+        body: CommitFilesBody,
+        response: { 200: CommitFilesResponse, ...problems(...SEQUENCER_CODES, 'invalid_request', 'malformed_msgpack') },
+      },
+      config: { agentWrite: true, budgetCost: (req) => (req.body as Static<typeof CommitFilesBody>).files.length },
+    },
+    async (req, reply) => {
+      const { files } = req.body;
+      return answer(req, reply, perFileAnswers(files, await metadata.commitFiles(await ref(req), files)));
+    },
   );
 
   app.post(
