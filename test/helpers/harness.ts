@@ -142,7 +142,7 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
  * Polls `check` until it returns a truthy value (or throws after `timeoutMs`). The default is
  * generous: the machine may be loaded by other suites, and a deadline only costs time on failure.
  */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 90_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
