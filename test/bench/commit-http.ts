@@ -33,6 +33,8 @@ export function commitBody() {
 }
 
 /**
+ * HM_BENCH_FILES_PER_REQUEST (default `1,4`) adds levels whose agents send several files per
+ * request (POST …/files/batch); their figures count files, and their latency is the request's.
  * Each level runs against the server with its embedded store in process (the default) and in
  * a child process of its own (HM_EMBEDDED_STORE=child), one after the other in this run, with
  * the agents speaking JSON and then MessagePack; `HM_BENCH_STORE_MODES` (`in-process`, `child`)
@@ -83,10 +85,13 @@ async function runMode(mode: string, encodings: Encoding[], levels: number[], se
     await Promise.all(warmers.map(async (a) => {
       while (performance.now() < warmUntil) await a.commitFile(commitBody()).catch(() => undefined);
     }));
-    for (const encoding of encodings) {
-      // The JSON figures keep their names from before MessagePack; MessagePack's say so.
-      const suffix = `${mode === 'in-process' ? '' : `_store_${mode}`}${encoding === 'json' ? '' : `_${encoding}`}`;
-      console.log(`commits through HTTP (20 batches over 10 of 1,000 partitions per file), embedded store ${mode}, ${encoding}`);
+    const perRequest = (process.env.HM_BENCH_FILES_PER_REQUEST ?? '1,4').split(',').map(Number);
+    for (const encoding of encodings) for (const files of perRequest) {
+      // The JSON single-file figures keep their names from before MessagePack and multi-file requests.
+      const suffix = `${mode === 'in-process' ? '' : `_store_${mode}`}${encoding === 'json' ? '' : `_${encoding}`}${files === 1 ? '' : `_files${files}`}`;
+      const shape = files === 1 ? 'one file per request' : `${files} files per request (POST …/files/batch), figures per file`;
+      console.log(`commits through HTTP (20 batches over 10 of 1,000 partitions per file), ${shape}, embedded store ${mode}, ${encoding}`);
+      const commit = (a: ReferenceAgent) => (files === 1 ? a.commitFile(commitBody()) : a.commitFiles(Array.from({ length: files }, commitBody)));
       for (const level of levels) {
         const agents = Array.from({ length: level }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `c${i}`, tokenSource: tokens, encoding }));
         const latencies: number[] = [];
@@ -98,7 +103,9 @@ async function runMode(mode: string, encodings: Encoding[], levels: number[], se
               while (performance.now() < deadline) {
                 const t0 = performance.now();
                 try {
-                  await a.commitFile(commitBody());
+                  const answer = await commit(a);
+                  // A multi-file answer is 200 with a status per file: refused files are errors too.
+                  if (record && files > 1) errors += (answer as { files: { status: number }[] }).files.filter((f) => f.status !== 200).length;
                   if (record) latencies.push(performance.now() - t0);
                 } catch {
                   if (record) errors++;
@@ -112,15 +119,17 @@ async function runMode(mode: string, encodings: Encoding[], levels: number[], se
         const cpu0 = serverCpu(server);
         const client0 = process.cpuUsage();
         await load(seconds * 1000, true);
-        const serverUs = ((serverCpu(server) - cpu0) * 1e6) / Math.max(1, latencies.length);
+        const committed = latencies.length * files;
+        const serverUs = ((serverCpu(server) - cpu0) * 1e6) / Math.max(1, committed);
         const client = process.cpuUsage(client0);
-        const clientUs = (client.user + client.system) / Math.max(1, latencies.length);
+        const clientUs = (client.user + client.system) / Math.max(1, committed);
         latencies.sort((x, y) => x - y);
-        const perSecond = latencies.length / seconds;
+        const perSecond = committed / seconds;
         out.push({ name: `http${suffix}`, level, perSecond });
-        figure(`http_commits_per_second_c${level}${suffix}`, perSecond, 'commits/s', { concurrency: level, errors, store: mode, encoding });
-        figure(`http_commit_p50_ms_c${level}${suffix}`, percentile(latencies, 50), 'ms', { concurrency: level, store: mode, encoding });
-        figure(`http_commit_p99_ms_c${level}${suffix}`, percentile(latencies, 99), 'ms', { concurrency: level, store: mode, encoding });
+        figure(`http_commits_per_second_c${level}${suffix}`, perSecond, 'commits/s', { concurrency: level, errors, store: mode, encoding, files });
+        // Latency is per request: each of its files is acknowledged when the request answers.
+        figure(`http_commit_p50_ms_c${level}${suffix}`, percentile(latencies, 50), 'ms', { concurrency: level, store: mode, encoding, files });
+        figure(`http_commit_p99_ms_c${level}${suffix}`, percentile(latencies, 99), 'ms', { concurrency: level, store: mode, encoding, files });
         figure(`http_commit_server_cpu_us_c${level}${suffix}`, serverUs, 'µs/commit', { concurrency: level, store: mode, encoding });
         figure(`http_commit_client_cpu_us_c${level}${suffix}`, clientUs, 'µs/commit', { concurrency: level, store: mode, encoding });
       }

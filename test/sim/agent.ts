@@ -192,6 +192,11 @@ export class ReferenceAgent {
     return this.call('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true, this.dataEncoding);
   }
 
+  /** Several files in one request (POST …/files/batch): `{ files: [...] }`, answered per file. */
+  commitFiles(files: unknown[]) {
+    return this.call('POST', (c) => `/agent/v1/clusters/${c}/files/batch`, { files }, true, this.dataEncoding);
+  }
+
   /** As commitFile, saying which endpoint acknowledged it. */
   commitFileServed(body: unknown) {
     return this.callServed('POST', (c) => `/agent/v1/clusters/${c}/files`, body, true, this.dataEncoding);
