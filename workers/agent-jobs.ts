@@ -1,11 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { Job, Queue, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger';
-import type { AgentJobData, AgentJobState, AgentJobType, JobView, Lease } from '../services/jobs/model';
-import { AGENT_JOB_STATES } from '../services/jobs/model';
+import type { AgentJobData, AgentJobType, Lease } from '../services/jobs/model';
 import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-port';
+import { agentJobQueueName, jobIdOf, laneKeys, MAX_PRUNED_ATTEMPTS, PENDING, type Lane, type Waiter } from './agent-job-lanes';
+import { agentJobViews } from './agent-job-views';
 import { loadBullmq } from './queues';
+
+export { agentJobQueueName } from './agent-job-lanes';
 
 /**
  * The agent-job queues on BullMQ: one queue per cluster (`agent-jobs-<clusterId>`), handed out
@@ -37,40 +40,12 @@ export interface AgentJobQueueOptions {
   onExhausted?: (type: AgentJobType) => void;
 }
 
-/** A work item re-planned more often than this keeps its attempt counter (checking costs a read per attempt). */
-const MAX_PRUNED_ATTEMPTS = 20;
-
-export const agentJobQueueName = (clusterId: string) => `agent-jobs-${clusterId}`;
-const QUEUE_PREFIX = 'agent-jobs-';
-/** BullMQ job ids may not hold ":"; the work item's hash, with the attempt of the plan. */
-const jobIdOf = (workItem: string, n: number) => `job_${createHash('sha256').update(workItem).digest('base64url').slice(0, 22)}-${n}`;
-const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
-
-interface Waiter {
-  agentId: string;
-  done: boolean;
-  resolve(lease: Lease | undefined): void;
-}
-
-interface Lane {
-  clusterId: string;
-  queue: Queue;
-  worker?: Worker;
-  waiters: Waiter[];
-  pumping: boolean;
-  lastUsed: number;
-  /** Where the bounded bookkeeping prune resumes its HSCANs. */
-  pruneCursors: { holders: string; plans: string };
-}
-
 export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void> } {
   const { connection, prefix, leaseMs, maxAttempts, logger } = opts;
   const lanes = new Map<string, Lane>();
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
   let closed = false;
-  const holdersKey = (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:holders`;
-  const plansKey = (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:plans`;
-  const lockKey = (clusterId: string, jobId: string) => `${prefix}:${agentJobQueueName(clusterId)}:${jobId}:lock`;
+  const { holders: holdersKey, plans: plansKey, lock: lockKey } = laneKeys(prefix);
 
   async function laneOf(clusterId: string): Promise<Lane> {
     let lane = lanes.get(clusterId);
@@ -200,25 +175,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     return (await (await laneOf(clusterId)).queue.getJob(jobId)) ?? undefined;
   }
 
-  async function view(lane: Lane, job: Job, state?: string): Promise<JobView> {
-    const data = job.data as AgentJobData;
-    const holder = await connection.hget(holdersKey(lane.clusterId), job.id!);
-    const rv = job.returnvalue as { outcome?: string } | null | undefined;
-    return {
-      id: job.id!,
-      type: data.type,
-      state: ((state ?? (await job.getState())) === 'prioritized' ? 'waiting' : (state ?? (await job.getState()))) as JobView['state'],
-      workItem: data.workItem,
-      attempts: job.attemptsStarted,
-      maxAttempts,
-      agentId: holder ? holder.split(' ')[0] : null,
-      createdAt: job.timestamp,
-      startedAt: job.processedOn ?? null,
-      finishedAt: job.finishedOn ?? null,
-      error: job.failedReason || null,
-      outcome: rv?.outcome ?? null,
-    };
-  }
+  const views = agentJobViews({ connection, prefix, maxAttempts, laneOf });
 
   return {
     async plan(data, planOpts) {
@@ -367,53 +324,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       return released;
     },
 
-    async list(clusterId, o) {
-      const lane = await laneOf(clusterId);
-      const states: AgentJobState[] = o.state ? [o.state] : AGENT_JOB_STATES;
-      const bullStates = (s: AgentJobState) => (s === 'waiting' ? ['waiting', 'prioritized'] : [s]);
-      const counts = await lane.queue.getJobCounts(...(states.flatMap(bullStates) as Parameters<Queue['getJobCounts']>));
-      const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      const items: JobView[] = [];
-      let skip = o.offset;
-      for (const s of states) {
-        for (const b of bullStates(s)) {
-          const n = counts[b] ?? 0;
-          if (skip >= n) {
-            skip -= n;
-            continue;
-          }
-          const want = o.limit - items.length;
-          if (want <= 0) break;
-          const jobs = await lane.queue.getJobs([b as 'waiting'], skip, skip + want - 1, b !== 'completed' && b !== 'failed');
-          skip = 0;
-          for (const j of jobs) if (j) items.push(await view(lane, j, s));
-        }
-      }
-      return { items: items.slice(0, o.limit), total };
-    },
-
-    async get(clusterId, jobId) {
-      const lane = await laneOf(clusterId);
-      const job = await lane.queue.getJob(jobId);
-      return job ? view(lane, job) : undefined;
-    },
-
-    async counts() {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await connection.scan(cursor, 'MATCH', `${prefix}:${QUEUE_PREFIX}*:meta`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== '0' && keys.length < 1000);
-      const out: { name: string; counts: Record<string, number> }[] = [];
-      for (const k of keys.sort()) {
-        const clusterId = k.slice(prefix.length + 1 + QUEUE_PREFIX.length, -':meta'.length);
-        const lane = await laneOf(clusterId);
-        out.push({ name: lane.queue.name, counts: await lane.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized') });
-      }
-      return out;
-    },
+    ...views,
 
     polls() {
       let waiting = 0;

@@ -146,8 +146,9 @@ test('agents compact, delete, scan for orphans and re-replicate; every offset re
     await h.runtime.planAgentJobs();
     let n = 0;
     for (const r of runners) n += await r.drain(200);
-    const left = await buckets.list('us-east-1');
-    return n === 0 && !left.some((o) => files.includes(o.objectKey)) ? true : undefined;
+    // Every region's deletions are their own jobs: wait for all of them, not the first region's.
+    for (const region of REGIONS) if ((await buckets.list(region)).some((o) => files.includes(o.objectKey))) return undefined;
+    return n === 0 ? true : undefined;
   }, 180_000, 300);
 
   // Every offset reads back the same records, now from compacted files.

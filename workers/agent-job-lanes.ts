@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { Queue, Worker } from 'bullmq';
+import type { Lease } from '../services/jobs/model';
+
+// Names, keys and in-memory records of the per-cluster agent-job queues (workers/agent-jobs.ts).
+
+/** A work item re-planned more often than this keeps its attempt counter (checking costs a read per attempt). */
+export const MAX_PRUNED_ATTEMPTS = 20;
+
+export const agentJobQueueName = (clusterId: string) => `agent-jobs-${clusterId}`;
+export const QUEUE_PREFIX = 'agent-jobs-';
+/** BullMQ job ids may not hold ":"; the work item's hash, with the attempt of the plan. */
+export const jobIdOf = (workItem: string, n: number) => `job_${createHash('sha256').update(workItem).digest('base64url').slice(0, 22)}-${n}`;
+export const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+export interface Waiter {
+  agentId: string;
+  done: boolean;
+  resolve(lease: Lease | undefined): void;
+}
+
+export interface Lane {
+  clusterId: string;
+  queue: Queue;
+  worker?: Worker;
+  waiters: Waiter[];
+  pumping: boolean;
+  lastUsed: number;
+  /** Where the bounded bookkeeping prune resumes its HSCANs. */
+  pruneCursors: { holders: string; plans: string };
+}
+
+/** Redis keys our bookkeeping adds beside BullMQ's: lease holders, plan attempt counters, BullMQ's lock. */
+export function laneKeys(prefix: string) {
+  return {
+    holders: (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:holders`,
+    plans: (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:plans`,
+    lock: (clusterId: string, jobId: string) => `${prefix}:${agentJobQueueName(clusterId)}:${jobId}:lock`,
+  };
+}
