@@ -11,6 +11,7 @@ import {
   type FetchPlanPartition,
   type FetchPlanResult,
   type PlannedBatch,
+  type Replica,
   type ListOffsetsInput,
   type ListOffsetsPartition,
   type ListOffsetsResult,
@@ -107,14 +108,24 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     const origin = ix.origin;
     // Offsets are contiguous: a batch's last offset is one before the next one's base.
     let next = origin + rel[first];
+    let f = -1;
+    let fileId = '';
+    let objectKey = '';
+    let replicas: readonly Replica[] = [];
     for (let i = first; i < end; i++) {
-      const f = files[i];
+      // Neighbouring batches often share a file.
+      if (files[i] !== f) {
+        f = files[i];
+        fileId = fileIds[f]!;
+        objectKey = objectKeys[f]!;
+        replicas = replicaLists[f]!;
+      }
       const base = next;
       next = i + 1 < n ? origin + rel[i + 1] : ix.end;
       batches[i - first] = {
-        fileId: fileIds[f]!,
-        objectKey: objectKeys[f]!,
-        replicas: replicaLists[f]!,
+        fileId,
+        objectKey,
+        replicas,
         byteOffset: offsets[i],
         byteLength: lengths[i],
         baseOffset: base,
