@@ -11,6 +11,7 @@ import {
   type FetchPlanPartition,
   type FetchPlanResult,
   type PlannedBatch,
+  type Replica,
   type ListOffsetsInput,
   type ListOffsetsPartition,
   type ListOffsetsResult,
@@ -66,6 +67,8 @@ export function commitResultOf(state: ClusterState, fileId: string, batches: { t
 export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlanResult {
   let remaining = input.maxBytes;
   let firstWithData = true;
+  // The files' dense columns, not their records (file-table.ts): one cache miss less a batch.
+  const { fileIds, objectKeys, replicaLists } = state.files;
   const partitions: FetchPlanPartition[] = new Array(input.partitions.length);
   for (let k = 0; k < input.partitions.length; k++) {
     const req = input.partitions[k];
@@ -92,28 +95,45 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     const first = ix.find(req.offset);
     if (first < 0) continue;
     // Sized first, then filled: one array of the right length, no growing.
+    const n = ix.length;
     const lengths = ix.byteLength;
     let end = first;
     let used = 0;
-    while (end < ix.length && (used + lengths[end] <= limit || (firstWithData && end === first))) used += lengths[end++];
+    while (end < n && (used + lengths[end] <= limit || (firstWithData && end === first))) used += lengths[end++];
     const batches: PlannedBatch[] = (out.batches = new Array(end - first));
     const files = ix.file;
     const offsets = ix.byteOffset;
     const times = ix.maxTimestamp;
+    const rel = ix.rel;
+    const origin = ix.origin;
+    // Offsets are contiguous: a batch's last offset is one before the next one's base.
+    let next = origin + rel[first];
+    let f = -1;
+    let fileId = '';
+    let objectKey = '';
+    let replicas: readonly Replica[] = [];
     for (let i = first; i < end; i++) {
-      const file = state.files.get(files[i]);
+      // Neighbouring batches often share a file.
+      if (files[i] !== f) {
+        f = files[i];
+        fileId = fileIds[f]!;
+        objectKey = objectKeys[f]!;
+        replicas = replicaLists[f]!;
+      }
+      const base = next;
+      next = i + 1 < n ? origin + rel[i + 1] : ix.end;
       batches[i - first] = {
-        fileId: file.id,
-        objectKey: file.objectKey,
-        replicas: file.replicas,
+        fileId,
+        objectKey,
+        replicas,
         byteOffset: offsets[i],
         byteLength: lengths[i],
-        baseOffset: ix.baseOffset(i),
-        lastOffset: ix.lastOffset(i),
+        baseOffset: base,
+        lastOffset: next - 1,
         maxTimestamp: times[i],
       };
     }
-    if (out.batches.length > 0) firstWithData = false;
+    if (end > first) firstWithData = false;
     remaining = Math.max(0, remaining - used);
   }
   return { partitions };

@@ -21,29 +21,43 @@ import type { FetchPlanInput, ListOffsetsInput } from './types';
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Up to this many entries, a partition listed twice is found by comparing pairs: cheaper than a set of built keys. */
+const PAIRWISE_UP_TO = 32;
+
 function partitionList(input: unknown, uniquePartitions: boolean): Record<string, unknown>[] {
   if (!isObject(input) || !Array.isArray(input.partitions)) {
     throw badRequest('invalid_request', 'The request must be an object with a partitions array.', { field: 'partitions' });
   }
-  if (input.partitions.length > MAX_PARTITIONS_PER_READ) {
+  const list: unknown[] = input.partitions;
+  if (list.length > MAX_PARTITIONS_PER_READ) {
     throw badRequest('too_many_partitions', `A request names at most ${MAX_PARTITIONS_PER_READ} partitions.`, {
       field: 'partitions',
       max: MAX_PARTITIONS_PER_READ,
     });
   }
-  const seen = new Set<string>();
-  return input.partitions.map((p: unknown, i) => {
-    const field = `partitions[${i}]`;
-    if (!isObject(p)) throw badRequest('invalid_request', 'Each partition entry must be an object.', { field });
-    if (!isValidTopicName(p.topic)) throw badRequest('invalid_topic_name', 'The entry names an invalid topic.', { field: `${field}.topic` });
+  const seen = uniquePartitions && list.length > PAIRWISE_UP_TO ? new Set<string>() : undefined;
+  const out: Record<string, unknown>[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    // Field names are built only for an error: this runs for every partition of every read.
+    if (!isObject(p)) throw badRequest('invalid_request', 'Each partition entry must be an object.', { field: `partitions[${i}]` });
+    if (!isValidTopicName(p.topic)) throw badRequest('invalid_topic_name', 'The entry names an invalid topic.', { field: `partitions[${i}].topic` });
     if (!isInt(p.partition, 0, MAX_PARTITION_NUMBER)) {
-      throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `${field}.partition` });
+      throw badRequest('invalid_partition', `partition must be a whole number from 0 to ${MAX_PARTITION_NUMBER}.`, { field: `partitions[${i}].partition` });
     }
-    const key = `${p.partition}:${p.topic}`;
-    if (uniquePartitions && seen.has(key)) throw badRequest('duplicate_partition', 'A partition is listed twice.', { field });
-    seen.add(key);
-    return p;
-  });
+    if (uniquePartitions && (seen ? !addNew(seen, `${p.partition}:${p.topic}`) : listedBefore(out, i, p))) {
+      throw badRequest('duplicate_partition', 'A partition is listed twice.', { field: `partitions[${i}]` });
+    }
+    out[i] = p;
+  }
+  return out;
+}
+
+const addNew = (seen: Set<string>, key: string) => seen.size < seen.add(key).size;
+
+function listedBefore(checked: Record<string, unknown>[], n: number, p: Record<string, unknown>): boolean {
+  for (let j = 0; j < n; j++) if (checked[j].partition === p.partition && checked[j].topic === p.topic) return true;
+  return false;
 }
 
 export function validateFetchPlan(input: unknown): FetchPlanInput {
