@@ -10,30 +10,41 @@ import { createRequire } from 'node:module';
  * soak whose live data stayed a few tens of MB. Giving the iterators the `return` dynalite
  * calls closes each one when its stream is done. Applied once, before the first store opens.
  */
-let applied = false;
-
-interface IteratorClass {
-  prototype: { return?: () => Promise<void>; close(): Promise<void> };
+export interface LevelIteratorPrototype {
+  return?: () => Promise<void>;
+  close(): Promise<void>;
+  next(): Promise<unknown>;
 }
 
-export function closeDynaliteIterators(): void {
-  if (applied) return;
-  applied = true;
+/** The iterator prototypes of the engines dynalite opens: LevelDB on disk (classic-level) and memory-level, each with the abstract-level it resolves. */
+export function levelIteratorPrototypes(): LevelIteratorPrototype[] {
   const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  // The engines dynalite opens (LevelDB on disk, memory-level in memory) each resolve abstract-level from where they are installed.
-  for (const engine of ['classic-level', 'memory-level']) {
-    let abstract: Record<string, IteratorClass>;
+  const out = new Set<LevelIteratorPrototype>();
+  const engines = [() => createRequire(createRequire(fromDynalite.resolve('level')).resolve('classic-level')), () => createRequire(fromDynalite.resolve('memory-level'))];
+  for (const engine of engines) {
+    let abstract: Record<string, { prototype: LevelIteratorPrototype } | undefined>;
     try {
-      const fromLevel = engine === 'classic-level' ? createRequire(createRequire(fromDynalite.resolve('level')).resolve('classic-level')) : createRequire(fromDynalite.resolve('memory-level'));
-      abstract = fromLevel('abstract-level');
+      abstract = engine()('abstract-level');
     } catch {
       continue;
     }
     for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
       const proto = abstract[name]?.prototype;
-      if (proto && !proto.return) proto.return = function (this: { close(): Promise<void> }) {
+      if (proto) out.add(proto);
+    }
+  }
+  return [...out];
+}
+
+let applied = false;
+
+export function closeDynaliteIterators(): void {
+  if (applied) return;
+  applied = true;
+  for (const proto of levelIteratorPrototypes()) {
+    if (!proto.return)
+      proto.return = function (this: LevelIteratorPrototype) {
         return this.close();
       };
-    }
   }
 }
