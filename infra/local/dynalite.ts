@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
+import { closeDynaliteIterators } from './close-iterators';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -15,6 +16,7 @@ export interface EmbeddedDynamo {
  */
 export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDynamo> {
   if (dir) mkdirSync(dir, { recursive: true });
+  closeDynaliteIterators();
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -19,7 +19,10 @@ import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
 import { JobRunner } from '../sim/job-runner';
 import { RegionBuckets } from '../sim/region-buckets';
+import { startDynaliteChild, type EmbeddedDynamo } from '../../infra/local/dynalite';
 import { startServer } from './processes';
+import { printBreakdown, storeBreakdown } from './store-breakdown';
+import { startWriteCounter } from './write-counter';
 import { commitBody, PARTITIONS } from './commit-http';
 import { childPids, figure, percentile, processName } from './report';
 import { BENCH_BUCKET, benchCluster, call, runIfMain } from './setup';
@@ -31,6 +34,8 @@ const minuteMs = Number(process.env.HM_SOAK_MINUTE_MS ?? 60_000);
 const retentionMs = Number(process.env.HM_SOAK_RETENTION_MS ?? 120_000);
 /** Each committer commits a file at most this often (an agent flushing every 40 ms); 0 = flat out. */
 const commitEveryMs = Number(process.env.HM_SOAK_COMMIT_EVERY_MS ?? 40);
+/** Counts the items written, by key kind, through a proxy in front of a store process of the bench's own. */
+const countWrites = process.env.HM_SOAK_COUNT_WRITES === '1';
 
 /**
  * Resident set of a process (bytes), from /proc: all of it, or its anonymous part (`RssAnon`).
@@ -67,7 +72,9 @@ export async function run() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-soak-'));
   // Maintenance (retention, job planning) every 10 s and expired files deletable after a minute
   // (HM_SOAK_DELETE_GRACE_MS), so that they leave within the run.
-  const server = await startServer(dataDir, { HM_HEARTBEAT_INTERVAL_MS: '1000', HM_MAINTENANCE_EVERY_MS: '10000', HM_FILE_DELETE_GRACE_MS: process.env.HM_SOAK_DELETE_GRACE_MS ?? '60000' });
+  let store: EmbeddedDynamo | null = null;
+  const counter = countWrites ? await startWriteCounter((store = await startDynaliteChild(path.join(dataDir, 'dynamodb')))!.endpoint) : undefined;
+  const server = await startServer(dataDir, { ...(counter ? { DYNAMODB_ENDPOINT: counter.endpoint } : {}), HM_HEARTBEAT_INTERVAL_MS: '1000', HM_MAINTENANCE_EVERY_MS: '10000', HM_FILE_DELETE_GRACE_MS: process.env.HM_SOAK_DELETE_GRACE_MS ?? '60000' });
   const port = redisPort(server.child.pid!);
   const redis = port ? new Redis({ port, host: '127.0.0.1', lazyConnect: false }) : undefined;
   let stopping = false;
@@ -130,6 +137,10 @@ export async function run() {
           `server RSS ${f(row.rssMb)} MB (anonymous ${f(row.anonMb)}) heap ${f(row.heapMb)} MB external ${f(row.externalMb)} MB; store ${f(row.storeMb)} MB on disk; redis ${f(row.redisMb)} MB, ${row.redisKeys} keys`,
       );
       console.log(JSON.stringify({ bench: 'soak_minute', ...row }));
+      if (counter) {
+        for (const c of counter.counts().slice(0, 8)) console.log(`    written: ${c.table} ${c.kind}: ${c.puts} puts, ${c.updates} updates, ${c.deletes} deletes, ${(c.bytes / 2 ** 20).toFixed(2)} MB`);
+        counter.reset();
+      }
     }
     stopping = true;
     await Promise.all(writers);
@@ -156,6 +167,13 @@ export async function run() {
     stopping = true;
     redis?.disconnect();
     await server.stop();
+    await counter?.close();
+    await store?.close();
+    const diskMb = diskBytes(path.join(dataDir, 'dynamodb')) / 2 ** 20;
+    const rows = await storeBreakdown(path.join(dataDir, 'dynamodb'));
+    printBreakdown(rows);
+    const liveMb = rows.reduce((s, r) => s + r.bytes, 0) / 2 ** 20;
+    figure('soak_store_disk_to_item_bytes', diskMb / liveMb, 'ratio', { diskMb: Math.round(diskMb), itemMb: Math.round(liveMb) });
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

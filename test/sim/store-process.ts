@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import dynalite from 'dynalite';
+import { closeDynaliteIterators } from '../../infra/local/close-iterators';
 
 /**
  * The store of a multi-region layout as its own process: one dynalite on `PORT` that every
@@ -11,6 +12,7 @@ import dynalite from 'dynalite';
 const port = Number(process.env.PORT ?? 0);
 const dir = process.env.HM_STORE_DIR || undefined;
 if (dir) mkdirSync(dir, { recursive: true });
+closeDynaliteIterators();
 const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.listen(port, '127.0.0.1', () => {
   const address = server.address() as { port: number };
