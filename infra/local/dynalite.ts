@@ -3,9 +3,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
+import type { InProcessStore } from '../../shared/dynamo';
+import { directStore } from './dynalite-direct';
 
 export interface EmbeddedDynamo {
   endpoint: string;
+  /** Set when the engine runs in this process: clients made with it skip the socket (see dynalite-direct.ts). */
+  inProcess?: InProcessStore;
   close(): Promise<void>;
 }
 
@@ -23,6 +27,7 @@ export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDyn
   const bound = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${bound}`,
+    inProcess: directStore(server),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
