@@ -25,9 +25,18 @@ export function directStore(server: Server): InProcessStore {
   const listener = server.listeners('request')[0] as Listener | undefined;
   if (!listener) throw new Error('the embedded store has no request listener to call');
   const handler: RequestHandler<HttpRequest, HttpResponse> = {
-    handle: (request) => dispatch(listener, request).then((response) => ({ response })),
+    handle: async (request) => {
+      // A closed store refuses as its closed socket did (a transient fault the SDK retries and
+      // Db answers with a retryable 503), instead of reaching a closed LevelDB, which throws.
+      if (!server.listening) throw refused();
+      return { response: await dispatch(listener, request) };
+    },
   };
   return { requestHandler: handler };
+}
+
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED: the embedded store is closed'), { name: 'Error', code: 'ECONNREFUSED' });
 }
 
 function dispatch(listener: Listener, request: HttpRequest): Promise<HttpResponse> {

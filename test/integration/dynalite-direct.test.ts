@@ -91,3 +91,18 @@ test('direct transport: query pages end where they do over HTTP', async (t) => {
   for await (const item of db.queryAll({ table, keyCondition: 'pk = :p', values: { ':p': 'q' }, limit: 7 })) all.push(item);
   assert.equal(all.length, 30);
 });
+
+test('direct transport: once the engine is closed, requests fail as a refused connection does (a retryable 503 through Db)', async () => {
+  const engine = await startDynalite();
+  const direct = createDynamoClient({ endpoint: engine.endpoint, region: 'us-east-1', inProcess: engine.inProcess });
+  await ensureTables(direct, 'closed-');
+  await engine.close();
+  try {
+    await assert.rejects(new Db(direct).get(tableNames('closed-').control, { pk: 'a', sk: '1' }), (e: Error & { status?: number; code?: string }) => {
+      assert.equal(e.code, 'store_unavailable');
+      return true;
+    });
+  } finally {
+    direct.destroy();
+  }
+});
