@@ -21,18 +21,33 @@ const PLACEHOLDER_DATE = '19700101T000000Z';
  * answers and errors as over HTTP. The server's HTTP listener stays available for everything
  * that needs an endpoint (tools, tests, other processes).
  */
-export function directStore(server: Server): InProcessStore {
+export function directStore(server: Server): { store: InProcessStore; close(): Promise<void> } {
   const listener = server.listeners('request')[0] as Listener | undefined;
   if (!listener) throw new Error('the embedded store has no request listener to call');
+  let closed = false;
+  const inFlight = new Set<Promise<unknown>>();
   const handler: RequestHandler<HttpRequest, HttpResponse> = {
     handle: async (request) => {
       // A closed store refuses as its closed socket did (a transient fault the SDK retries and
       // Db answers with a retryable 503), instead of reaching a closed LevelDB, which throws.
-      if (!server.listening) throw refused();
-      return { response: await dispatch(listener, request) };
+      if (closed || !server.listening) throw refused();
+      const answer = dispatch(listener, request);
+      inFlight.add(answer);
+      try {
+        return { response: await answer };
+      } finally {
+        inFlight.delete(answer);
+      }
     },
   };
-  return { requestHandler: handler };
+  return {
+    store: { requestHandler: handler },
+    /** Refuses new requests and waits for those under way: the HTTP server's close waits for its own connections only. */
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
 }
 
 function refused(): Error {

@@ -25,13 +25,17 @@ export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDyn
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
+  const direct = directStore(server);
   return {
     endpoint: `http://127.0.0.1:${bound}`,
-    inProcess: directStore(server),
-    close: () =>
-      new Promise<void>((resolve) => {
+    inProcess: direct.store,
+    close: async () => {
+      // Direct requests under way finish before the store closes, as open connections do.
+      await direct.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

@@ -106,3 +106,23 @@ test('direct transport: once the engine is closed, requests fail as a refused co
     direct.destroy();
   }
 });
+
+test('direct transport: closing the engine lets the requests under way finish (as open connections do) and refuses the rest', async () => {
+  const engine = await startDynalite();
+  const direct = createDynamoClient({ endpoint: engine.endpoint, region: 'us-east-1', inProcess: engine.inProcess });
+  await ensureTables(direct, 'closing-');
+  const db = new Db(direct);
+  const table = tableNames('closing-').control;
+  const writes = Array.from({ length: 20 }, (_, i) => db.put(table, { pk: 'w', sk: String(i) }));
+  await engine.close();
+  try {
+    // Each write is either answered (it reached the engine first) or refused as retryable; none
+    // reaches the closed LevelDB (which would throw outside any request).
+    for (const r of await Promise.allSettled(writes)) {
+      if (r.status === 'fulfilled') assert.equal(r.value, true);
+      else assert.equal((r.reason as { code?: string }).code, 'store_unavailable');
+    }
+  } finally {
+    direct.destroy();
+  }
+});
