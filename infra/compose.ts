@@ -63,6 +63,7 @@ import { meteredFleet, meteredMetadata } from '../services/usage/hooks';
 import { usageService } from '../services/usage/service';
 import { usageRollup } from '../services/usage/rollup';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { InProcessStore } from '../shared/dynamo';
 import { trustRuleStore } from '../services/credentials/trust-rules-store';
 import { trustRulesService } from '../services/credentials/trust-rules-service';
 import { workloadIdentity } from '../services/credentials/workload-identity';
@@ -73,6 +74,8 @@ import { MAX_SIGNATURE_AGE_MS, MAX_SIGNATURE_LEAD_MS } from '../services/credent
 export interface ComposeOptions {
   config: Config;
   dynamoEndpoint?: string;
+  /** The embedded store in this process: the base client calls it directly (the endpoint stays for other users). */
+  dynamoInProcess?: InProcessStore;
   redisUrl: string;
   clock?: Clock;
   logger?: Logger;
@@ -112,7 +115,7 @@ export async function compose(opts: ComposeOptions) {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, clock, logger, stsCredentials: opts.stsCredentials });
+  const data = dataAccess({ config, endpoint: opts.dynamoEndpoint, inProcess: opts.dynamoInProcess, clock, logger, stsCredentials: opts.stsCredentials });
   const { dynamo, db, tables } = data;
   // This node's view of its link to the store: published in the region registry.
   const storeLatency = new StoreLatency();

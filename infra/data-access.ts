@@ -2,7 +2,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
-import { Db, createDynamoClient, tableNames } from '../shared/dynamo';
+import { Db, createDynamoClient, tableNames, type InProcessStore } from '../shared/dynamo';
 import type { Logger } from '../shared/logger';
 import { tenantClients, tokenVendingMachine, type TokenVendingMachine } from '../shared/tenant-credentials';
 import { tenantFence } from '../shared/tenant-fence';
@@ -13,10 +13,10 @@ import { tenantFence } from '../shared/tenant-fence';
  * store uses for a tenant's items: fenced in-process to the tenant's leading keys and, with
  * `HM_TVM_ROLE_ARN` set, signed with the tenant's credentials from the token vending machine.
  */
-export function dataAccess(opts: { config: Config; endpoint?: string; clock: Clock; logger: Logger; stsCredentials?: AwsCredentialIdentity }) {
+export function dataAccess(opts: { config: Config; endpoint?: string; inProcess?: InProcessStore; clock: Clock; logger: Logger; stsCredentials?: AwsCredentialIdentity }) {
   const { config } = opts;
   const tables = tableNames(config.tablePrefix);
-  const base = createDynamoClient({ endpoint: opts.endpoint, region: config.awsRegion });
+  const base = createDynamoClient({ endpoint: opts.endpoint, region: config.awsRegion, inProcess: opts.inProcess });
   let sts: STSClient | undefined;
   let tvm: TokenVendingMachine | undefined;
   if (config.tvm.roleArn) {

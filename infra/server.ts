@@ -36,7 +36,7 @@ async function main() {
     }
     throw e;
   }
-  const runtime: Runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, redisUrl: engines.redisUrl, logger });
+  const runtime: Runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, dynamoInProcess: engines.dynamoInProcess, redisUrl: engines.redisUrl, logger });
 
   // The app first: building it resets the metrics registry, where the workers then register theirs.
   const app: FastifyInstance | undefined = config.role !== 'workers' ? await buildApp(runtime.appDeps) : undefined;

@@ -15,7 +15,7 @@ export interface Config {
   /** Unset: embedded dynalite under `dataDir`. */
   dynamodbEndpoint?: string;
   /** Where the embedded dynalite runs: in this process, or a child process of its own. */
-  embeddedStore: 'in-process' | 'child';
+  embeddedStore: 'in-process' | 'in-process-http' | 'child';
   awsRegion: string;
   tablePrefix: string;
   /** Unset: a private redis-server child under `dataDir`. */
@@ -211,7 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(str(env, 'HM_DATA_DIR', '.data')!),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     dynamodbEndpoint: url(env, 'DYNAMODB_ENDPOINT', ['http:', 'https:']),
-    embeddedStore: oneOf(env, 'HM_EMBEDDED_STORE', ['in-process', 'child'] as const, 'in-process'),
+    embeddedStore: oneOf(env, 'HM_EMBEDDED_STORE', ['in-process', 'in-process-http', 'child'] as const, 'in-process'),
     awsRegion: str(env, 'AWS_REGION', 'us-east-1')!,
     tablePrefix,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),

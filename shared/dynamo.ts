@@ -12,6 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { HttpRequest, HttpResponse, RequestHandler } from '@smithy/types';
 import { systemClock, type Clock } from './clock';
 import { unavailable } from './errors';
 import type { TenantAccess } from './tenant-fence';
@@ -31,7 +32,33 @@ export const tableNames = (prefix: string): TableNames => ({
   metadata: `${prefix}metadata`,
 });
 
-export function createDynamoClient(opts: { endpoint?: string; region: string }): DynamoDBClient {
+/**
+ * A store engine running in this process that the client reaches without a socket (the
+ * embedded dynalite; see infra/local/dynalite-direct.ts): the SDK still serializes and parses,
+ * the transport is a function call.
+ */
+export interface InProcessStore {
+  requestHandler: RequestHandler<HttpRequest, HttpResponse>;
+}
+
+/** Requests to the in-process engine go unsigned: it accepts any caller, so signing would be pure cost. */
+const UNSIGNED = {
+  httpAuthSchemeProvider: () => [{ schemeId: 'smithy.api#noAuth' }],
+  httpAuthSchemes: [{ schemeId: 'smithy.api#noAuth', identityProvider: () => async () => ({}), signer: { sign: async (request: HttpRequest) => request } }],
+};
+
+export function createDynamoClient(opts: { endpoint?: string; region: string; inProcess?: InProcessStore }): DynamoDBClient {
+  if (opts.inProcess) {
+    return new DynamoDBClient({
+      region: opts.region,
+      // Never dialled: the request handler below is the whole transport.
+      endpoint: opts.endpoint ?? 'http://embedded.invalid',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestHandler: opts.inProcess.requestHandler,
+      maxAttempts: 4,
+      ...UNSIGNED,
+    });
+  }
   return new DynamoDBClient({
     region: opts.region,
     endpoint: opts.endpoint,

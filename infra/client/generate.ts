@@ -57,7 +57,7 @@ export async function servedDocument(): Promise<string> {
   const logger = createLogger('silent', {});
   const engines = await startEngines(config, logger);
   try {
-    const runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, redisUrl: engines.redisUrl, logger });
+    const runtime = await compose({ config, dynamoEndpoint: engines.dynamoEndpoint, dynamoInProcess: engines.dynamoInProcess, redisUrl: engines.redisUrl, logger });
     try {
       const app = await buildApp(runtime.appDeps);
       try {

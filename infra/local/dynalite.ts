@@ -4,9 +4,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './close-iterators';
+import type { InProcessStore } from '../../shared/dynamo';
+import { directStore } from './dynalite-direct';
 
 export interface EmbeddedDynamo {
   endpoint: string;
+  /** Set when the engine runs in this process: clients made with it skip the socket (see dynalite-direct.ts). */
+  inProcess?: InProcessStore;
   close(): Promise<void>;
 }
 
@@ -23,12 +27,17 @@ export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDyn
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
+  const direct = directStore(server);
   return {
     endpoint: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    inProcess: direct.store,
+    close: async () => {
+      // Direct requests under way finish before the store closes, as open connections do.
+      await direct.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

@@ -1,25 +1,30 @@
 import path from 'node:path';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
+import type { InProcessStore } from '../../shared/dynamo';
 import { startDynalite, startDynaliteChild } from './dynalite';
 import { startRedisServer } from './redis-server';
 import { lockDataDir } from './data-dir-lock';
 
 export interface Engines {
   dynamoEndpoint?: string;
+  /** The embedded store when it runs in this process and its clients may skip the socket. */
+  dynamoInProcess?: InProcessStore;
   redisUrl: string;
   close(): Promise<void>;
 }
 
 /**
- * The embedded default: dynalite in this process, or in a child of its own with
- * HM_EMBEDDED_STORE=child (LevelDB under `<data>/dynamodb`), and a
+ * The embedded default: dynalite in this process, reached by a function call rather than a
+ * socket (HM_EMBEDDED_STORE=in-process-http keeps the loopback HTTP hop), or in a child of its
+ * own with HM_EMBEDDED_STORE=child (LevelDB under `<data>/dynamodb`), and a
  * private redis-server child (`<data>/redis`, restarted when it dies), each only when no external
  * one is configured.
  */
 export async function startEngines(config: Config, logger?: Logger): Promise<Engines> {
   const closers: (() => Promise<void>)[] = [];
   let dynamoEndpoint = config.dynamodbEndpoint;
+  let dynamoInProcess: InProcessStore | undefined;
   let redisUrl = config.redisUrl;
   const embedded = (!dynamoEndpoint && config.env !== 'production') || !redisUrl;
   if (embedded) {
@@ -40,6 +45,8 @@ export async function startEngines(config: Config, logger?: Logger): Promise<Eng
       if (config.embeddedStore === 'child' && !child) log?.warn('no embedded store entry beside this bundle; running the store in process');
       const d = child ?? (await startDynalite(dir));
       dynamoEndpoint = d.endpoint;
+      // `in-process-http` keeps the loopback socket (the transport before the direct one, for benches).
+      if (config.embeddedStore === 'in-process') dynamoInProcess = d.inProcess;
       closers.push(d.close);
     }
     if (!redisUrl) {
@@ -58,6 +65,7 @@ export async function startEngines(config: Config, logger?: Logger): Promise<Eng
   }
   return {
     dynamoEndpoint,
+    dynamoInProcess,
     redisUrl,
     close: async () => {
       for (const c of closers.reverse()) await c();

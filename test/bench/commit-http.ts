@@ -35,9 +35,10 @@ export function commitBody() {
 /**
  * HM_BENCH_FILES_PER_REQUEST (default `1,4`) adds levels whose agents send several files per
  * request (POST …/files/batch); their figures count files, and their latency is the request's.
- * Each level runs against the server with its embedded store in process (the default) and in
+ * Each level runs against the server with its embedded store in process (the default: called
+ * directly), in process over its loopback HTTP listener (HM_EMBEDDED_STORE=in-process-http) and in
  * a child process of its own (HM_EMBEDDED_STORE=child), one after the other in this run, with
- * the agents speaking JSON and then MessagePack; `HM_BENCH_STORE_MODES` (`in-process`, `child`)
+ * the agents speaking JSON and then MessagePack; `HM_BENCH_STORE_MODES` (`in-process`, `in-process-http`, `child`)
  * and `HM_BENCH_ENCODINGS` (`json`, `msgpack`) narrow that. Then the service API alone at the
  * same concurrency, in this process, so that the HTTP ÷ service-API ratio comes from one run.
  * Server CPU per commit (the server process and its children: store, redis-server) says what a
@@ -46,7 +47,7 @@ export function commitBody() {
 export async function run(levels = (process.env.HM_BENCH_LEVELS ?? '1,16,64,256').split(',').map(Number), seconds = Number(process.env.HM_BENCH_SECONDS ?? 6)) {
   const encodings = (process.env.HM_BENCH_ENCODINGS ?? 'json,msgpack').split(',') as Encoding[];
   const http: { name: string; level: number; perSecond: number }[] = [];
-  for (const mode of (process.env.HM_BENCH_STORE_MODES ?? 'in-process,child').split(',')) http.push(...(await runMode(mode, encodings, levels, seconds)));
+  for (const mode of (process.env.HM_BENCH_STORE_MODES ?? 'in-process,in-process-http,child').split(',')) http.push(...(await runMode(mode, encodings, levels, seconds)));
   if (process.env.HM_BENCH_SERVICE_API === '0') return;
   console.log(`the same commits through the service API alone, in this process (${benchEngine()}), as the sequencer bench runs them`);
   const d = await startTestDynamo({ prefix: 'bench-' });

@@ -4,7 +4,10 @@
  *     (token check + validation + Redis), interleaved, printing both rates and their ratio;
  *  2. a simulated fleet of agents (default 10,000) heartbeating every 5 s against one server
  *     process, printing heartbeat latency percentiles as the agents see them.
- * Both servers run as their own processes; the load comes from this one.
+ * Both servers run as their own processes; the load comes from this one. Both run once per
+ * embedded store transport in `HM_BENCH_STORE_MODES` (default `in-process`; e.g.
+ * `in-process-http,in-process` to set the loopback hop against the direct call in one run);
+ * figures of modes other than `in-process` carry `_store_<mode>`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +18,7 @@ import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
 import { startFlags } from '../helpers/start-command';
 import { startProcess, startServer } from './processes';
-import { childPids, cpuSeconds, figure, percentile, processName } from './report';
+import { childPids, cpuSeconds, figure as report, percentile, processName } from './report';
 import { benchCluster, runIfMain } from './setup';
 
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
@@ -34,12 +37,19 @@ async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<vo
 }
 
 export async function run() {
+  for (const mode of (process.env.HM_BENCH_STORE_MODES ?? 'in-process').split(',')) await runMode(mode);
+}
+
+async function runMode(mode: string) {
+  const suffix = mode === 'in-process' ? '' : `_store_${mode}`;
+  const figure = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) => report(`${name}${suffix}`, value, unit, { store: mode, ...extra });
+  console.log(`embedded store: ${mode}`);
   const fleetSize = Number(process.env.HM_BENCH_FLEET ?? 10_000);
   const fleetSeconds = Number(process.env.HM_BENCH_FLEET_SECONDS ?? 30);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hm-bench-'));
   // autocannon sends each of its 256 agents hundreds of beats a second: lift the per-agent
   // budget (its check still runs on every beat, inside the heartbeat script).
-  const server = await startServer(dataDir, { HM_HEARTBEATS_PER_INTERVAL: '1000000' });
+  const server = await startServer(dataDir, { HM_HEARTBEATS_PER_INTERVAL: '1000000', HM_EMBEDDED_STORE: mode });
   const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready', startFlags());
   try {
     const { clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });

@@ -1,5 +1,5 @@
 import { DeleteTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { Db, createDynamoClient, tableNames, type TableNames } from '../../shared/dynamo';
+import { Db, createDynamoClient, tableNames, type InProcessStore, type TableNames } from '../../shared/dynamo';
 import { randomBase62 } from '../../shared/crypto';
 import { startDynalite } from '../../infra/local/dynalite';
 import { ensureTables } from '../../infra/local/ensure-tables';
@@ -10,6 +10,8 @@ export interface TestEngine {
   prefix: string;
   /** True when the tests run against DYNAMODB_ENDPOINT (e.g. DynamoDB Local), not dynalite. */
   external: boolean;
+  /** A private dynalite in this process: clients call it without a socket, as the server's own does. */
+  inProcess?: InProcessStore;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,9 @@ export async function startTestEngine(opts: { dir?: string; prefix?: string } = 
   const external = process.env.DYNAMODB_ENDPOINT;
   if (!external) {
     const engine = await startDynalite(opts.dir);
-    return { endpoint: engine.endpoint, prefix: opts.prefix ?? 'hmtest-', external: false, close: engine.close };
+    // HM_EMBEDDED_STORE=in-process-http runs the tests over the loopback socket instead.
+    const inProcess = process.env.HM_EMBEDDED_STORE === 'in-process-http' ? undefined : engine.inProcess;
+    return { endpoint: engine.endpoint, prefix: opts.prefix ?? 'hmtest-', external: false, inProcess, close: engine.close };
   }
   const prefix = `${opts.prefix ?? 't'}${randomBase62(10)}-`;
   return { endpoint: external, prefix, external: true, close: () => dropTables(external, prefix) };
@@ -55,7 +59,7 @@ export interface TestDynamo {
 /** A test engine (see startTestEngine) with Harbormaster's tables; `dir` makes dynalite persistent. */
 export async function startTestDynamo(opts: { dir?: string; prefix?: string } = {}): Promise<TestDynamo> {
   const engine = await startTestEngine(opts);
-  const client = createDynamoClient({ endpoint: engine.endpoint, region: 'us-east-1' });
+  const client = createDynamoClient({ endpoint: engine.endpoint, region: 'us-east-1', inProcess: engine.inProcess });
   await ensureTables(client, engine.prefix);
   return {
     db: new Db(client),

@@ -7,6 +7,7 @@ import { compose, type Runtime } from '../../infra/compose';
 import { loadConfig } from '../../shared/config';
 import { randomBase62 } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
+import type { InProcessStore } from '../../shared/dynamo';
 import type { Clock } from '../../shared/clock';
 import { startTestEngine } from './dynamo';
 import { startTestRedis } from './redis';
@@ -14,7 +15,7 @@ import { startTestRedis } from './redis';
 export interface HarnessOptions {
   workers?: boolean;
   /** Run a second control-plane process on the same store and Redis as this one. */
-  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string }; engines: { dynamoEndpoint: string; redisUrl: string } };
+  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string }; engines: { dynamoEndpoint: string; dynamoInProcess?: InProcessStore; redisUrl: string } };
   /** Use this store endpoint (e.g. a link the test can cut) with the given table prefix. */
   store?: { endpoint: string; prefix: string };
   clock?: Clock;
@@ -49,9 +50,9 @@ export async function startHarness(opts: HarnessOptions = {}) {
   const dataDir = opts.shareWith?.config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hm-test-'));
   const shared = opts.shareWith;
   const dynamo = shared
-    ? { endpoint: shared.engines.dynamoEndpoint, prefix: shared.config.tablePrefix, close: async () => {} }
+    ? { endpoint: shared.engines.dynamoEndpoint, inProcess: shared.engines.dynamoInProcess, prefix: shared.config.tablePrefix, close: async () => {} }
     : opts.store
-      ? { ...opts.store, close: async () => {} }
+      ? { ...opts.store, inProcess: undefined, close: async () => {} }
       : await startTestEngine();
   const redis = shared
     ? { url: shared.engines.redisUrl, close: async () => {} }
@@ -74,6 +75,8 @@ export async function startHarness(opts: HarnessOptions = {}) {
   const runtime: Runtime = await compose({
     config,
     dynamoEndpoint: opts.dynamoProxy ? await opts.dynamoProxy(dynamo.endpoint) : dynamo.endpoint,
+    // What stands between the control plane and its store (a proxy) needs the socket.
+    dynamoInProcess: opts.dynamoProxy ? undefined : dynamo.inProcess,
     stsCredentials: opts.stsCredentials,
     redisUrl: redis.url,
     clock: opts.clock,
@@ -118,7 +121,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
     app,
     runtime,
     config,
-    engines: { dynamoEndpoint: dynamo.endpoint, redisUrl: redis.url },
+    engines: { dynamoEndpoint: dynamo.endpoint, dynamoInProcess: dynamo.inProcess, redisUrl: redis.url },
     /** Listens on a real loopback port (for the reference agent); returns the base URL. */
     async listen(port = 0) {
       baseUrl ??= await app.listen({ port, host: '127.0.0.1' });
