@@ -78,6 +78,11 @@ export function metadataService(deps: MetadataServiceDeps) {
     return (await sequencerFor(req.cluster).write(req)) as WriteAnswers[K];
   }
 
+  /** Validates, then queues the commit on the cluster's sequencer before its first await. */
+  async function commitOne(cluster: ClusterRef, input: CommitFileInput): Promise<CommitFileResult> {
+    return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
+  }
+
   return {
     ...logCalls({ sequencerFor, write, clock: ctx.clock, log: ctx.log }),
 
@@ -111,7 +116,7 @@ export function metadataService(deps: MetadataServiceDeps) {
     },
 
     async commitFile(cluster: ClusterRef, input: CommitFileInput): Promise<CommitFileResult> {
-      return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
+      return commitOne(cluster, input);
     },
 
     /**
@@ -120,14 +125,8 @@ export function metadataService(deps: MetadataServiceDeps) {
      * that a file refused on its merits does not hold back the others.
      */
     async commitFiles(cluster: ClusterRef, inputs: CommitFileInput[]): Promise<PromiseSettledResult<CommitFileResult>[]> {
-      const pending = inputs.map((input) => {
-        try {
-          return write({ kind: 'commitFile', cluster, commit: validateCommit(input, cluster) });
-        } catch (e) {
-          return Promise.reject(e);
-        }
-      });
-      return Promise.allSettled(pending);
+      // commitOne queues synchronously (its validation throws into its own promise): request order holds.
+      return Promise.allSettled(inputs.map((input) => commitOne(cluster, input)));
     },
 
     async fetchPlan(cluster: ClusterRef, input: FetchPlanInput): Promise<FetchPlanResult> {

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../shared/dynamo';
+import { createDynamoClient, tableNames } from '../../shared/dynamo';
+import { tableDefinitions } from '../../infra/tables';
 import { startDynalite } from '../../infra/local/dynalite';
 import { levelIteratorPrototypes, type LevelIteratorPrototype } from '../../infra/local/close-iterators';
 
@@ -44,21 +45,10 @@ for (const onDisk of [true, false]) {
       await engine.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    const TableName = 'iterators';
-    await client.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    // The project's own metadata table (pk/sk): the definition the embedded runtime creates.
+    const table = tableDefinitions('iterators-').find((d) => d.TableName === tableNames('iterators-').metadata)!;
+    const TableName = table.TableName!;
+    await client.send(new CreateTableCommand(table));
     for (let i = 0; i < 30; i++) await client.send(new PutItemCommand({ TableName, Item: { pk: { S: 'p' }, sk: { S: `k${String(i).padStart(3, '0')}` } } }));
     const it = trackIterators(t);
     const query = (Limit?: number, ScanIndexForward = true) =>
