@@ -108,7 +108,7 @@ function partitionOf(state: ClusterState, ref: PartitionRef): PartitionLog {
 function deleteTopic(state: ClusterState, topic: Topic, at: number): void {
   for (const log of topic.partitions) {
     const ix = log.index;
-    for (let i = 0; i < ix.length; i++) state.files.release(ix.file[i], at);
+    for (let i = 0; i < ix.length; i++) state.files.release(ix.file(i), at);
   }
   state.topics.delete(topic.name);
   state.totalPartitions -= topic.partitions.length;

@@ -134,9 +134,9 @@ export function compactionMismatch(state: ClusterState, r: CompactionResultInput
       const i = first + k;
       if (i >= ix.length || ix.baseOffset(i) !== b.baseOffset) return k === 0 ? 'offsets_not_found' : 'offsets_mismatch';
       if (ix.lastOffset(i) !== b.lastOffset) return 'offsets_mismatch';
-      const f = state.files.at(ix.file[i]);
-      if (!f || f.id !== b.inputFileId || ix.byteOffset[i] !== b.inputByteOffset) return 'inputs_changed';
-      if (ix.byteLength[i] !== b.byteLength) return 'length_mismatch';
+      const f = state.files.at(ix.file(i));
+      if (!f || f.id !== b.inputFileId || ix.byteOffset(i) !== b.inputByteOffset) return 'inputs_changed';
+      if (ix.byteLength(i) !== b.byteLength) return 'length_mismatch';
     }
   }
   return undefined;
@@ -198,8 +198,8 @@ export function applyReplaceFiles(state: ClusterState, op: ReplaceFilesOp): void
     if (first < 0 || ix.baseOffset(first) !== s.baseOffset || first + s.batches.length > ix.length) throw new InapplicableOpError(`compaction run at ${s.topic}/${s.partition}@${s.baseOffset} is not in the index`);
     for (let k = 0; k < s.batches.length; k++) {
       const i = first + k;
-      if (ix.byteLength[i] !== s.batches[k].byteLength) throw new InapplicableOpError(`compaction batch length differs at ${s.topic}/${s.partition}@${ix.baseOffset(i)}`);
-      const old = ix.file[i];
+      if (ix.byteLength(i) !== s.batches[k].byteLength) throw new InapplicableOpError(`compaction batch length differs at ${s.topic}/${s.partition}@${ix.baseOffset(i)}`);
+      const old = ix.file(i);
       ix.relocate(i, n, s.batches[k].byteOffset);
       state.files.release(old, op.at);
     }

@@ -51,22 +51,22 @@ export function compactionCandidates(state: ClusterState, s: CompactionSettings,
       let start = 0;
       while (start < ix.length) {
         // Skip batches of large files.
-        while (start < ix.length && state.files.get(ix.file[start]).sizeBytes >= s.smallFileBytes) start++;
+        while (start < ix.length && state.files.get(ix.file(start)).sizeBytes >= s.smallFileBytes) start++;
         let end = start;
         let bytes = 0;
         const files = new Set<number>();
-        while (end < ix.length && end - start < s.maxBatches && bytes + ix.byteLength[end] <= s.maxBytes) {
-          const f = state.files.get(ix.file[end]);
+        while (end < ix.length && end - start < s.maxBatches && bytes + ix.byteLength(end) <= s.maxBytes) {
+          const f = state.files.get(ix.file(end));
           if (f.sizeBytes >= s.smallFileBytes) break;
-          files.add(ix.file[end]);
-          bytes += ix.byteLength[end];
+          files.add(ix.file(end));
+          bytes += ix.byteLength(end);
           end++;
         }
         if (files.size >= s.minFiles) {
           const batches: CompactionInput[] = [];
           for (let i = start; i < end; i++) {
-            const f = state.files.get(ix.file[i]);
-            batches.push({ baseOffset: ix.baseOffset(i), lastOffset: ix.lastOffset(i), fileId: f.id, objectKey: f.objectKey, byteOffset: ix.byteOffset[i], byteLength: ix.byteLength[i] });
+            const f = state.files.get(ix.file(i));
+            batches.push({ baseOffset: ix.baseOffset(i), lastOffset: ix.lastOffset(i), fileId: f.id, objectKey: f.objectKey, byteOffset: ix.byteOffset(i), byteLength: ix.byteLength(i) });
           }
           const fileList = [...files].map((n) => state.files.get(n)).map((f) => ({ fileId: f.id, objectKey: f.objectKey, replicas: f.replicas.map((r) => ({ ...r })) }));
           out.push({ topic: topic.name, topicId: topic.id, partition: p, files: fileList, batches, bytes });
@@ -103,7 +103,7 @@ export function stillNeeded(state: ClusterState, need: JobNeed): boolean {
       if (first < 0) return false;
       return need.batches.every((b, k) => {
         const i = first + k;
-        return i < ix.length && ix.baseOffset(i) === b.baseOffset && state.files.at(ix.file[i])?.id === b.fileId && ix.byteOffset[i] === b.byteOffset;
+        return i < ix.length && ix.baseOffset(i) === b.baseOffset && state.files.at(ix.file(i))?.id === b.fileId && ix.byteOffset(i) === b.byteOffset;
       });
     }
     case 'replicate': {

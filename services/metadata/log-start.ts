@@ -82,12 +82,12 @@ export function retentionStart(state: ClusterState, log: PartitionLog, retention
   let bytes = log.bytes;
   let k = 0;
   while (k < ix.length && k < maxBatches) {
-    const len = ix.byteLength[k];
+    const len = ix.byteLength(k);
     const bySize = retentionBytes >= 0 && bytes - len >= retentionBytes;
     let byTime = false;
     if (!bySize && retentionMs >= 0) {
-      const ts = ix.maxTimestamp[k];
-      byTime = (ts >= 0 ? ts : state.files.get(ix.file[k]).committedAt) < cutoff;
+      const ts = ix.maxTimestamp(k);
+      byTime = (ts >= 0 ? ts : state.files.get(ix.file(k)).committedAt) < cutoff;
     }
     if (!bySize && !byTime) break;
     bytes -= len;

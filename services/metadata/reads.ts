@@ -96,41 +96,37 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     if (first < 0) continue;
     // Sized first, then filled: one array of the right length, no growing.
     const n = ix.length;
-    const lengths = ix.byteLength;
     let end = first;
     let used = 0;
-    while (end < n && (used + lengths[end] <= limit || (firstWithData && end === first))) used += lengths[end++];
+    while (end < n && (used + ix.byteLength(end) <= limit || (firstWithData && end === first))) used += ix.byteLength(end++);
     const batches: PlannedBatch[] = (out.batches = new Array(end - first));
-    const files = ix.file;
-    const offsets = ix.byteOffset;
-    const times = ix.maxTimestamp;
-    const rel = ix.rel;
     const origin = ix.origin;
     // Offsets are contiguous: a batch's last offset is one before the next one's base.
-    let next = origin + rel[first];
+    let next = origin + ix.rel(first);
     let f = -1;
     let fileId = '';
     let objectKey = '';
     let replicas: readonly Replica[] = [];
     for (let i = first; i < end; i++) {
       // Neighbouring batches often share a file.
-      if (files[i] !== f) {
-        f = files[i];
+      const file = ix.file(i);
+      if (file !== f) {
+        f = file;
         fileId = fileIds[f]!;
         objectKey = objectKeys[f]!;
         replicas = replicaLists[f]!;
       }
       const base = next;
-      next = i + 1 < n ? origin + rel[i + 1] : ix.end;
+      next = i + 1 < n ? origin + ix.rel(i + 1) : ix.end;
       batches[i - first] = {
         fileId,
         objectKey,
         replicas,
-        byteOffset: offsets[i],
-        byteLength: lengths[i],
+        byteOffset: ix.byteOffset(i),
+        byteLength: ix.byteLength(i),
         baseOffset: base,
         lastOffset: next - 1,
-        maxTimestamp: times[i],
+        maxTimestamp: ix.maxTimestamp(i),
       };
     }
     if (end > first) firstWithData = false;
@@ -159,11 +155,11 @@ export function listOffsets(state: ClusterState, input: ListOffsetsInput): ListO
       const start = log.logStartOffset;
       if (timestamp === MAX_TIMESTAMP) {
         const at = log.maxTimestampAt;
-        if (at < 0 || ix.maxTimestamp[at] < 0) return { topic, partition, offset: -1, timestamp: -1 };
-        return { topic, partition, offset: Math.max(start, ix.baseOffset(at)), timestamp: ix.maxTimestamp[at] };
+        if (at < 0 || ix.maxTimestamp(at) < 0) return { topic, partition, offset: -1, timestamp: -1 };
+        return { topic, partition, offset: Math.max(start, ix.baseOffset(at)), timestamp: ix.maxTimestamp(at) };
       }
       for (let i = 0; i < ix.length; i++) {
-        if (ix.maxTimestamp[i] >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset(i)), timestamp: ix.maxTimestamp[i] };
+        if (ix.maxTimestamp(i) >= timestamp) return { topic, partition, offset: Math.max(start, ix.baseOffset(i)), timestamp: ix.maxTimestamp(i) };
       }
       return { topic, partition, offset: -1, timestamp: -1 };
     }),

@@ -1,4 +1,4 @@
-import type { BatchIndex, WideColumn } from './batch-index';
+import { columnsOf, type BatchIndex, type PinnedRows, type WideColumn } from './batch-index';
 import { ByteWriter } from './bytes';
 import type { FileCapture, FileRecord, FileTable } from './file-table';
 import type { ClusterState, PartitionLog, Topic } from './state';
@@ -28,8 +28,8 @@ export interface CaptureWriters {
   writeRest(w: ByteWriter, state: ClusterState): void;
 }
 
-/** A run of the capture's own bytes, an index column, or the place of the file records. */
-type Part = { kind: 'meta'; start: number; end: number } | { kind: 'column'; col: WideColumn; n: number } | { kind: 'files' };
+/** A run of the capture's own bytes, a partition's index rows (written as its columns), or the place of the file records. */
+type Part = { kind: 'meta'; start: number; end: number } | { kind: 'index'; rows: PinnedRows } | { kind: 'files' };
 
 export interface StateCapture {
   readonly table: FileTable;
@@ -74,13 +74,7 @@ export function captureState(state: ClusterState, writers: CaptureWriters, pin: 
         w.uint(ix.end);
         w.u8((ix.relWide ? 1 : 0) | (ix.byteOffsetWide ? 2 : 0));
         cut();
-        parts.push(
-          { kind: 'column', col: ix.rel, n },
-          { kind: 'column', col: ix.file, n },
-          { kind: 'column', col: ix.byteOffset, n },
-          { kind: 'column', col: ix.byteLength, n },
-          { kind: 'column', col: ix.maxTimestamp, n },
-        );
+        parts.push({ kind: 'index', rows: ix.pinnedRows() });
         if (pin) {
           ix.pins++;
           pinned.push([ix, ix.generation]);
@@ -120,7 +114,7 @@ const view = (arr: WideColumn, n: number) => new Uint8Array(arr.buffer, arr.byte
 
 function partBytes(c: StateCapture, p: Part, files: Uint8Array[], out: Uint8Array[]): void {
   if (p.kind === 'meta') out.push(c.meta.subarray(p.start, p.end));
-  else if (p.kind === 'column') out.push(view(p.col, p.n));
+  else if (p.kind === 'index') for (const col of columnsOf(p.rows)) out.push(view(col, p.rows.n));
   else out.push(...files);
 }
 

@@ -135,15 +135,11 @@ function readIndex(r: ByteReader, ix: BatchIndex): void {
   const end = r.uint();
   const widths = r.u8();
   if (widths > 3) throw new Error(`bad index widths ${widths}`);
-  ix.allocate(n, (widths & 1) !== 0, (widths & 2) !== 0);
-  ix.origin = origin;
-  ix.end = end;
-  r.column(ix.rel);
-  r.column(ix.file);
-  r.column(ix.byteOffset);
-  r.column(ix.byteLength);
-  r.column(ix.maxTimestamp);
-  ix.checkDecoded();
+  const relWide = (widths & 1) !== 0;
+  const byteOffsetWide = (widths & 2) !== 0;
+  const cols = [relWide ? new Float64Array(n) : new Uint32Array(n), new Uint32Array(n), byteOffsetWide ? new Float64Array(n) : new Uint32Array(n), new Uint32Array(n), new Float64Array(n)] as const;
+  for (const c of cols) r.column(c);
+  ix.loadColumns(origin, end, relWide, byteOffsetWide, cols);
 }
 
 /** Formats 2 and 3: base offsets, record counts, files, byte offsets, byte lengths, timestamps. */
@@ -160,10 +156,11 @@ function checkFileReferences(state: ClusterState, span: number): void {
   const refs = new Uint32Array(span);
   for (const t of state.topics.values()) {
     for (const p of t.partitions) {
-      const files = p.index.file;
-      for (let i = 0; i < p.index.length; i++) {
-        if (files[i] >= span || !state.files.at(files[i])) throw new Error(`a batch of ${t.name} refers to missing file ${files[i]}`);
-        refs[files[i]]++;
+      const ix = p.index;
+      for (let i = 0; i < ix.length; i++) {
+        const file = ix.file(i);
+        if (file >= span || !state.files.at(file)) throw new Error(`a batch of ${t.name} refers to missing file ${file}`);
+        refs[file]++;
       }
     }
   }

@@ -53,7 +53,7 @@ export class PartitionLog {
     const i = this.index.push(base, recordCount, file, byteOffset, byteLength, maxTimestamp);
     this.highWatermark = base + recordCount;
     this.bytes += byteLength;
-    if (this.maxTimestampAt < 0 || maxTimestamp > this.index.maxTimestamp[this.maxTimestampAt]) this.maxTimestampAt = i;
+    if (this.maxTimestampAt < 0 || maxTimestamp > this.index.maxTimestamp(this.maxTimestampAt)) this.maxTimestampAt = i;
     return base;
   }
 
@@ -67,8 +67,8 @@ export class PartitionLog {
     const ix = this.index;
     let k = 0;
     while (k < ix.length && ix.lastOffset(k) < offset) {
-      release(ix.file[k]);
-      this.bytes -= ix.byteLength[k];
+      release(ix.file(k));
+      this.bytes -= ix.byteLength(k);
       k++;
     }
     if (k === 0) return;
@@ -83,8 +83,8 @@ export class PartitionLog {
     let bytes = 0;
     let at = -1;
     for (let i = 0; i < ix.length; i++) {
-      bytes += ix.byteLength[i];
-      if (at < 0 || ix.maxTimestamp[i] > ix.maxTimestamp[at]) at = i;
+      bytes += ix.byteLength(i);
+      if (at < 0 || ix.maxTimestamp(i) > ix.maxTimestamp(at)) at = i;
     }
     this.bytes = bytes;
     this.maxTimestampAt = at;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BatchIndex } from '../../services/metadata/batch-index';
+import { BatchIndex, columnsOf } from '../../services/metadata/batch-index';
 import { packResults, resultCount, unpackResults } from '../../services/metadata/packed-results';
 
 /**
@@ -30,8 +30,10 @@ function findRef(ref: Ref[], offset: number): number {
   return -1;
 }
 
-function columnsOf(ix: BatchIndex) {
-  return [ix.rel, ix.file, ix.byteOffset, ix.byteLength, ix.maxTimestamp].map((c) => [c, Array.from(c.subarray(0, ix.length))] as const);
+/** A pin: the rows a capture holds, and the columns they gave then. */
+function pinOf(ix: BatchIndex) {
+  const rows = ix.pinnedRows();
+  return { rows, columns: columnsOf(rows).map((c) => Array.from(c)) };
 }
 
 test('index lookups and columns equal a plain reference over random appends, drops and relocations', () => {
@@ -40,7 +42,7 @@ test('index lookups and columns equal a plain reference over random appends, dro
       const ix = new BatchIndex();
       const ref: Ref[] = [];
       let next = 0;
-      const pinned: ReturnType<typeof columnsOf>[] = [];
+      const pinned: ReturnType<typeof pinOf>[] = [];
       for (const s of steps) {
         if (s.kind === 'push') {
           ix.push(next, s.count, s.file, s.byteOffset, s.byteLength, s.ts);
@@ -58,7 +60,7 @@ test('index lookups and columns equal a plain reference over random appends, dro
           Object.assign(ref[at], { file: s.file, byteOffset: s.byteOffset });
         } else {
           ix.pins++;
-          pinned.push(columnsOf(ix));
+          pinned.push(pinOf(ix));
         }
         // The layout follows from the content alone.
         assert.equal(ix.length, ref.length);
@@ -68,7 +70,7 @@ test('index lookups and columns equal a plain reference over random appends, dro
       for (let i = 0; i < ref.length; i++) {
         const b = ref[i];
         assert.deepEqual(
-          [ix.baseOffset(i), ix.recordCount(i), ix.lastOffset(i), ix.file[i], ix.byteOffset[i], ix.byteLength[i], ix.maxTimestamp[i]],
+          [ix.baseOffset(i), ix.recordCount(i), ix.lastOffset(i), ix.file(i), ix.byteOffset(i), ix.byteLength(i), ix.maxTimestamp(i)],
           [b.base, b.count, b.base + b.count - 1, b.file, b.byteOffset, b.byteLength, b.ts],
         );
       }
@@ -76,7 +78,10 @@ test('index lookups and columns equal a plain reference over random appends, dro
       const probeOffsets = [first - 1, first, next - 1, next, ...ref.flatMap((b) => [b.base, b.base + b.count - 1]), ...probes.map((p) => Math.floor(first + p * (next - first + 2)) - 1)];
       for (const o of probeOffsets) assert.equal(ix.find(o), findRef(ref, o), `find(${o})`);
       // Whatever happened since, a pinned capture's arrays hold what they held.
-      for (const cols of pinned) for (const [arr, values] of cols) assert.deepEqual(Array.from(arr.subarray(0, values.length)), values);
+      for (const pin of pinned) assert.deepEqual(columnsOf(pin.rows).map((c) => Array.from(c)), pin.columns);
+      // The columns a capture writes are the index's fields.
+      const now = columnsOf(ix.pinnedRows());
+      assert.deepEqual(now.map((c) => Array.from(c)), [ref.map((b) => b.base - first), ref.map((b) => b.file), ref.map((b) => b.byteOffset), ref.map((b) => b.byteLength), ref.map((b) => b.ts)]);
     }),
     { seed: 14, numRuns: 300 },
   );

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { columnsOf } from '../../services/metadata/batch-index';
 import { ClusterCore, type WriteRequest } from '../../services/metadata/core';
 import { validateDeleteRecords } from '../../services/metadata/log-start';
 import { releaseCapture } from '../../services/metadata/state-capture';
@@ -91,14 +92,13 @@ test('while captured, dropping batches from the front copies the columns; after 
   for (let i = 0; i < 40; i++) c.commit([0]);
   const ix = c.core.state.partition('a', 0)!.index;
   const capture = captureForSnapshot(c.core.state);
-  const pinned = ix.rel;
-  const pinnedFiles = ix.file;
+  const pinned = ix.pinnedRows();
   c.trim(0, 3);
-  assert.notEqual(ix.rel, pinned, 'the captured arrays are left as they were');
-  assert.notEqual(ix.file, pinnedFiles);
-  assert.deepEqual([pinned[0], pinned[1]], [0, 3]);
+  assert.notEqual(ix.pinnedRows().u32, pinned.u32, 'the captured rows are left as they were');
+  const [rel] = columnsOf(pinned);
+  assert.deepEqual([rel[0], rel[1]], [0, 3]);
   releaseCapture(capture);
-  const fresh = ix.rel;
+  const fresh = ix.pinnedRows().u32;
   c.trim(0, 6);
-  assert.equal(ix.rel, fresh, 'no capture: moved in place');
+  assert.equal(ix.pinnedRows().u32, fresh, 'no capture: moved in place');
 });

@@ -43,18 +43,18 @@ function recordFetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlanR
     const limit = Math.min(req.maxBytes, remaining);
     let used = 0;
     for (let i = first; i < ix.length; i++) {
-      if (used + ix.byteLength[i] > limit && !(firstWithData && i === first)) break;
-      used += ix.byteLength[i];
-      const file = state.files.get(ix.file[i]);
+      if (used + ix.byteLength(i) > limit && !(firstWithData && i === first)) break;
+      used += ix.byteLength(i);
+      const file = state.files.get(ix.file(i));
       out.batches.push({
         fileId: file.id,
         objectKey: file.objectKey,
         replicas: file.replicas,
-        byteOffset: ix.byteOffset[i],
-        byteLength: ix.byteLength[i],
+        byteOffset: ix.byteOffset(i),
+        byteLength: ix.byteLength(i),
         baseOffset: ix.baseOffset(i),
         lastOffset: ix.lastOffset(i),
-        maxTimestamp: ix.maxTimestamp[i],
+        maxTimestamp: ix.maxTimestamp(i),
       });
     }
     if (out.batches.length > 0) firstWithData = false;
