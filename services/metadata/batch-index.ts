@@ -1,3 +1,5 @@
+import type { PlannedBatch, Replica } from './types';
+
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 const TWO_POW_32 = 2 ** 32;
@@ -108,6 +110,70 @@ export class BatchIndex {
   /** The buffer as it is now, for a capture (which pins it). */
   pinnedRows(): PinnedRows {
     return { u32: this.u32, f64: this.f64, wide: this.wide, relWide: this.relWide, byteOffsetWide: this.byteOffsetWide, n: this.length };
+  }
+
+  /**
+   * How many batches from `first` on fit in `limit` bytes (at least one when `atLeastOne`),
+   * and their bytes: a fetch plan's sizing (reads.ts), which `planned` then fills.
+   */
+  fitting(first: number, limit: number, atLeastOne: boolean): { count: number; bytes: number } {
+    let end = first;
+    let used = 0;
+    if (this.wide) {
+      while (end < this.length && (used + this.byteLength(end) <= limit || (atLeastOne && end === first))) used += this.byteLength(end++);
+    } else {
+      const u = this.u32;
+      const n = this.length;
+      while (end < n && (used + u[end * NARROW + 3] <= limit || (atLeastOne && end === first))) used += u[end++ * NARROW + 3];
+    }
+    return { count: end - first, bytes: used };
+  }
+
+  /**
+   * Batches [first, end) as fetch plan entries, each with its file's id, key and replicas
+   * from the file table's dense columns (file-table.ts): built straight from the rows, since
+   * this runs for every batch of every fetch.
+   */
+  planned(first: number, end: number, fileIds: readonly (string | undefined)[], objectKeys: readonly (string | undefined)[], replicaLists: readonly (readonly Replica[] | undefined)[]): PlannedBatch[] {
+    const out: PlannedBatch[] = new Array(end - first);
+    const origin = this.origin;
+    let f = -1;
+    let fileId = '';
+    let objectKey = '';
+    let replicas: readonly Replica[] = [];
+    if (this.wide) {
+      for (let i = first; i < end; i++) {
+        const file = this.file(i);
+        if (file !== f) {
+          f = file;
+          fileId = fileIds[f]!;
+          objectKey = objectKeys[f]!;
+          replicas = replicaLists[f]!;
+        }
+        out[i - first] = { fileId, objectKey, replicas, byteOffset: this.byteOffset(i), byteLength: this.byteLength(i), baseOffset: this.baseOffset(i), lastOffset: this.lastOffset(i), maxTimestamp: this.maxTimestamp(i) };
+      }
+      return out;
+    }
+    const u = this.u32;
+    const d = this.f64;
+    const n = this.length;
+    // Offsets are contiguous: a batch's last offset is one before the next one's base.
+    let next = origin + u[first * NARROW];
+    for (let i = first; i < end; i++) {
+      const r = i * NARROW;
+      // Neighbouring batches often share a file.
+      const file = u[r + 1];
+      if (file !== f) {
+        f = file;
+        fileId = fileIds[f]!;
+        objectKey = objectKeys[f]!;
+        replicas = replicaLists[f]!;
+      }
+      const base = next;
+      next = i + 1 < n ? origin + u[r + NARROW] : this.end;
+      out[i - first] = { fileId, objectKey, replicas, byteOffset: u[r + 2], byteLength: u[r + 3], baseOffset: base, lastOffset: next - 1, maxTimestamp: d[r / 2 + 2] };
+    }
+    return out;
   }
 
   /** Appends a batch starting at `baseOffset`, which must be `end` unless the index is empty. */

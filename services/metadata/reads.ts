@@ -10,8 +10,6 @@ import {
   type FetchPlanInput,
   type FetchPlanPartition,
   type FetchPlanResult,
-  type PlannedBatch,
-  type Replica,
   type ListOffsetsInput,
   type ListOffsetsPartition,
   type ListOffsetsResult,
@@ -95,46 +93,13 @@ export function fetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlan
     const first = ix.find(req.offset);
     if (first < 0) continue;
     // Sized first, then filled: one array of the right length, no growing.
-    const n = ix.length;
-    let end = first;
-    let used = 0;
-    while (end < n && (used + ix.byteLength(end) <= limit || (firstWithData && end === first))) used += ix.byteLength(end++);
-    const batches: PlannedBatch[] = (out.batches = new Array(end - first));
-    const origin = ix.origin;
-    // Offsets are contiguous: a batch's last offset is one before the next one's base.
-    let next = origin + ix.rel(first);
-    let f = -1;
-    let fileId = '';
-    let objectKey = '';
-    let replicas: readonly Replica[] = [];
-    for (let i = first; i < end; i++) {
-      // Neighbouring batches often share a file.
-      const file = ix.file(i);
-      if (file !== f) {
-        f = file;
-        fileId = fileIds[f]!;
-        objectKey = objectKeys[f]!;
-        replicas = replicaLists[f]!;
-      }
-      const base = next;
-      next = i + 1 < n ? origin + ix.rel(i + 1) : ix.end;
-      batches[i - first] = {
-        fileId,
-        objectKey,
-        replicas,
-        byteOffset: ix.byteOffset(i),
-        byteLength: ix.byteLength(i),
-        baseOffset: base,
-        lastOffset: next - 1,
-        maxTimestamp: ix.maxTimestamp(i),
-      };
-    }
-    if (end > first) firstWithData = false;
-    remaining = Math.max(0, remaining - used);
+    const { count, bytes } = ix.fitting(first, limit, firstWithData);
+    out.batches = ix.planned(first, first + count, fileIds, objectKeys, replicaLists);
+    if (count > 0) firstWithData = false;
+    remaining = Math.max(0, remaining - bytes);
   }
   return { partitions };
 }
-
 /**
  * Kafka ListOffsets: -1 latest (the high watermark), -2 earliest (log start), -3 the batch
  * with the largest maxTimestamp (its base offset: the record is in that batch, and the agent
