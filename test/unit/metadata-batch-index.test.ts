@@ -8,7 +8,8 @@ import { packResults, resultCount, unpackResults } from '../../services/metadata
  * The packed batch index (batch-index.ts) against the simplest reference: an array of batch
  * objects, searched linearly. Random appends, drops from the front and relocations, with
  * record counts and byte offsets large enough to widen and narrow the columns; captures
- * pinned now and then must never see their arrays change.
+ * pinned now and then must never see their rows change. Fetch plan entries built from the rows
+ * and a snapshot's columns loaded back agree with the reference too.
  */
 type Ref = { base: number; count: number; file: number; byteOffset: number; byteLength: number; ts: number };
 type Step =
@@ -77,6 +78,33 @@ test('index lookups and columns equal a plain reference over random appends, dro
       const first = ref[0]?.base ?? 0;
       const probeOffsets = [first - 1, first, next - 1, next, ...ref.flatMap((b) => [b.base, b.base + b.count - 1]), ...probes.map((p) => Math.floor(first + p * (next - first + 2)) - 1)];
       for (const o of probeOffsets) assert.equal(ix.find(o), findRef(ref, o), `find(${o})`);
+      // Fetch plan entries, narrow rows or wide, as the reference gives them: sized to a budget, then filled.
+      const ids: string[] = [];
+      const keys: string[] = [];
+      const replicas: { region: string; bucket: string; checksum: string }[][] = [];
+      for (const b of ref) [ids[b.file], keys[b.file], replicas[b.file]] = [`f${b.file}`, `k${b.file}`, [{ region: 'r', bucket: 'b', checksum: `c${b.file}` }]];
+      for (const [j, p] of probes.entries()) {
+        const at = Math.floor(p * ref.length);
+        if (at >= ref.length) continue;
+        const limit = Math.floor(probes[(j + 1) % probes.length] * 2 ** 33);
+        const atLeastOne = j % 2 === 0;
+        let end = at;
+        let bytes = 0;
+        while (end < ref.length && (bytes + ref[end].byteLength <= limit || (atLeastOne && end === at))) bytes += ref[end++].byteLength;
+        assert.deepEqual(ix.fitting(at, limit, atLeastOne), { count: end - at, bytes });
+        assert.deepEqual(
+          ix.planned(at, end, ids, keys, replicas),
+          ref.slice(at, end).map((b) => ({ fileId: `f${b.file}`, objectKey: `k${b.file}`, replicas: replicas[b.file], byteOffset: b.byteOffset, byteLength: b.byteLength, baseOffset: b.base, lastOffset: b.base + b.count - 1, maxTimestamp: b.ts })),
+        );
+      }
+      // A snapshot writes the columns and loads them back into rows: the same index, flags and all.
+      if (ref.length > 0) {
+        const loaded = new BatchIndex();
+        loaded.loadColumns(ix.origin, ix.end, ix.relWide, ix.byteOffsetWide, columnsOf(ix.pinnedRows()));
+        assert.deepEqual([loaded.length, loaded.origin, loaded.end, loaded.relWide, loaded.byteOffsetWide, loaded.capacity], [ix.length, ix.origin, ix.end, ix.relWide, ix.byteOffsetWide, ix.length]);
+        assert.deepEqual(columnsOf(loaded.pinnedRows()), columnsOf(ix.pinnedRows()));
+        for (const o of probeOffsets) assert.equal(loaded.find(o), ix.find(o));
+      }
       // Whatever happened since, a pinned capture's arrays hold what they held.
       for (const pin of pinned) assert.deepEqual(columnsOf(pin.rows).map((c) => Array.from(c)), pin.columns);
       // The columns a capture writes are the index's fields.
