@@ -8,13 +8,13 @@ import type { ClusterState, PartitionLog, Topic } from './state';
  * stop serving while it encodes (a single pass took about 190 ms there).
  *
  * `captureState` runs at one instant, between two groups, and costs O(partitions): the file
- * table starts a copy-on-write capture (file-table.ts), every partition's index columns are
+ * table starts a copy-on-write capture (file-table.ts), every partition's index rows are
  * pinned (copy on write: BatchIndex.pins), and the small rest (topic heads, producer windows,
  * producer ids, groups, missing replicas) is encoded at once. `encodeCaptureSliced` then
  * writes the file records in slices that leave the event loop free between them, while the
- * state moves on. The columns are never copied: the parts are views of the pinned arrays,
- * handed to the deflater (on libuv's pool) as they are. The bytes are exactly those of a
- * one-pass encode of the state at the capture (state-codec.ts's canonical form).
+ * state moves on. Each partition's pinned rows are written as its columns (the snapshot's
+ * layout) in those slices too, and handed to the deflater (on libuv's pool). The bytes are
+ * exactly those of a one-pass encode of the state at the capture (state-codec.ts's canonical form).
  */
 export type FileWriter = (w: ByteWriter, f: FileRecord, live: number, state: number, markedAt: number, markSeq: number) => void;
 
@@ -132,8 +132,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The capture's bytes as parts in order, written in slices of at most about `sliceMs` of work
- * with the event loop free between them. The parts view pinned columns: call releaseCapture
- * once they are consumed (not before).
+ * with the event loop free between them. Release the capture (releaseCapture) once the parts
+ * are consumed; until then in-place changes of its partitions copy their rows.
  */
 export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter, sliceMs = 2, step = STEPS_PER_CHECK): Promise<Uint8Array[]> {
   const files: Uint8Array[] = [];
@@ -159,7 +159,8 @@ export async function encodeCaptureSliced(c: StateCapture, writeFile: FileWriter
   const out: Uint8Array[] = [];
   for (let i = 0; i < c.parts.length; i++) {
     partBytes(c, c.parts[i], files, out);
-    if (i % step === 0) await overBudget();
+    // A partition's rows are turned into its columns here: a few microseconds each, checked each time.
+    if (i % step === 0 || c.parts[i].kind === 'index') await overBudget();
   }
   return out;
 }
