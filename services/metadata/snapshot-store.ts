@@ -56,9 +56,9 @@ const JOIN_BELOW = 64 * 1024;
  * Deflates the parts in order as one stream, on libuv's pool, hashing each piece as it comes.
  * Nothing large is joined or copied on the event loop at once: large parts are read where
  * they lie, runs of small ones (a partition's columns are a few KB each) are joined into
- * pieces of at most 256 KB, and the next piece is fed only when the deflater has drained the last, so each event-loop task
- * handles one piece (a thousand tiny writes queued at once cost one long task, and a
- * round trip to the pool each). The output stays in the stream's pieces.
+ * pieces of at most 256 KB, and the next piece is fed only when the deflater has drained
+ * the last, so each event-loop task handles one piece (a thousand tiny writes queued at once
+ * cost one long task, and a round trip to the pool each). The output stays in the stream's pieces.
  */
 function deflateParts(parts: readonly Uint8Array[]): Promise<Deflated> {
   return new Promise((resolve, reject) => {
