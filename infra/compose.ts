@@ -152,6 +152,9 @@ export async function compose(opts: ComposeOptions) {
     backoffMs: config.jobs.backoffMs,
     logger: logger.child({ component: 'agent-jobs' }),
     onExhausted: (type) => jobsExhausted().inc({ queue: 'agent-jobs', name: type }),
+    kept: { completed: config.jobs.keepCompleted, failed: config.jobs.keepFailed },
+    replanAfterFailureMs: config.jobs.replanAfterFailureMs,
+    clock,
   });
 
   const pepper =
