@@ -41,14 +41,18 @@ function summaryOf(data: AgentJobData): Record<string, string | number> {
 /**
  * An ended job keeps what the views show (type, work item, its error or outcome), not its
  * payload: a compaction's inputs run to tens of KB, and a failed job is kept for a day.
+ * `endedAt` is on the service clock (the failure cool-down is measured on it).
  */
-export async function trimEnded(job: Job): Promise<void> {
+export async function trimEnded(job: Job, endedAt: number): Promise<void> {
   const data = job.data as AgentJobData | EndedJobData;
   if (!('payload' in data)) return;
-  const ended: EndedJobData = { type: data.type, tenantId: data.tenantId, clusterId: data.clusterId, workItem: data.workItem, summary: summaryOf(data) };
+  const ended: EndedJobData = { type: data.type, tenantId: data.tenantId, clusterId: data.clusterId, workItem: data.workItem, summary: summaryOf(data), endedAt };
   // Gone already (removed by the kept-job caps): nothing to trim.
   await job.updateData(ended as unknown as AgentJobData).catch(() => undefined);
 }
+
+/** When an ended job ended, on the service clock (BullMQ's wall-clock stamp if it was never trimmed). */
+export const endedAtOf = (job: Job) => (job.data as Partial<EndedJobData>).endedAt ?? job.finishedOn ?? 0;
 
 /** Removes the job under `id` if it has ended; a pending one is left alone. True when it is gone. */
 export async function removeEnded(queue: Queue, id: string): Promise<boolean> {

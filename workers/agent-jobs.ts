@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger';
 import type { AgentJobData, AgentJobType, Lease } from '../services/jobs/model';
 import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-port';
 import { agentJobQueueName, jobIdOf, laneKeys, PENDING, type Lane, type Waiter } from './agent-job-lanes';
-import { DEFAULT_KEPT, plannedJobOptions, removeEnded, trimEnded, type KeptJobs } from './agent-job-retention';
+import { DEFAULT_KEPT, endedAtOf, plannedJobOptions, removeEnded, trimEnded, type KeptJobs } from './agent-job-retention';
 import { agentJobViews } from './agent-job-views';
 import { loadBullmq } from './queues';
 
@@ -43,7 +43,7 @@ export interface AgentJobQueueOptions {
   kept?: KeptJobs;
   /** Work whose last attempt failed is planned again only this long after (default 0: at once). */
   replanAfterFailureMs?: number;
-  /** The time the failure cool-down is measured on (BullMQ stamps jobs with the wall clock). */
+  /** The clock the failure cool-down is measured on (stamped into ended jobs: BullMQ's own stamps are wall-clock). */
   clock?: { now(): number };
 }
 
@@ -99,7 +99,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     const err = new Error(`lease expired on ${job.attemptsStarted - 1} of ${maxAttempts} attempts`);
     err.name = 'UnrecoverableError';
     await job.moveToFailed(err, token, false);
-    await trimEnded(job);
+    await trimEnded(job, clockNow());
     opts.onExhausted?.(job.name as AgentJobType);
     logger.error({ queue: job.queueName, jobId: job.id, type: job.name, attempts: job.attemptsStarted - 1 }, 'agent job exhausted its attempts; it stays failed until planned again');
   }
@@ -198,7 +198,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       if (existing) {
         const state = await existing.getState();
         if (PENDING.has(state) || planOpts?.once) return { outcome: 'pending', jobId: id };
-        if (state === 'failed' && replanAfterFailureMs > 0 && clockNow() < (existing.finishedOn ?? 0) + replanAfterFailureMs) return { outcome: 'deferred', jobId: id };
+        if (state === 'failed' && replanAfterFailureMs > 0 && clockNow() < endedAtOf(existing) + replanAfterFailureMs) return { outcome: 'deferred', jobId: id };
         // Ended (completed or failed, kept for the views): the same work again is a new attempt.
         const next = await connection.hincrby(plansKey(data.clusterId), data.workItem, 1);
         id = jobIdOf(data.workItem, next);
@@ -264,7 +264,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       } catch {
         return false;
       }
-      await trimEnded(job);
+      await trimEnded(job, clockNow());
       const holder = await connection.hget(holdersKey(clusterId), jobId);
       if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
       return true;
@@ -284,7 +284,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
       const state = await job.getState();
       if (state === 'failed') {
-        await trimEnded(job);
+        await trimEnded(job, clockNow());
         const exhausted = retryable;
         if (exhausted) opts.onExhausted?.(job.name as AgentJobType);
         return { state: 'failed', exhausted };

@@ -60,7 +60,7 @@ export type AgentJobSpec = { [K in AgentJobType]: { type: K; payload: AgentJobPa
 export type AgentJobData = AgentJobSpec & { tenantId: string; clusterId: string; workItem: string };
 
 /** What the queue keeps of an ended job: no payload, a few fields saying what it was about. */
-export type EndedJobData = Pick<AgentJobData, 'type' | 'tenantId' | 'clusterId' | 'workItem'> & { summary: Record<string, string | number> };
+export type EndedJobData = Pick<AgentJobData, 'type' | 'tenantId' | 'clusterId' | 'workItem'> & { summary: Record<string, string | number>; endedAt: number };
 
 export type AgentJobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 export const AGENT_JOB_STATES: AgentJobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
