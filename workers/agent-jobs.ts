@@ -7,7 +7,7 @@ import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-por
 import { agentJobQueueName, jobIdOf, laneKeys, PENDING, type Lane, type Waiter } from './agent-job-lanes';
 import { DEFAULT_KEPT, endedAtOf, plannedJobOptions, removeEnded, trimEnded, type KeptJobs } from './agent-job-retention';
 import { agentJobViews } from './agent-job-views';
-import { loadBullmq } from './queues';
+import { loadBullmq, QUEUE_STREAMS } from './queues';
 
 export { agentJobQueueName } from './agent-job-lanes';
 
@@ -63,7 +63,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       const { Queue } = await loadBullmq();
       lane = lanes.get(clusterId);
       if (!lane) {
-        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
+        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix, streams: QUEUE_STREAMS }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
         lanes.set(clusterId, lane);
       }
     }

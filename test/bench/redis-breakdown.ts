@@ -14,7 +14,7 @@ export async function redisBreakdown(redis: Redis): Promise<{ shape: string; key
     keys.forEach((k, i) => {
       const shape = k
         .replace(/vci_[A-Za-z0-9]+/g, 'vci_*')
-        .replace(/job_[A-Za-z0-9_-]+?-\d+/g, 'job_*')
+        .replace(/job_[A-Za-z0-9_-]{22}-\d+/g, 'job_*')
         .replace(/(agent:\{[^}]*\}:).*/, '$1*')
         .replace(/:\d+$/, ':N')
         .replace(/repeat:[^:]+/, 'repeat:*');
