@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 
 /**
  * Redis's keys grouped by shape (ids replaced by `*`), with their count and summed MEMORY
- * USAGE, largest first: what grows with history shows as a shape whose count keeps rising.
+ * USAGE (every field counted: sampling misses a job's one large field), largest first: what
+ * grows with history shows as a shape whose count keeps rising.
  */
 export async function redisBreakdown(redis: Redis): Promise<{ shape: string; keys: number; bytes: number }[]> {
   const groups = new Map<string, { keys: number; bytes: number }>();
@@ -10,7 +11,7 @@ export async function redisBreakdown(redis: Redis): Promise<{ shape: string; key
   do {
     const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    const sizes = await Promise.all(keys.map((k) => redis.memory('USAGE', k).catch(() => 0)));
+    const sizes = await Promise.all(keys.map((k) => redis.memory('USAGE', k, 'SAMPLES', 0).catch(() => 0)));
     keys.forEach((k, i) => {
       const shape = k
         .replace(/vci_[A-Za-z0-9]+/g, 'vci_*')
