@@ -2,32 +2,25 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AppDeps } from '../api/deps';
 import { systemClock, type Clock } from '../shared/clock';
-import { NODE_ID, type Config } from '../shared/config';
+import type { Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
 import { createLogger, type Logger } from '../shared/logger';
 import { bullConnection as bullOptions, createRedis, redisGuard, withDeadline } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
 import { auditService } from '../services/audit/service';
-import { auditStore } from '../services/audit/store';
 import { clusterLifecycle } from '../services/clusters/lifecycle';
 import { clustersService } from '../services/clusters/service';
-import { clusterStore } from '../services/clusters/store';
 import { adminVerifier, loadLocalAdminIssuer, type LocalAdminIssuer } from '../services/credentials/admin-tokens';
 import { apiKeysService } from '../services/credentials/api-keys-service';
-import { apiKeyStore } from '../services/credentials/api-keys-store';
 import { idempotencyService } from '../services/idempotency/service';
-import { idempotencyStore } from '../services/idempotency/store';
 import { tenantsService } from '../services/tenants/service';
 import { API_KEY_SCOPES } from '../services/credentials/scopes';
-import { tenantStore } from '../services/tenants/store';
 import type { RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
-import { agentJobQueues } from '../workers/agent-jobs';
-import { agentJobOutcomes, jobsExhausted } from '../workers/job-alerts';
-import { agentJobsService } from '../services/jobs/service';
-import { agentJobPlanner, DEFAULT_PLANNER } from '../services/jobs/planner';
-import { DEFAULT_COMPACTION } from '../services/metadata/job-reads';
+import { composeAgentJobQueues, composeAgentJobs } from './compose-agent-jobs';
+import { composeStores } from './compose-stores';
+import { nodeIdOf } from './node-id';
 import { ensureTables } from './local/ensure-tables';
 import { dataAccess } from './data-access';
 import { pepperRing } from '../services/credentials/peppers';
@@ -36,35 +29,27 @@ import { replaceSigningKeySealedWithOldPepper, signingKeyPepper } from '../servi
 import { leakedSecrets } from '../services/credentials/leaked-secrets';
 import { deriveKey } from '../shared/crypto';
 import { agentKeysService } from '../services/credentials/agent-keys-service';
-import { agentKeyStore } from '../services/credentials/agent-keys-store';
 import { agentTokens } from '../services/credentials/agent-tokens';
 import { revocations as revocationLog } from '../services/credentials/revocations';
-import { revocationStore } from '../services/credentials/revocations-store';
 import { signingKeys as signingKeyService } from '../services/credentials/signing-keys';
-import { signingKeyStore } from '../services/credentials/signing-keys-store';
 import { clusterCache } from '../services/clusters/cluster-cache';
 import { fleetService } from '../services/agents/service';
 import { fleetOverview } from '../services/agents/overview';
-import { liveStore } from '../services/agents/live-store';
-import { memberStore } from '../services/agents/members-store';
 import { metadataService } from '../services/metadata/service';
 import { clusterAccess } from '../services/metadata/cluster-access';
 import { metadataHome } from '../services/metadata/retirement';
 import { controlPlaneView } from '../services/metadata/control-plane';
 import { leaseStore } from '../services/metadata/lease-store';
 import { regionsService } from '../services/regions/service';
-import { regionStore } from '../services/regions/store';
 import { StoreLatency } from '../shared/store-latency';
 import { metadataHomeStore } from '../services/metadata/home-store';
 import os from 'node:os';
-import { usageStore } from '../services/usage/store';
 import { usageMeter } from '../services/usage/meter';
 import { meteredFleet, meteredMetadata } from '../services/usage/hooks';
 import { usageService } from '../services/usage/service';
 import { usageRollup } from '../services/usage/rollup';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { InProcessStore } from '../shared/dynamo';
-import { trustRuleStore } from '../services/credentials/trust-rules-store';
 import { trustRulesService } from '../services/credentials/trust-rules-service';
 import { workloadIdentity } from '../services/credentials/workload-identity';
 import { stsCallerIdentity } from '../services/credentials/workload-identity-sts';
@@ -91,20 +76,6 @@ export interface ComposeOptions {
   pollRevocations?: boolean;
   /** Count usage and flush it (default yes); the Lambda API serves nothing that is metered. */
   meterUsage?: boolean;
-}
-
-/**
- * This node's identity in the sequencer leases: HM_NODE_ID, else the data directory's own id
- * (created once, kept in `<data>/node-id`). It outlives the process, so a restarted node takes
- * its previous life's leases over at once instead of waiting them out; two live processes must
- * never share one (they would take each other's leases in turn: safe, but not available).
- */
-function nodeIdOf(config: Config): string {
-  if (config.sequencer.nodeId) return config.sequencer.nodeId;
-  const file = path.join(config.dataDir, 'node-id');
-  const id = readOrCreateSecretFile(file, () => `node-${randomBase62(12)}`).trim();
-  if (!NODE_ID.test(id)) throw new Error(`${file} does not hold a node id (letters, digits, ".", "_", ":", "-"; 1..128); fix it or set HM_NODE_ID`);
-  return id;
 }
 
 /**
@@ -142,17 +113,8 @@ export async function compose(opts: ComposeOptions) {
     return keys;
   };
   const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
-  // Agent jobs: one shared connection for every cluster's queue, plus one blocking one per cluster being polled.
-  const jobConnection = createRedis(opts.redisUrl, 'blocking');
-  const agentQueues = agentJobQueues({
-    connection: jobConnection,
-    prefix: config.queuePrefix,
-    leaseMs: config.jobs.leaseMs,
-    maxAttempts: config.jobs.maxAttempts,
-    backoffMs: config.jobs.backoffMs,
-    logger: logger.child({ component: 'agent-jobs' }),
-    onExhausted: (type) => jobsExhausted().inc({ queue: 'agent-jobs', name: type }),
-  });
+  const agentJobQueueSet = composeAgentJobQueues(config, opts.redisUrl, clock, logger);
+  const agentQueues = agentJobQueueSet.queues;
 
   const pepper =
     opts.pepper ?? config.apiKeyPepper ?? readOrCreateSecretFile(path.join(config.dataDir, 'keys', 'api-key-pepper'), () => randomBase62(48));
@@ -165,21 +127,7 @@ export async function compose(opts: ComposeOptions) {
     ? undefined
     : await loadLocalAdminIssuer(config.dataDir, config.admin.issuer, config.admin.audience);
 
-  const stores = {
-    tenants: tenantStore(db, tables.control),
-    apiKeys: apiKeyStore(db, tables.control),
-    clusters: clusterStore(db, tables.control, clock),
-    audit: auditStore(db, tables.control),
-    idempotency: idempotencyStore(db, tables.control),
-    agentKeys: agentKeyStore(db, tables.control),
-    members: memberStore(db, tables.control),
-    signingKeys: signingKeyStore(db, tables.control),
-    revocations: revocationStore(db, tables.control),
-    trustRules: trustRuleStore(db, tables.control),
-    usage: usageStore(db, tables.control),
-    live: liveStore(redis, config.queuePrefix, guard),
-    regions: regionStore(db, tables.control),
-  };
+  const stores = composeStores(db, tables, clock, redis, config.queuePrefix, guard);
   const maxTokenLifetimeMs = config.agents.tokenTtlSeconds * 1000;
   const revocations = revocationLog({
     store: stores.revocations,
@@ -270,48 +218,7 @@ export async function compose(opts: ComposeOptions) {
     logger: logger.child({ component: 'fleet' }),
     onAgentDead: (d) => agentQueues.releaseAgent(d.clusterId, d.agentId),
   }), meter);
-  const agentJobs = agentJobsService({
-    queue: agentQueues,
-    metadata,
-    clusterAccess: clusterAccess(clusterContexts),
-    agentInfo: async (clusterId, agentId) => {
-      const a = (await stores.live.records(clusterId, [agentId])).get(agentId);
-      return a ? { roles: a.info.roles, state: a.state } : undefined;
-    },
-    cursors,
-    logger: logger.child({ component: 'agent-jobs' }),
-    orphanGraceMs: config.jobs.orphanGraceMs,
-    onOutcome: (type, outcome) => agentJobOutcomes().inc({ type, outcome }),
-  });
-  const planAgentJobs = agentJobPlanner({
-    queue: agentQueues,
-    metadata,
-    clock,
-    logger: logger.child({ component: 'agent-jobs' }),
-    settings: {
-      ...DEFAULT_PLANNER,
-      compaction: { ...DEFAULT_COMPACTION, smallFileBytes: config.jobs.compactionSmallFileBytes, minFiles: config.jobs.compactionMinFiles },
-      orphanScanEveryMs: config.jobs.orphanScanEveryMs,
-      orphanGraceMs: config.jobs.orphanGraceMs,
-      maxDeleteFilesPerPass: config.jobs.maxDeleteFilesPerPass,
-    },
-  });
-  const access = clusterAccess(clusterContexts);
-  /** One planning pass over the clusters this node leads (their metadata is here; no lease is taken for it). */
-  const planAgentJobsPass = async () => {
-    let clusters = 0;
-    for (const s of sequencers.status()) {
-      if (s.phase !== 'serving') continue;
-      const [, tenantId, , clusterId] = s.cluster.split('#');
-      try {
-        await planAgentJobs(await access(tenantId, clusterId));
-        clusters++;
-      } catch (err) {
-        logger.warn({ clusterId, err: (err as Error).message }, 'agent-job planning failed for a cluster; the next pass tries again');
-      }
-    }
-    return { clusters };
-  };
+  const { agentJobs, planAgentJobsPass } = composeAgentJobs({ config, clock, logger, queue: agentQueues, metadata, sequencers, clusterContexts, live: stores.live, cursors });
   const lifecycle = clusterLifecycle({
     home: metadataHome({ db, table: tables.metadata, clock, leaseMs: config.sequencer.leaseMs, unload: (tenantId, clusterId) => metadata.dropCluster(tenantId, clusterId) }),
     clusters: stores.clusters,
@@ -476,8 +383,7 @@ export async function compose(opts: ComposeOptions) {
       await metadata.close();
       await regions.stop();
       await queues.close();
-      await agentQueues.close();
-      jobConnection.disconnect();
+      await agentJobQueueSet.close();
       sts.close();
       await queueBoard.close();
       redis.disconnect();

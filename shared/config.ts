@@ -117,6 +117,11 @@ export interface Config {
     compactionMinFiles: number;
     orphanScanEveryMs: number;
     orphanGraceMs: number;
+    /** Ended jobs each cluster's queue keeps for the views (the newest `count`, none older than `ageMs`). */
+    keepCompleted: { count: number; ageMs: number };
+    keepFailed: { count: number; ageMs: number };
+    /** A work item whose last job failed is planned again only this long after that failure. */
+    replanAfterFailureMs: number;
   };
 }
 
@@ -290,6 +295,9 @@ export function loadConfig(env: Env = process.env): Config {
       compactionMinFiles: int(env, 'HM_COMPACTION_MIN_FILES', 4, 2, 100_000),
       orphanScanEveryMs: int(env, 'HM_ORPHAN_SCAN_EVERY_MS', 3_600_000, 100, 7 * 86_400_000),
       orphanGraceMs: int(env, 'HM_ORPHAN_GRACE_MS', 3_600_000, 0, 7 * 86_400_000),
+      keepCompleted: { count: int(env, 'HM_JOB_KEEP_COMPLETED', 200, 1, 100_000), ageMs: int(env, 'HM_JOB_KEEP_COMPLETED_MS', 3_600_000, 1000, 30 * 86_400_000) },
+      keepFailed: { count: int(env, 'HM_JOB_KEEP_FAILED', 1000, 1, 100_000), ageMs: int(env, 'HM_JOB_KEEP_FAILED_MS', 86_400_000, 1000, 30 * 86_400_000) },
+      replanAfterFailureMs: int(env, 'HM_JOB_REPLAN_AFTER_FAILURE_MS', 600_000, 0, 7 * 86_400_000),
     },
     agentPlaneUrl: url(env, 'HM_AGENT_PLANE_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
     usage: {

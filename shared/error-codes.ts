@@ -129,7 +129,7 @@ export const ERROR_CODES = {
   unknown_topic: { status: 404, meaning: 'The topic does not exist in this cluster.', action: 'Check the topic name, or create it.' },
   group_not_found: { status: 404, meaning: 'The consumer group does not exist.', action: 'Check the group id.' },
   file_not_found: { status: 404, meaning: 'The file is not committed in this cluster.', action: 'Check the file id.' },
-  job_not_found: { status: 404, meaning: 'The job does not exist in this cluster (or left the history: completed jobs are kept a day, failed ones 7 days).', action: 'Check the job id (GET /v1/clusters/{clusterId}/jobs).' },
+  job_not_found: { status: 404, meaning: 'The job does not exist in this cluster (or left the history: each cluster keeps its last 200 completed jobs for up to an hour and its last 1,000 failed ones for up to a day, `HM_JOB_KEEP_*`, and of a work item planned again only its latest ended attempt).', action: 'Check the job id (GET /v1/clusters/{clusterId}/jobs).' },
   region_not_found: { status: 404, meaning: 'The region is not one of this deployment\'s.', action: 'Use a region from GET /admin/v1/regions.' },
   // ── 409: the current state forbids it ──────────────────────────────────────────────────
   concurrent_modification: { status: 409, meaning: 'The item changed between read and write.', action: 'Read it again and retry.' },

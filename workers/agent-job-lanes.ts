@@ -4,9 +4,6 @@ import type { Lease } from '../services/jobs/model';
 
 // Names, keys and in-memory records of the per-cluster agent-job queues (workers/agent-jobs.ts).
 
-/** A work item re-planned more often than this keeps its attempt counter (checking costs a read per attempt). */
-export const MAX_PRUNED_ATTEMPTS = 20;
-
 export const agentJobQueueName = (clusterId: string) => `agent-jobs-${clusterId}`;
 export const QUEUE_PREFIX = 'agent-jobs-';
 /** BullMQ job ids may not hold ":"; the work item's hash, with the attempt of the plan. */

@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger';
 import type { AgentJobData, AgentJobType, Lease } from '../services/jobs/model';
 import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-port';
-import { agentJobQueueName, jobIdOf, laneKeys, MAX_PRUNED_ATTEMPTS, PENDING, type Lane, type Waiter } from './agent-job-lanes';
+import { agentJobQueueName, jobIdOf, laneKeys, PENDING, type Lane, type Waiter } from './agent-job-lanes';
+import { DEFAULT_KEPT, endedAtOf, plannedJobOptions, removeEnded, trimEnded, type KeptJobs } from './agent-job-retention';
 import { agentJobViews } from './agent-job-views';
-import { loadBullmq } from './queues';
+import { loadBullmq, QUEUE_STREAMS } from './queues';
 
 export { agentJobQueueName } from './agent-job-lanes';
 
@@ -38,6 +39,12 @@ export interface AgentJobQueueOptions {
   idleCloseMs?: number;
   /** Per-job outcome hook (metrics). */
   onExhausted?: (type: AgentJobType) => void;
+  /** Ended jobs kept per cluster's queue (default DEFAULT_KEPT). */
+  kept?: KeptJobs;
+  /** Work whose last attempt failed is planned again only this long after (default 0: at once). */
+  replanAfterFailureMs?: number;
+  /** The clock the failure cool-down is measured on (stamped into ended jobs: BullMQ's own stamps are wall-clock). */
+  clock?: { now(): number };
 }
 
 export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { close(): Promise<void> } {
@@ -46,6 +53,9 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
   let closed = false;
   const { holders: holdersKey, plans: plansKey, lock: lockKey } = laneKeys(prefix);
+  const jobOptions = plannedJobOptions(maxAttempts, opts.backoffMs, opts.kept ?? DEFAULT_KEPT);
+  const replanAfterFailureMs = opts.replanAfterFailureMs ?? 0;
+  const clockNow = () => (opts.clock ?? Date).now();
 
   async function laneOf(clusterId: string): Promise<Lane> {
     let lane = lanes.get(clusterId);
@@ -53,7 +63,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       const { Queue } = await loadBullmq();
       lane = lanes.get(clusterId);
       if (!lane) {
-        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
+        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix, streams: QUEUE_STREAMS }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
         lanes.set(clusterId, lane);
       }
     }
@@ -89,6 +99,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     const err = new Error(`lease expired on ${job.attemptsStarted - 1} of ${maxAttempts} attempts`);
     err.name = 'UnrecoverableError';
     await job.moveToFailed(err, token, false);
+    await trimEnded(job, clockNow());
     opts.onExhausted?.(job.name as AgentJobType);
     logger.error({ queue: job.queueName, jobId: job.id, type: job.name, attempts: job.attemptsStarted - 1 }, 'agent job exhausted its attempts; it stays failed until planned again');
   }
@@ -187,18 +198,17 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       if (existing) {
         const state = await existing.getState();
         if (PENDING.has(state) || planOpts?.once) return { outcome: 'pending', jobId: id };
+        if (state === 'failed' && replanAfterFailureMs > 0 && clockNow() < endedAtOf(existing) + replanAfterFailureMs) return { outcome: 'deferred', jobId: id };
         // Ended (completed or failed, kept for the views): the same work again is a new attempt.
         const next = await connection.hincrby(plansKey(data.clusterId), data.workItem, 1);
         id = jobIdOf(data.workItem, next);
         outcome = 'readded';
+        // One ended attempt per work item stays (the latest, for the views), not one per pass;
+        // and an id left from before its counter was pruned is freed for this attempt.
+        if (next >= 2) await removeEnded(lane.queue, jobIdOf(data.workItem, next - 2));
+        await removeEnded(lane.queue, id);
       }
-      const added = await lane.queue.add(data.type, data, {
-        jobId: id,
-        attempts: maxAttempts,
-        backoff: { type: 'exponential', delay: opts.backoffMs },
-        removeOnComplete: { age: 86_400, count: 1000 },
-        removeOnFail: { age: 7 * 86_400, count: 5000 },
-      });
+      const added = await lane.queue.add(data.type, data, { ...jobOptions, jobId: id });
       // BullMQ ignores an add for an id it holds: check that the job under the id is this one.
       const now = await lane.queue.getJob(id);
       if (now?.timestamp !== added.timestamp) return { outcome: 'pending', jobId: id };
@@ -233,7 +243,8 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     async held(clusterId, jobId, token): Promise<HeldJob | undefined> {
       if ((await connection.get(lockKey(clusterId, jobId))) !== token) return undefined;
       const job = await jobOf(clusterId, jobId);
-      if (!job) return undefined;
+      // Ended meanwhile (its payload trimmed): no longer held.
+      if (!job || !('payload' in job.data)) return undefined;
       const holder = await connection.hget(holdersKey(clusterId), jobId);
       return { data: job.data as AgentJobData, agentId: holder ? holder.split(' ')[0] : null };
     },
@@ -253,6 +264,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       } catch {
         return false;
       }
+      await trimEnded(job, clockNow());
       const holder = await connection.hget(holdersKey(clusterId), jobId);
       if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
       return true;
@@ -272,6 +284,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       if (holder) await connection.hset(holdersKey(clusterId), jobId, holder.split(' ')[0]);
       const state = await job.getState();
       if (state === 'failed') {
+        await trimEnded(job, clockNow());
         const exhausted = retryable;
         if (exhausted) opts.onExhausted?.(job.name as AgentJobType);
         return { state: 'failed', exhausted };
@@ -290,15 +303,14 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       for (let i = 0; i < holders.length && seen < limit; i += 2, seen++) {
         if (!(await lane.queue.getJob(holders[i]))) pruned += await connection.hdel(holdersKey(clusterId), holders[i]);
       }
-      // Attempt counters: one per re-planned work item. Only when BullMQ keeps none of its
-      // attempts' ids may the next plan start again at attempt 0 (else that add would be ignored).
+      // Attempt counters: one per re-planned work item, dropped once BullMQ keeps neither of the
+      // attempts plan() leaves (the latest two). An older id still kept is freed by plan() if
+      // the restarted count reaches it.
       const [plansNext, plans] = await connection.hscan(plansKey(clusterId), cursors.plans, 'COUNT', Math.max(10, limit));
       cursors.plans = plansNext;
       for (let i = 0; i < plans.length && seen < limit; i += 2, seen++) {
         const last = Number(plans[i + 1]);
-        if (!(last <= MAX_PRUNED_ATTEMPTS)) continue;
-        let kept = false;
-        for (let n = 0; n <= last && !kept; n++) kept = Boolean(await lane.queue.getJob(jobIdOf(plans[i], n)));
+        const kept = (await lane.queue.getJob(jobIdOf(plans[i], last))) || (last > 0 && (await lane.queue.getJob(jobIdOf(plans[i], last - 1))));
         if (!kept) pruned += await connection.hdel(plansKey(clusterId), plans[i]);
       }
       return pruned;

@@ -28,6 +28,14 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/**
+ * Every queue's event stream (BullMQ trims it to this many entries; its default is 10,000, a
+ * megabyte or two per queue, so per cluster). Nothing here reads the events: they are for
+ * debugging with QueueEvents. Every Queue object is opened with it, as each one writes it to
+ * the queue's meta when it connects.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 1000 } };
+
 /** BullMQ, loaded on first use; a bundled CommonJS module may expose its names on `default` only. */
 export async function loadBullmq(): Promise<typeof import('bullmq')> {
   const m = await import('bullmq');
@@ -50,8 +58,8 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Queue
   return {
     open: () =>
       (opened ??= loadBullmq().then(({ Queue }) => ({
-        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
-        maintenance: new Queue(QUEUE.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
+        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
+        maintenance: new Queue(QUEUE.maintenance, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
       }))),
     close: async () => {
       if (!opened) return;
@@ -150,7 +158,7 @@ export function queueRegistry(redisUrl: string, prefix: string, scan: (pattern: 
       connection ??= createRedis(redisUrl, 'blocking');
       const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
       for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
-        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix }));
+        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix, streams: QUEUE_STREAMS }));
       }
       return [...known.values()].sort((a, b) => a.name.localeCompare(b.name));
     },

@@ -59,6 +59,9 @@ export type AgentJobSpec = { [K in AgentJobType]: { type: K; payload: AgentJobPa
 /** What the queue keeps per job (BullMQ job data). */
 export type AgentJobData = AgentJobSpec & { tenantId: string; clusterId: string; workItem: string };
 
+/** What the queue keeps of an ended job: no payload, a few fields saying what it was about. */
+export type EndedJobData = Pick<AgentJobData, 'type' | 'tenantId' | 'clusterId' | 'workItem'> & { summary: Record<string, string | number>; endedAt: number };
+
 export type AgentJobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 export const AGENT_JOB_STATES: AgentJobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 

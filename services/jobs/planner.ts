@@ -74,10 +74,10 @@ export function agentJobPlanner(deps: { queue: AgentJobQueue; metadata: PlannerM
 
   return async function planCluster(cluster: ClusterRef): Promise<PassCounts> {
     const counts: PassCounts = {
-      compaction: { added: 0, pending: 0, readded: 0 },
-      'delete-files': { added: 0, pending: 0, readded: 0 },
-      'orphan-scan': { added: 0, pending: 0, readded: 0 },
-      replicate: { added: 0, pending: 0, readded: 0 },
+      compaction: { added: 0, pending: 0, readded: 0, deferred: 0 },
+      'delete-files': { added: 0, pending: 0, readded: 0, deferred: 0 },
+      'orphan-scan': { added: 0, pending: 0, readded: 0, deferred: 0 },
+      replicate: { added: 0, pending: 0, readded: 0, deferred: 0 },
     };
     const base = { tenantId: cluster.tenantId, clusterId: cluster.clusterId };
     const add = async (data: AgentJobData, once = false) => counts[data.type][(await queue.plan(data, { once })).outcome]++;

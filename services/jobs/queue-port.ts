@@ -4,7 +4,7 @@ import type { AgentJobData, AgentJobState, JobView, Lease } from './model';
  * The agent-job queues as the jobs service sees them (workers/agent-jobs.ts implements them
  * on BullMQ): one queue per cluster, leases by token, our own attempt limits.
  */
-export type Planned = 'added' | 'pending' | 'readded';
+export type Planned = 'added' | 'pending' | 'readded' | 'deferred';
 
 export interface HeldJob {
   data: AgentJobData;
@@ -14,7 +14,10 @@ export interface HeldJob {
 export interface AgentJobQueue {
   /**
    * Queues work under its item's deterministic id; ended work is queued again as a new attempt
-   * (`once`: work that ended stays ended, e.g. a period's orphan scan).
+   * (`once`: work that ended stays ended, e.g. a period's orphan scan), and its previous ended
+   * attempts but the latest are dropped. Work whose last attempt failed is `deferred` until a
+   * while after that failure: nobody may be able to run it, and retrying it every pass only
+   * piles up failures.
    */
   plan(data: AgentJobData, opts?: { once?: boolean }): Promise<{ outcome: Planned; jobId: string }>;
   /** Waits up to `waitMs` for a job; undefined when none came (or the caller went away). */

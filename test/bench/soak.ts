@@ -22,6 +22,7 @@ import { RegionBuckets } from '../sim/region-buckets';
 import { startDynaliteChild, type EmbeddedDynamo } from '../../infra/local/dynalite';
 import { startServer } from './processes';
 import { printBreakdown, storeBreakdown } from './store-breakdown';
+import { printRedisBreakdown, redisBreakdown } from './redis-breakdown';
 import { startWriteCounter } from './write-counter';
 import { commitBody, PARTITIONS } from './commit-http';
 import { childPids, figure, percentile, processName } from './report';
@@ -142,6 +143,8 @@ export async function run() {
         counter.reset();
       }
     }
+    // What Redis holds at the end, by key shape: history shows as a shape with many keys.
+    if (redis) printRedisBreakdown(await redisBreakdown(redis));
     stopping = true;
     await Promise.all(writers);
     await fleet.stop();
@@ -156,6 +159,10 @@ export async function run() {
     figure('soak_heartbeat_p99_first_ms', first, 'ms', { minutes: span });
     figure('soak_heartbeat_p99_last_ms', last, 'ms', { minutes: span });
     figure('soak_heartbeat_p99_last_to_first', last / first, 'ratio', { target: '<= 1.5', minutes, agents: fleetSize, committers, commitErrors });
+    if (perMinute.length > 1) {
+      const [a, z] = [perMinute[0], perMinute[perMinute.length - 1]];
+      figure('soak_redis_mb_per_minute', (z.redisMb - a.redisMb) / (z.minute - a.minute), 'MB/min', { first: Math.round(a.redisMb), last: Math.round(z.redisMb), keys: z.redisKeys });
+    }
     const meanOf = (rows: typeof perMinute, k: 'anonMb' | 'heapMb' | 'storeMb' | 'redisMb') => rows.reduce((sum, r) => sum + r[k], 0) / rows.length;
     for (const k of ['anonMb', 'heapMb', 'storeMb', 'redisMb'] as const) {
       figure(`soak_${k.replace('Mb', '')}_mb_first_to_last`, meanOf(perMinute.slice(-span), k) / meanOf(perMinute.slice(0, span), k), 'ratio', {

@@ -9,6 +9,8 @@ export const JOB_ENV = {
   HM_JOB_LEASE_MS: '2000',
   HM_JOB_MAX_ATTEMPTS: '3',
   HM_JOB_BACKOFF_MS: '10',
+  // Failed work is planned again at once unless a test says otherwise.
+  HM_JOB_REPLAN_AFTER_FAILURE_MS: '0',
   HM_COMPACTION_MIN_FILES: '3',
   HM_ORPHAN_GRACE_MS: '60000',
   // Planning is driven by the tests (runtime.planAgentJobs), not by the schedule.
