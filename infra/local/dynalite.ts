@@ -6,7 +6,7 @@ import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './close-iterators';
 import type { InProcessStore } from '../../shared/dynamo';
 import { directStore } from './dynalite-direct';
-import { speedUpDynaliteReads } from './dynalite-reads';
+import { speedUpDynaliteIo } from './dynalite-io';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -22,7 +22,7 @@ export interface EmbeddedDynamo {
 export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDynamo> {
   if (dir) mkdirSync(dir, { recursive: true });
   closeDynaliteIterators();
-  speedUpDynaliteReads();
+  speedUpDynaliteIo();
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
