@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
@@ -41,7 +42,10 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   return timingSafeEqual(ab, bb);
 }
 
-export const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
+// One-shot `crypto.hash` (Node ≥ 20.12) is about twice as fast as a Hash object on short
+// inputs; every agent request hashes its bearer token (the verified-token cache key).
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+export const sha256Hex = oneShot ? (data: string) => oneShot('sha256', data, 'hex') : (data: string) => createHash('sha256').update(data).digest('hex');
 
 /** A 32-byte key for one purpose, derived from a master secret (HKDF-SHA256). */
 export const deriveKey = (secret: string, purpose: string) =>

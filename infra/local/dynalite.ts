@@ -6,6 +6,7 @@ import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './close-iterators';
 import type { InProcessStore } from '../../shared/dynamo';
 import { directStore } from './dynalite-direct';
+import { speedUpDynaliteIo } from './dynalite-io';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -21,6 +22,7 @@ export interface EmbeddedDynamo {
 export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDynamo> {
   if (dir) mkdirSync(dir, { recursive: true });
   closeDynaliteIterators();
+  speedUpDynaliteIo();
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

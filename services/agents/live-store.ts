@@ -185,10 +185,14 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
      */
     async register(tenantId: string, clusterId: string, info: RegisterInput, now: number, ttlSeconds: number, limit: number, liveSince: number, credential: { id: string; mayRebind: boolean }) {
       return run(async () => {
-        const [ok, prev, prevCredential] = await r.hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version, credential.id, credential.mayRebind ? '1' : '0');
+        // One round trip: the script and the sweep's cluster list (another hash slot, so not in
+        // the script). Listing the cluster when the script refuses is harmless: it has agents.
+        const pipe = (redis.pipeline() as ChainableCommander & { hmRegister(...args: (string | number)[]): ChainableCommander })
+          .hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version, credential.id, credential.mayRebind ? '1' : '0')
+          .sadd(clustersKey, `${tenantId}/${clusterId}`);
+        const [ok, prev, prevCredential] = (await results(pipe))[0] as [number, string, string];
         if (ok === 0) return { result: 'full' as const };
         if (ok === 3) return { result: 'bound' as const };
-        await redis.sadd(clustersKey, `${tenantId}/${clusterId}`);
         return { result: 'ok' as const, previousState: prev, rebound: prevCredential !== '' && prevCredential !== credential.id };
       });
     },

@@ -4,6 +4,8 @@ import { apiKeyFormat } from '../../services/credentials/secret-format';
 import { cursorCodec } from '../../shared/cursor';
 import { newId, isId } from '../../shared/ids';
 import { AppError } from '../../shared/errors';
+import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../shared/crypto';
 
 test('API key secrets: parse what mint makes; reject typos by checksum and other shapes as malformed', () => {
   const id = newId('apiKey');
@@ -41,4 +43,11 @@ test('cursors: round-trip within their scope only; tampering is refused', () => 
   const other = cursorCodec('secret-two'.padEnd(32, '!'));
   refused('T#tnt_a:clusters', other.encode('T#tnt_a:clusters', key)!);
   assert.equal(codec.encode('x', undefined), undefined);
+});
+
+test('sha256Hex: the SHA-256 digest in hex (the verified-token cache key), short and long inputs', () => {
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(sha256Hex(''), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  const long = 'é'.repeat(700);
+  assert.equal(sha256Hex(long), createHash('sha256').update(long, 'utf8').digest('hex'));
 });
