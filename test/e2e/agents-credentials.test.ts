@@ -2,8 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { startHarness, type Harness } from '../helpers/harness';
-import { AGENT_PLANE_ENV as ENV, agentKeyOn, readyClusterOn } from '../helpers/agent-plane';
-import { ApiError, ReferenceAgent } from '../sim/agent';
+import { AGENT_PLANE_ENV as ENV, agentPlaneTools } from '../helpers/agent-plane';
+import { ApiError } from '../sim/agent';
 
 // Agents end to end over HTTP: what a token may do (scope, access level, agent ids), signing-key rotation, and bad credentials.
 let h: Harness;
@@ -15,11 +15,7 @@ before(async () => {
 });
 after(() => h.close());
 
-const readyCluster = (key: string, name: string, extra: Record<string, unknown> = {}) => readyClusterOn(h, key, name, extra);
-const agentKey = (key: string, clusterId: string, access = 'read-write') => agentKeyOn(h, key, clusterId, access);
-
-const agent = (agentKeySecret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
-  new ReferenceAgent({ baseUrl: url, agentKey: agentKeySecret, agentId, ...extra });
+const { readyCluster, agentKey, agent } = agentPlaneTools(() => ({ plane: h, url }));
 
 /**
  * A second plane with the default heartbeat interval (5 s: dead after 30 s of silence), for
@@ -69,10 +65,10 @@ test('token scope: another cluster\'s paths are 404; read-only keys may read; li
 test('issue 8 #16: deregistration is a write: a read-only agent cannot take any agent (itself included) out of discovery', async () => {
   const { h: sh, url: slowUrl } = await slowPlane();
   const { key } = await sh.createTenant('pro', 'Dereg Co');
-  const clusterId = await readyClusterOn(sh, key, 'dereg');
-  const agent = (secret: string, agentId: string) => new ReferenceAgent({ baseUrl: slowUrl, agentKey: secret, agentId });
-  const rw = agent((await agentKeyOn(sh, key, clusterId)).secret, 'rw-1');
-  const ro = agent((await agentKeyOn(sh, key, clusterId, 'read-only')).secret, 'ro-1');
+  const { readyCluster, agentKey, agent } = agentPlaneTools(() => ({ plane: sh, url: slowUrl }));
+  const clusterId = await readyCluster(key, 'dereg');
+  const rw = agent((await agentKey(key, clusterId)).secret, 'rw-1');
+  const ro = agent((await agentKey(key, clusterId, 'read-only')).secret, 'ro-1');
   await rw.register();
   await ro.register();
   for (const target of ['rw-1', 'ro-1']) {
@@ -91,10 +87,8 @@ test('issue 8 #16: deregistration is a write: a read-only agent cannot take any 
 test('issue 8: an agent id belongs to the credential that registered it: a read-only agent cannot re-register or beat as another', async () => {
   const { h: sh, url: slowUrl } = await slowPlane();
   const { key } = await sh.createTenant('pro', 'Bound Co');
-  const clusterId = await readyClusterOn(sh, key, 'bound');
-  const agentKey = (k: string, c: string, access?: string) => agentKeyOn(sh, k, c, access);
-  const agent = (secret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
-    new ReferenceAgent({ baseUrl: slowUrl, agentKey: secret, agentId, ...extra });
+  const { readyCluster, agentKey, agent } = agentPlaneTools(() => ({ plane: sh, url: slowUrl }));
+  const clusterId = await readyCluster(key, 'bound');
   const rwKey = (await agentKey(key, clusterId)).secret;
   const roKey = (await agentKey(key, clusterId, 'read-only')).secret;
   const victim = agent(rwKey, 'rw-1', { advertisedAddress: '10.0.0.1:9092' });

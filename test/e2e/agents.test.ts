@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../shared/clock';
 import { eventually, singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
-import { AGENT_PLANE_ENV as ENV, agentKeyOn, INTERVAL, readyClusterOn } from '../helpers/agent-plane';
+import { AGENT_PLANE_ENV as ENV, agentPlaneTools, INTERVAL } from '../helpers/agent-plane';
 import { ApiError, ReferenceAgent } from '../sim/agent';
 
 // Agents end to end over HTTP: registration, heartbeats, discovery, liveness, and credentials refused once revoked.
@@ -15,11 +15,7 @@ before(async () => {
 });
 after(() => h.close());
 
-const readyCluster = (key: string, name: string, extra: Record<string, unknown> = {}) => readyClusterOn(h, key, name, extra);
-const agentKey = (key: string, clusterId: string, access = 'read-write') => agentKeyOn(h, key, clusterId, access);
-
-const agent = (agentKeySecret: string, agentId: string, extra: Partial<ConstructorParameters<typeof ReferenceAgent>[0]> = {}) =>
-  new ReferenceAgent({ baseUrl: url, agentKey: agentKeySecret, agentId, ...extra });
+const { readyCluster, agentKey, agent } = agentPlaneTools(() => ({ plane: h, url }));
 
 test('agent key → token → register → heartbeats → zone-aware discovery; customer and admin views', async () => {
   const { key } = await h.createTenant('pro', 'Fleet Co');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { eventually, singleRegionCluster, type Harness } from './harness';
+import { ReferenceAgent } from '../sim/agent';
 
 // Shared by the agent e2e suites (test/e2e/agents*.test.ts): a ready cluster and an agent key on a plane.
 
@@ -19,4 +20,19 @@ export async function agentKeyOn(plane: Harness, key: string, clusterId: string,
   assert.equal(r.status, 201, r.text);
   assert.match(r.body.secret, /^hm_ak_/);
   return r.body as { id: string; secret: string };
+}
+
+type AgentOptions = Partial<ConstructorParameters<typeof ReferenceAgent>[0]>;
+
+/**
+ * The three calls every agent suite makes, bound to a plane that `before()` starts later:
+ * `target` is read at each call, not now.
+ */
+export function agentPlaneTools(target: () => { plane: Harness; url: string }) {
+  return {
+    readyCluster: (key: string, name: string, extra: Record<string, unknown> = {}) => readyClusterOn(target().plane, key, name, extra),
+    agentKey: (key: string, clusterId: string, access = 'read-write') => agentKeyOn(target().plane, key, clusterId, access),
+    agent: (agentKeySecret: string, agentId: string, extra: AgentOptions = {}) =>
+      new ReferenceAgent({ baseUrl: target().url, agentKey: agentKeySecret, agentId, ...extra }),
+  };
 }
