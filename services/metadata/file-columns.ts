@@ -6,8 +6,11 @@
  * costs it nothing. The strings that fetch plans hand out stay strings (file-table.ts).
  */
 const FP_BYTES = 16;
-/** A fingerprint as fixed-width bytes: 16 bytes of SHA-256 in base64url (ops.ts, compaction.ts). */
-const FP_CHARS = 22;
+/**
+ * 16 bytes in unpadded base64url, as ops.ts and compaction.ts write fingerprints: 22 characters,
+ * the last carrying 2 bits and 4 zero bits, so decoding and encoding again gives the same text.
+ */
+const CANONICAL_FP = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 export class FileColumns {
   private capacity = 0;
@@ -37,8 +40,9 @@ export class FileColumns {
 
   setFingerprint(n: number, fp: string): void {
     const at = n * FP_BYTES;
-    if (fp.length === FP_CHARS && this.fingerprints.write(fp, at, FP_BYTES, 'base64url') === FP_BYTES && this.fingerprints.toString('base64url', at, at + FP_BYTES) === fp) {
-      this.oddFingerprints.delete(n);
+    if (CANONICAL_FP.test(fp)) {
+      this.fingerprints.write(fp, at, FP_BYTES, 'base64url');
+      if (this.oddFingerprints.size > 0) this.oddFingerprints.delete(n);
     } else {
       this.oddFingerprints.set(n, fp);
     }
