@@ -75,7 +75,7 @@ export function applyOp(state: ClusterState, op: Op): void {
     case 'filesDeleted':
       for (const id of op.fileIds) {
         const n = state.files.numberOf(id);
-        if (n === undefined || state.files.get(n).state !== FILE_DELETE_PENDING) throw new InapplicableOpError(`file ${id} is not marked for deletion`);
+        if (n === undefined || state.files.stateOf(n) !== FILE_DELETE_PENDING) throw new InapplicableOpError(`file ${id} is not marked for deletion`);
         state.files.remove(n);
         state.missingReplicas.delete(id);
       }

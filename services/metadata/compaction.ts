@@ -134,8 +134,7 @@ export function compactionMismatch(state: ClusterState, r: CompactionResultInput
       const i = first + k;
       if (i >= ix.length || ix.baseOffset(i) !== b.baseOffset) return k === 0 ? 'offsets_not_found' : 'offsets_mismatch';
       if (ix.lastOffset(i) !== b.lastOffset) return 'offsets_mismatch';
-      const f = state.files.at(ix.file(i));
-      if (!f || f.id !== b.inputFileId || ix.byteOffset(i) !== b.inputByteOffset) return 'inputs_changed';
+      if (state.files.idOf(ix.file(i)) !== b.inputFileId || ix.byteOffset(i) !== b.inputByteOffset) return 'inputs_changed';
       if (ix.byteLength(i) !== b.byteLength) return 'length_mismatch';
     }
   }

@@ -1,5 +1,5 @@
 import { badRequest } from '../../shared/errors';
-import type { FileRecord } from './file-table';
+import type { FileTable } from './file-table';
 import { FILE_DELETE_PENDING } from './file-table';
 import type { Plan } from './plan';
 import type { ClusterState } from './state';
@@ -44,26 +44,27 @@ export function listDueFiles(state: ClusterState, now: number, graceMs: number, 
   const items: DueFile[] = [];
   let last = after;
   let more = false;
-  state.files.scanMarked(after, (_n, f) => {
-    if (f.markedAt + graceMs > now) return true;
+  const t = state.files;
+  state.files.scanMarked(after, (n) => {
+    if (t.markedAtOf(n) + graceMs > now) return true;
     if (items.length === limit) {
       more = true;
       return false;
     }
-    items.push(dueFile(f, graceMs));
-    last = f.markSeq;
+    items.push(dueFile(t, n, graceMs));
+    last = t.markSeqOf(n);
     return true;
   });
   return { items, nextCursor: more ? String(last) : null };
 }
 
-const dueFile = (f: FileRecord, graceMs: number): DueFile => ({
-  fileId: f.id,
-  objectKey: f.objectKey,
-  sizeBytes: f.sizeBytes,
-  replicas: f.replicas,
-  markedAt: f.markedAt,
-  dueAt: f.markedAt + graceMs,
+const dueFile = (t: FileTable, n: number, graceMs: number): DueFile => ({
+  fileId: t.idOf(n)!,
+  objectKey: t.objectKeys[n]!,
+  sizeBytes: t.sizeOf(n),
+  replicas: t.replicaLists[n]!,
+  markedAt: t.markedAtOf(n),
+  dueAt: t.markedAtOf(n) + graceMs,
 });
 
 export type FileDeletedOutcome = 'deleted' | 'already_deleted' | 'FILE_LIVE';
@@ -103,10 +104,11 @@ export interface FileCounts {
 
 export function fileCounts(state: ClusterState, now: number, graceMs: number): FileCounts {
   const due = { count: 0, bytes: 0 };
-  state.files.scanMarked(0, (_n, f) => {
-    if (f.markedAt + graceMs <= now) {
+  const t = state.files;
+  t.scanMarked(0, (n) => {
+    if (t.markedAtOf(n) + graceMs <= now) {
       due.count++;
-      due.bytes += f.sizeBytes;
+      due.bytes += t.sizeOf(n);
     }
     return true;
   });

@@ -1,5 +1,7 @@
 import type { PackedResults } from './packed-results';
 import type { Replica } from './types';
+import { FileColumns } from './file-columns';
+import { popMin, pushHeap } from './min-heap';
 
 /**
  * The cluster's files, by file number (batches refer to files by number, 4 bytes each).
@@ -19,6 +21,11 @@ export const FILE_LIVE = 0;
 /** The file's last live batch is gone; a later job deletes the object. */
 export const FILE_DELETE_PENDING = 1;
 
+/**
+ * A file's fields. The table keeps them in columns (file-columns.ts), not as this object:
+ * `view` and `byId` build one on each call (for the rarer paths: retries, job listings,
+ * tests); hot paths read the columns by number (`sizeOf`, `committedAtOf`, `stateOf`, ...).
+ */
 export interface FileRecord {
   readonly id: string;
   readonly objectKey: string;
@@ -30,49 +37,47 @@ export interface FileRecord {
   /** Per request batch, in request order: see encodeResult (packed-results.ts). */
   readonly results: PackedResults;
   /** Batches of the partitions' indexes that refer to this file. */
-  live: number;
-  state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
+  readonly live: number;
+  readonly state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
   /** When the file was marked for deletion; 0 while live. */
-  markedAt: number;
+  readonly markedAt: number;
   /** Order of marking (1, 2, ...); 0 while live. Due listings page by it. */
-  markSeq: number;
+  readonly markSeq: number;
 }
+
+/** A FileRecord to read into, reused (FileTable.captured). */
+export type ScratchFile = { -readonly [K in keyof FileRecord]: FileRecord[K] };
+
+export const scratchFile = (): ScratchFile => ({ id: '', objectKey: '', sizeBytes: 0, replicas: [], fingerprint: '', committedAt: 0, results: '' as PackedResults, live: 0, state: FILE_LIVE, markedAt: 0, markSeq: 0 });
 
 export interface FileStats {
   live: { count: number; bytes: number };
   markedForDeletion: { count: number; bytes: number };
 }
 
-/** A file as a capture saw it: its record (immutable fields) and its changing fields then. */
-export interface SavedFile {
-  readonly record: FileRecord | undefined;
-  readonly live: number;
-  readonly state: typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
-  readonly markedAt: number;
-  readonly markSeq: number;
-}
-
 export interface FileCapture {
   readonly span: number;
   readonly size: number;
   readonly nextMarkSeq: number;
-  readonly saved: Map<number, SavedFile>;
+  /** Slots changed since the capture began, as they were then (undefined: no file). */
+  readonly saved: Map<number, FileRecord | undefined>;
 }
 
 export class FileTable {
   private readonly captures: FileCapture[] = [];
-  private readonly byNumber: (FileRecord | undefined)[] = [];
+  private readonly cols = new FileColumns();
   /**
    * What a fetch plan names of each file, by number, in dense arrays (undefined where no
-   * file is): a plan copies these pointers without touching the records, which lie scattered
-   * over the heap (a cache miss each, the larger part of a random-offset lookup's time).
-   * 24 bytes a file. Read-only outside this class.
+   * file is): a plan copies these pointers. Read-only outside this class. `fileIds[n]` is
+   * also what says whether slot `n` holds a file.
    */
   readonly fileIds: (string | undefined)[] = [];
   readonly objectKeys: (string | undefined)[] = [];
   readonly replicaLists: (readonly Replica[] | undefined)[] = [];
+  /** Each file's packed results (a short one-byte string), read only by retries and snapshots. */
+  private readonly results: (PackedResults | undefined)[] = [];
   private readonly numbers = new Map<string, number>();
-  /** Free numbers below byNumber.length, as a binary min-heap. */
+  /** Free numbers below the span, as a binary min-heap. */
   private readonly free: number[] = [];
   /** Marked files in mark order: file number and mark sequence, from `head` on. */
   private pendingNos: number[] = [];
@@ -91,15 +96,67 @@ export class FileTable {
 
   /** One past the largest number in use (the table's length). */
   get span(): number {
-    return this.byNumber.length;
+    return this.fileIds.length;
   }
 
-  get(n: number): FileRecord {
-    return this.byNumber[n]!;
+  has(n: number): boolean {
+    return this.fileIds[n] !== undefined;
   }
 
-  at(n: number): FileRecord | undefined {
-    return this.byNumber[n];
+  idOf(n: number): string | undefined {
+    return this.fileIds[n];
+  }
+
+  sizeOf(n: number): number {
+    return this.cols.sizeBytes[n];
+  }
+
+  committedAtOf(n: number): number {
+    return this.cols.committedAt[n];
+  }
+
+  stateOf(n: number): typeof FILE_LIVE | typeof FILE_DELETE_PENDING {
+    return this.cols.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
+  }
+
+  liveOf(n: number): number {
+    return this.cols.live[n];
+  }
+
+  markedAtOf(n: number): number {
+    return this.cols.markedAt[n];
+  }
+
+  markSeqOf(n: number): number {
+    return this.cols.markSeq[n];
+  }
+
+  fingerprintOf(n: number): string {
+    return this.cols.fingerprint(n);
+  }
+
+  resultsOf(n: number): PackedResults {
+    return this.results[n]!;
+  }
+
+  /** File `n`'s fields as a new object (allocates: not for per-batch loops). */
+  view(n: number): FileRecord | undefined {
+    const id = this.fileIds[n];
+    if (id === undefined) return undefined;
+    const c = this.cols;
+    return {
+      id,
+      objectKey: this.objectKeys[n]!,
+      sizeBytes: c.sizeBytes[n],
+      replicas: this.replicaLists[n]!,
+      fingerprint: c.fingerprint(n),
+      committedAt: c.committedAt[n],
+      results: this.results[n]!,
+      live: c.live[n],
+      state: c.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING,
+      markedAt: c.markedAt[n],
+      markSeq: c.markSeq[n],
+    };
   }
 
   numberOf(id: string): number | undefined {
@@ -108,17 +165,17 @@ export class FileTable {
 
   byId(id: string): FileRecord | undefined {
     const n = this.numbers.get(id);
-    return n === undefined ? undefined : this.byNumber[n];
+    return n === undefined ? undefined : this.view(n);
   }
 
   /** The number the next added file gets. */
   nextNumber(): number {
-    return this.free.length > 0 ? this.free[0] : this.byNumber.length;
+    return this.free.length > 0 ? this.free[0] : this.fileIds.length;
   }
 
   /** Adds a file under nextNumber(); a file with no live batch is marked at once. */
   add(f: FileRecord): number {
-    const n = this.free.length > 0 ? popMin(this.free) : this.byNumber.length;
+    const n = this.free.length > 0 ? popMin(this.free) : this.fileIds.length;
     if (this.captures.length > 0) this.touch(n);
     this.put(n, f);
     this.numbers.set(f.id, n);
@@ -136,43 +193,45 @@ export class FileTable {
   /** Marks a live file whose last batch went. */
   mark(n: number, at: number): void {
     if (this.captures.length > 0) this.touch(n);
-    const f = this.byNumber[n]!;
-    f.state = FILE_DELETE_PENDING;
-    f.markedAt = at;
-    f.markSeq = this.nextMarkSeq++;
+    const c = this.cols;
+    const seq = this.nextMarkSeq++;
+    c.state[n] = FILE_DELETE_PENDING;
+    c.markedAt[n] = at;
+    c.markSeq[n] = seq;
     this.liveCount--;
-    this.liveBytes -= f.sizeBytes;
+    this.liveBytes -= c.sizeBytes[n];
     this.pendingCount++;
-    this.pendingBytes += f.sizeBytes;
-    this.enqueue(n, f.markSeq);
+    this.pendingBytes += c.sizeBytes[n];
+    this.enqueue(n, seq);
   }
 
   /** One batch referring to file `n` is gone; marks the file when it was the last. */
   release(n: number, at: number): void {
     if (this.captures.length > 0) this.touch(n);
-    const f = this.byNumber[n]!;
-    f.live--;
-    if (f.live === 0 && f.state === FILE_LIVE) this.mark(n, at);
+    const c = this.cols;
+    if (--c.live[n] === 0 && c.state[n] === FILE_LIVE) this.mark(n, at);
   }
 
   /** Removes a marked file's record (its objects are deleted). */
   remove(n: number): void {
     if (this.captures.length > 0) this.touch(n);
-    const f = this.byNumber[n]!;
-    this.put(n, undefined);
-    this.numbers.delete(f.id);
+    const id = this.fileIds[n]!;
     this.pendingCount--;
-    this.pendingBytes -= f.sizeBytes;
+    this.pendingBytes -= this.cols.sizeBytes[n];
+    this.put(n, undefined);
+    this.numbers.delete(id);
     // The number is reused, lowest first: the table stays as long as the peak of files at once.
     pushHeap(this.free, n);
   }
 
-  /** Every file in number order. */
+  /** Numbers of the files held, ascending. */
+  *numbersInUse(): IterableIterator<number> {
+    for (let n = 0; n < this.fileIds.length; n++) if (this.fileIds[n] !== undefined) yield n;
+  }
+
+  /** Every file in number order, each as a new view (allocates: tests and rare paths). */
   *entries(): IterableIterator<[number, FileRecord]> {
-    for (let n = 0; n < this.byNumber.length; n++) {
-      const f = this.byNumber[n];
-      if (f) yield [n, f];
-    }
+    for (const n of this.numbersInUse()) yield [n, this.view(n)!];
   }
 
   /**
@@ -180,7 +239,7 @@ export class FileTable {
    * each slot saves what it held (copy on write), so `captured` still answers as of now.
    */
   beginCapture(): FileCapture {
-    const c: FileCapture = { span: this.byNumber.length, size: this.numbers.size, nextMarkSeq: this.nextMarkSeq, saved: new Map() };
+    const c: FileCapture = { span: this.fileIds.length, size: this.numbers.size, nextMarkSeq: this.nextMarkSeq, saved: new Map() };
     this.captures.push(c);
     return c;
   }
@@ -190,50 +249,83 @@ export class FileTable {
     if (i >= 0) this.captures.splice(i, 1);
   }
 
+  /**
+   * File `n` as capture `c` saw it: its saved view, or the slot now read into `scratch`
+   * (overwritten by the next call; a snapshot reads every file without an object each).
+   */
+  captured(c: FileCapture, n: number, scratch: ScratchFile): FileRecord | undefined {
+    if (c.saved.size > 0 && c.saved.has(n)) return c.saved.get(n);
+    const id = this.fileIds[n];
+    if (id === undefined) return undefined;
+    const cols = this.cols;
+    scratch.id = id;
+    scratch.objectKey = this.objectKeys[n]!;
+    scratch.sizeBytes = cols.sizeBytes[n];
+    scratch.replicas = this.replicaLists[n]!;
+    scratch.fingerprint = cols.fingerprint(n);
+    scratch.committedAt = cols.committedAt[n];
+    scratch.results = this.results[n]!;
+    scratch.live = cols.live[n];
+    scratch.state = cols.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
+    scratch.markedAt = cols.markedAt[n];
+    scratch.markSeq = cols.markSeq[n];
+    return scratch;
+  }
+
   /** Before slot `n` changes: every open capture that has not saved it yet saves it. */
   private touch(n: number): void {
     for (const c of this.captures) {
       if (n >= c.span || c.saved.has(n)) continue;
-      const f = this.byNumber[n];
-      c.saved.set(n, f ? { record: f, live: f.live, state: f.state, markedAt: f.markedAt, markSeq: f.markSeq } : { record: undefined, live: 0, state: FILE_LIVE, markedAt: 0, markSeq: 0 });
+      c.saved.set(n, this.view(n));
     }
   }
 
   /** Puts a decoded file at its number (decoding only; call `finishLoad` after the last). */
   load(n: number, f: FileRecord): void {
-    this.byNumber[n] = f;
+    this.put(n, f);
     this.numbers.set(f.id, n);
   }
 
   /** Slot `n` now holds `f` (or nothing). */
   private put(n: number, f: FileRecord | undefined): void {
-    this.byNumber[n] = f;
+    // Slots up to n exist (undefined where no file is): the dense arrays stay dense.
+    for (let k = this.fileIds.length; k < n; k++) this.setStrings(k, undefined);
+    this.setStrings(n, f);
+    const c = this.cols;
+    c.ensure(n);
+    if (!f) return c.clear(n);
+    c.sizeBytes[n] = f.sizeBytes;
+    c.committedAt[n] = f.committedAt;
+    c.live[n] = f.live;
+    c.state[n] = f.state;
+    c.markedAt[n] = f.markedAt;
+    c.markSeq[n] = f.markSeq;
+    c.setFingerprint(n, f.fingerprint);
+  }
+
+  private setStrings(n: number, f: FileRecord | undefined): void {
     this.fileIds[n] = f?.id;
     this.objectKeys[n] = f?.objectKey;
     this.replicaLists[n] = f?.replicas;
+    this.results[n] = f?.results;
   }
 
   /** Rebuilds what is derived from the records: counters, free numbers, the marked queue. */
   finishLoad(span: number): void {
-    this.byNumber.length = span;
-    // Filled in number order: dense arrays, whatever order the records were loaded in.
-    this.fileIds.length = this.objectKeys.length = this.replicaLists.length = 0;
-    for (let n = 0; n < span; n++) {
-      const f = this.byNumber[n];
-      this.fileIds.push(f?.id);
-      this.objectKeys.push(f?.objectKey);
-      this.replicaLists.push(f?.replicas);
-    }
+    if (span < this.fileIds.length) throw new Error(`file table span ${span} is below its files`);
+    for (let k = this.fileIds.length; k < span; k++) this.setStrings(k, undefined);
+    this.cols.ensure(span);
+    const c = this.cols;
     this.liveCount = this.liveBytes = this.pendingCount = this.pendingBytes = 0;
     const marked: [number, number][] = [];
-    for (const [n, f] of this.entries()) {
-      if (f.state === FILE_LIVE) {
+    for (const n of this.numbersInUse()) {
+      if (c.state[n] === FILE_LIVE) {
         this.liveCount++;
-        this.liveBytes += f.sizeBytes;
+        this.liveBytes += c.sizeBytes[n];
       } else {
         this.pendingCount++;
-        this.pendingBytes += f.sizeBytes;
-        marked.push([f.markSeq, n]);
+        this.pendingBytes += c.sizeBytes[n];
+        marked.push([c.markSeq[n], n]);
       }
     }
     marked.sort((a, b) => a[0] - b[0]);
@@ -247,7 +339,7 @@ export class FileTable {
    * Marked files in mark order after mark sequence `afterSeq`, as long as `take` wants
    * more; `take` returns false to stop. Skips queue entries of files removed since.
    */
-  scanMarked(afterSeq: number, take: (n: number, f: FileRecord) => boolean): void {
+  scanMarked(afterSeq: number, take: (n: number) => boolean): void {
     this.compactQueue();
     let lo = this.head;
     let hi = this.pendingSeqs.length;
@@ -258,9 +350,8 @@ export class FileTable {
     }
     for (let i = lo; i < this.pendingSeqs.length; i++) {
       const n = this.pendingNos[i];
-      const f = this.byNumber[n];
-      if (!f || f.markSeq !== this.pendingSeqs[i]) continue;
-      if (!take(n, f)) return;
+      if (!this.queued(n, this.pendingSeqs[i])) continue;
+      if (!take(n)) return;
     }
   }
 
@@ -276,9 +367,14 @@ export class FileTable {
     this.pendingSeqs.push(seq);
   }
 
+  /** Whether the queue entry (n, seq) still stands for a marked file (not one removed since). */
+  private queued(n: number, seq: number): boolean {
+    return this.fileIds[n] !== undefined && this.cols.markSeq[n] === seq;
+  }
+
   /** Drops queue entries of removed files from the front; rebuilds when half is garbage. */
   private compactQueue(): void {
-    while (this.head < this.pendingNos.length && this.byNumber[this.pendingNos[this.head]]?.markSeq !== this.pendingSeqs[this.head]) this.head++;
+    while (this.head < this.pendingNos.length && !this.queued(this.pendingNos[this.head], this.pendingSeqs[this.head])) this.head++;
     if (this.head > 1024 && this.head * 2 > this.pendingNos.length) {
       this.pendingNos = this.pendingNos.slice(this.head);
       this.pendingSeqs = this.pendingSeqs.slice(this.head);
@@ -288,7 +384,7 @@ export class FileTable {
       const nos: number[] = [];
       const seqs: number[] = [];
       for (let i = this.head; i < this.pendingNos.length; i++) {
-        if (this.byNumber[this.pendingNos[i]]?.markSeq !== this.pendingSeqs[i]) continue;
+        if (!this.queued(this.pendingNos[i], this.pendingSeqs[i])) continue;
         nos.push(this.pendingNos[i]);
         seqs.push(this.pendingSeqs[i]);
       }
@@ -300,36 +396,6 @@ export class FileTable {
 
   private rebuildFree(): void {
     this.free.length = 0;
-    for (let n = 0; n < this.byNumber.length; n++) if (this.byNumber[n] === undefined) this.free.push(n); // ascending: a valid heap
+    for (let n = 0; n < this.fileIds.length; n++) if (this.fileIds[n] === undefined) this.free.push(n); // ascending: a valid heap
   }
-}
-
-function pushHeap(h: number[], v: number): void {
-  let i = h.push(v) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (h[parent] <= h[i]) break;
-    [h[parent], h[i]] = [h[i], h[parent]];
-    i = parent;
-  }
-}
-
-function popMin(h: number[]): number {
-  const top = h[0];
-  const last = h.pop()!;
-  if (h.length > 0) {
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && h[l] < h[m]) m = l;
-      if (r < h.length && h[r] < h[m]) m = r;
-      if (m === i) break;
-      [h[m], h[i]] = [h[i], h[m]];
-      i = m;
-    }
-  }
-  return top;
 }

@@ -51,13 +51,12 @@ export function compactionCandidates(state: ClusterState, s: CompactionSettings,
       let start = 0;
       while (start < ix.length) {
         // Skip batches of large files.
-        while (start < ix.length && state.files.get(ix.file(start)).sizeBytes >= s.smallFileBytes) start++;
+        while (start < ix.length && state.files.sizeOf(ix.file(start)) >= s.smallFileBytes) start++;
         let end = start;
         let bytes = 0;
         const files = new Set<number>();
         while (end < ix.length && end - start < s.maxBatches && bytes + ix.byteLength(end) <= s.maxBytes) {
-          const f = state.files.get(ix.file(end));
-          if (f.sizeBytes >= s.smallFileBytes) break;
+          if (state.files.sizeOf(ix.file(end)) >= s.smallFileBytes) break;
           files.add(ix.file(end));
           bytes += ix.byteLength(end);
           end++;
@@ -65,10 +64,10 @@ export function compactionCandidates(state: ClusterState, s: CompactionSettings,
         if (files.size >= s.minFiles) {
           const batches: CompactionInput[] = [];
           for (let i = start; i < end; i++) {
-            const f = state.files.get(ix.file(i));
-            batches.push({ baseOffset: ix.baseOffset(i), lastOffset: ix.lastOffset(i), fileId: f.id, objectKey: f.objectKey, byteOffset: ix.byteOffset(i), byteLength: ix.byteLength(i) });
+            const f = ix.file(i);
+            batches.push({ baseOffset: ix.baseOffset(i), lastOffset: ix.lastOffset(i), fileId: state.files.idOf(f)!, objectKey: state.files.objectKeys[f]!, byteOffset: ix.byteOffset(i), byteLength: ix.byteLength(i) });
           }
-          const fileList = [...files].map((n) => state.files.get(n)).map((f) => ({ fileId: f.id, objectKey: f.objectKey, replicas: f.replicas.map((r) => ({ ...r })) }));
+          const fileList = [...files].map((n) => state.files.view(n)!).map((f) => ({ fileId: f.id, objectKey: f.objectKey, replicas: f.replicas.map((r) => ({ ...r })) }));
           out.push({ topic: topic.name, topicId: topic.id, partition: p, files: fileList, batches, bytes });
           break;
         }
@@ -82,7 +81,7 @@ export function compactionCandidates(state: ClusterState, s: CompactionSettings,
 /** The keys among `keys` that no file record (live or marked) names. */
 export function unknownObjectKeys(state: ClusterState, keys: string[]): string[] {
   const known = new Set<string>();
-  for (const [, f] of state.files.entries()) known.add(f.objectKey);
+  for (const key of state.files.objectKeys) if (key !== undefined) known.add(key);
   return keys.filter((k) => !known.has(k));
 }
 
@@ -103,7 +102,7 @@ export function stillNeeded(state: ClusterState, need: JobNeed): boolean {
       if (first < 0) return false;
       return need.batches.every((b, k) => {
         const i = first + k;
-        return i < ix.length && ix.baseOffset(i) === b.baseOffset && state.files.at(ix.file(i))?.id === b.fileId && ix.byteOffset(i) === b.byteOffset;
+        return i < ix.length && ix.baseOffset(i) === b.baseOffset && state.files.idOf(ix.file(i)) === b.fileId && ix.byteOffset(i) === b.byteOffset;
       });
     }
     case 'replicate': {

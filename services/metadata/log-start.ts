@@ -87,7 +87,7 @@ export function retentionStart(state: ClusterState, log: PartitionLog, retention
     let byTime = false;
     if (!bySize && retentionMs >= 0) {
       const ts = ix.maxTimestamp(k);
-      byTime = (ts >= 0 ? ts : state.files.get(ix.file(k)).committedAt) < cutoff;
+      byTime = (ts >= 0 ? ts : state.files.committedAtOf(ix.file(k))) < cutoff;
     }
     if (!bySize && !byTime) break;
     bytes -= len;

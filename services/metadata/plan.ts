@@ -105,9 +105,9 @@ export function planCommitFile(
   topicId: () => string = newTopicId,
 ): Plan<CommitFileResult> {
   const { body, fingerprint, encodedBody } = commit;
-  const known = state.fileById(body.fileId);
-  if (known) {
-    if (known.fingerprint !== fingerprint) {
+  const known = state.files.numberOf(body.fileId);
+  if (known !== undefined) {
+    if (state.files.fingerprintOf(known) !== fingerprint) {
       throw conflict('file_id_conflict', `File ${body.fileId} was already committed with different contents.`, { fileId: body.fileId });
     }
     return { ops: [], answer: () => commitResultOf(state, body.fileId, body.batches, true) };

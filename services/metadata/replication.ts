@@ -89,7 +89,8 @@ export function planReplicaMissing(state: ClusterState, cluster: ClusterRef, fil
   }
   const known = state.missingReplicas.get(fileId) ?? [];
   const answer = () => {
-    const missing = file.state === FILE_LIVE ? (state.missingReplicas.get(fileId) ?? []) : [];
+    // Read after the group applied (the view above is a copy as of planning).
+    const missing = state.files.byId(fileId)?.state === FILE_LIVE ? (state.missingReplicas.get(fileId) ?? []) : [];
     return { fileId, missingRegions: [...missing], remainingReplicas: file.replicas.length - missing.length };
   };
   // A repeated report, or one about a file no longer live, changes nothing.

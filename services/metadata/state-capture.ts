@@ -1,6 +1,6 @@
 import { columnsOf, type BatchIndex, type PinnedRows, type WideColumn } from './batch-index';
 import { ByteWriter } from './bytes';
-import type { FileCapture, FileRecord, FileTable } from './file-table';
+import { scratchFile, type FileCapture, type FileRecord, type FileTable } from './file-table';
 import type { ClusterState, PartitionLog, Topic } from './state';
 
 /**
@@ -16,7 +16,7 @@ import type { ClusterState, PartitionLog, Topic } from './state';
  * layout) in those slices too, and handed to the deflater (on libuv's pool). The bytes are
  * exactly those of a one-pass encode of the state at the capture (state-codec.ts's canonical form).
  */
-export type FileWriter = (w: ByteWriter, f: FileRecord, live: number, state: number, markedAt: number, markSeq: number) => void;
+export type FileWriter = (w: ByteWriter, f: FileRecord) => void;
 
 export interface CaptureWriters {
   format: number;
@@ -99,14 +99,12 @@ export function releaseCapture(c: StateCapture): void {
 
 /** Encodes file records [from, to) as they were at the capture. */
 function encodeFiles(c: StateCapture, writeFile: FileWriter, from: number, to: number, w: ByteWriter): void {
-  const saved = c.files.saved;
+  const scratch = scratchFile();
   for (let n = from; n < to; n++) {
-    const was = saved.size > 0 ? saved.get(n) : undefined;
-    const f = was ? was.record : c.table.at(n);
+    const f = c.table.captured(c.files, n, scratch);
     if (!f) continue;
-    const fields = was ?? f;
     w.uint(n);
-    writeFile(w, f, fields.live, fields.state, fields.markedAt, fields.markSeq);
+    writeFile(w, f);
   }
 }
 

@@ -75,7 +75,7 @@ export function encodeCapturedState(c: StateCapture, sliceMs?: number, step?: nu
   return encodeCaptureSliced(c, writeFile, sliceMs, step);
 }
 
-function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, markedAt: number, markSeq: number): void {
+function writeFile(w: ByteWriter, f: FileRecord): void {
   w.str(f.id);
   w.str(f.objectKey);
   w.uint(f.sizeBytes);
@@ -90,10 +90,10 @@ function writeFile(w: ByteWriter, f: FileRecord, live: number, state: number, ma
   const results = unpackResults(f.results);
   w.uint(results.length);
   for (const r of results) w.int(r);
-  w.uint(live);
-  w.u8(state);
-  w.uint(markedAt);
-  w.uint(markSeq);
+  w.uint(f.live);
+  w.u8(f.state);
+  w.uint(f.markedAt);
+  w.uint(f.markSeq);
 }
 
 export function decodeState(bytes: Uint8Array): ClusterState {
@@ -159,12 +159,12 @@ function checkFileReferences(state: ClusterState, span: number): void {
       const ix = p.index;
       for (let i = 0; i < ix.length; i++) {
         const file = ix.file(i);
-        if (file >= span || !state.files.at(file)) throw new Error(`a batch of ${t.name} refers to missing file ${file}`);
+        if (file >= span || !state.files.has(file)) throw new Error(`a batch of ${t.name} refers to missing file ${file}`);
         refs[file]++;
       }
     }
   }
-  for (const [n, f] of state.files.entries()) if (refs[n] !== f.live) throw new Error(`file ${f.id} counts ${f.live} live batches, ${refs[n]} refer to it`);
+  for (const n of state.files.numbersInUse()) if (refs[n] !== state.files.liveOf(n)) throw new Error(`file ${state.files.idOf(n)} counts ${state.files.liveOf(n)} live batches, ${refs[n]} refer to it`);
 }
 
 function readFile(r: ByteReader, state: ClusterState): FileRecord {

@@ -52,7 +52,7 @@ function apply(c: ReturnType<typeof cluster>, s: Step): void {
     else if (s.kind === 'deleteTopic') c.deleteTopic('b');
     else {
       const marked: string[] = [];
-      c.core.state.files.scanMarked(0, (_, f) => marked.push(f.id) < 3);
+      c.core.state.files.scanMarked(0, (n) => marked.push(c.core.state.files.idOf(n)!) < 3);
       if (marked.length > 0) c.filesDeleted(marked);
     }
   } catch {

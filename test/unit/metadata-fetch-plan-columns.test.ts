@@ -45,7 +45,7 @@ function recordFetchPlan(state: ClusterState, input: FetchPlanInput): FetchPlanR
     for (let i = first; i < ix.length; i++) {
       if (used + ix.byteLength(i) > limit && !(firstWithData && i === first)) break;
       used += ix.byteLength(i);
-      const file = state.files.get(ix.file(i));
+      const file = state.files.view(ix.file(i))!;
       out.batches.push({
         fileId: file.id,
         objectKey: file.objectKey,
@@ -67,7 +67,7 @@ function assertColumnsAgree(state: ClusterState): void {
   const t = state.files;
   for (const col of [t.fileIds, t.objectKeys, t.replicaLists]) assert.equal(col.length, t.span, 'one slot per file number');
   for (let n = 0; n < t.span; n++) {
-    const f = t.at(n);
+    const f = t.view(n);
     assert.equal(t.fileIds[n], f?.id, `file ${n}: id`);
     assert.equal(t.objectKeys[n], f?.objectKey, `file ${n}: object key`);
     assert.equal(t.replicaLists[n], f?.replicas, `file ${n}: replicas`);

@@ -212,7 +212,7 @@ test('no file becomes due while any batch refers to it, under random sequences',
         for (const t of s.core.state.topics.values()) {
           t.partitions.forEach((log, p) => {
             for (let i = 0; i < log.index.length; i++) {
-              const f = s.core.state.files.get(log.index.file(i));
+              const f = s.core.state.files.view(log.index.file(i))!;
               assert.equal(f.state, FILE_LIVE, `${f.id} is referred to, so it must be live`);
               assert.equal(f.id, committedIn.get(`${t.name}/${p}@${log.index.baseOffset(i)}`));
               assert.ok(!reported.has(f.id));
