@@ -27,21 +27,11 @@ export interface AgentClaims {
  * Short-lived agent JWTs: EdDSA, `aud=agent`, `typ=agent+jwt`, signed with the current
  * signing key. Verification pins algorithm, issuer, audience and type, so admin tokens and
  * API keys can never stand in for one. Verified tokens are cached by hash until they
- * expire, so the heartbeat path does not pay for a signature check on every beat; the most
- * recent of them also by their own text, so most requests do not even hash the token.
+ * expire, so the heartbeat path does not pay for a signature check on every beat.
  */
-export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: string; ttlSeconds: number; cacheSize?: number; recentSize?: number }) {
+export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: string; ttlSeconds: number; cacheSize?: number }) {
   const { keys, clock, issuer, ttlSeconds } = deps;
   const cache = new LRUCache<string, AgentClaims>({ max: deps.cacheSize ?? 100_000 });
-  // In front of it, keyed by the token itself: an exact match is as strict as a hash match, and
-  // a Map lookup costs less than SHA-256 (about 2% of the server's CPU per heartbeat). Bounded
-  // (tokens are ~600 bytes), oldest out first; misses fall through to the hash-keyed cache.
-  const recent = new Map<string, AgentClaims>();
-  const recentMax = deps.recentSize ?? 4096;
-  const remember = (token: string, claims: AgentClaims) => {
-    if (recent.size >= recentMax) recent.delete(recent.keys().next().value!);
-    recent.set(token, claims);
-  };
 
   return {
     ttlSeconds,
@@ -66,24 +56,15 @@ export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: str
 
     /** True when `token` verified before and has not expired: known good without a signature check. */
     isVerified(token: string): boolean {
-      const hit = recent.get(token) ?? cache.get(sha256Hex(token));
+      const hit = cache.get(sha256Hex(token));
       return hit !== undefined && hit.expiresAtMs > clock.now();
     },
 
     async verify(token: string): Promise<AgentClaims> {
-      const known = recent.get(token);
-      if (known !== undefined) {
-        if (known.expiresAtMs > clock.now()) return known;
-        // Expired: refused below, by the same path as any other expired token.
-        recent.delete(token);
-      }
       const hash = sha256Hex(token);
       const hit = cache.get(hash);
       if (hit) {
-        if (hit.expiresAtMs > clock.now()) {
-          remember(token, hit);
-          return hit;
-        }
+        if (hit.expiresAtMs > clock.now()) return hit;
         cache.delete(hash);
         throw unauthorized('token_expired', 'The token has expired.');
       }
@@ -122,7 +103,6 @@ export function agentTokens(deps: { keys: SigningKeys; clock: Clock; issuer: str
         expiresAtMs: exp! * 1000,
       };
       cache.set(hash, claims, { ttl: Math.max(1, claims.expiresAtMs - clock.now()) });
-      remember(token, claims);
       return claims;
     },
   };
