@@ -143,7 +143,8 @@ type Figure = (name: string, value: number, unit: string, extra?: Record<string,
  * POST route. Run in the same bench run as the real fleet, so the two compare side by side.
  */
 async function fleetFloor(bare: { url: string; child: { pid?: number } }, fleetSize: number, fleetSeconds: number, token: string, figure: Figure): Promise<BareFleetResult> {
-  const intervalMs = 5000;
+  // The server's interval, as the fleet learns it at registration (the server reads the same variable).
+  const intervalMs = Number(process.env.HM_HEARTBEAT_INTERVAL_MS ?? 5000);
   console.log(`the same fleet shape against the bare Fastify POST route: ${fleetSize.toLocaleString('en-US')} agents every ${intervalMs} ms, ${fleetSeconds} s measured`);
   const r = await bareFleet({ url: bare.url, serverPid: bare.child.pid!, count: fleetSize, intervalMs, warmupMs: 2 * intervalMs, seconds: fleetSeconds, body: { stats: STATS, configVersion: 1 }, token });
   figure('fleet_bare_requests_per_second', r.requestsPerSecond, 'req/s', { agents: fleetSize, intervalMs, errors: r.errors });
