@@ -31,8 +31,9 @@ export interface RevocationDeps {
 export function revocations(deps: RevocationDeps) {
   const { store, clock, logger, maxTokenLifetimeMs, pollMs, maxStalenessMs } = deps;
   const timer = deps.timer ?? monotonic;
-  const notBefore = new Map<string, number>();
-  const k = (entity: RevokedEntity, id: string) => `${entity}:${id}`;
+  // One map per kind of entity, keyed by the id itself: every agent request looks up three ids
+  // that come from its (cached) claims, whose hashes V8 keeps, rather than three new strings.
+  const notBefore: Record<RevokedEntity, Map<string, number>> = { 'agent-key': new Map(), tenant: new Map(), cluster: new Map() };
   /** Domain time of the last successful poll (what the next poll reads from). */
   let lastPoll = 0;
   /** Timer reading when the last successful poll started; undefined before the first. */
@@ -41,8 +42,8 @@ export function revocations(deps: RevocationDeps) {
   let timeout: NodeJS.Timeout | undefined;
 
   function apply(entity: RevokedEntity, id: string, at: number) {
-    const key = k(entity, id);
-    if ((notBefore.get(key) ?? 0) < at) notBefore.set(key, at);
+    const byId = notBefore[entity];
+    if ((byId.get(id) ?? 0) < at) byId.set(id, at);
   }
 
   const stalenessMs = () => (freshAt === undefined ? Infinity : timer.now() - freshAt);
@@ -59,14 +60,14 @@ export function revocations(deps: RevocationDeps) {
       logger.info('revocation log readable again; agent requests accepted');
     }
     // Forget what can no longer matter: every token older than that has expired.
-    for (const [key, at] of notBefore) if (at < now - maxTokenLifetimeMs - OVERLAP_MS) notBefore.delete(key);
+    for (const byId of Object.values(notBefore)) for (const [id, at] of byId) if (at < now - maxTokenLifetimeMs - OVERLAP_MS) byId.delete(id);
   }
 
   function isRevoked(issuedAtMs: number, ids: { agentKeyId: string; tenantId: string; clusterId: string }): boolean {
     return (
-      issuedAtMs < (notBefore.get(k('agent-key', ids.agentKeyId)) ?? 0) ||
-      issuedAtMs < (notBefore.get(k('tenant', ids.tenantId)) ?? 0) ||
-      issuedAtMs < (notBefore.get(k('cluster', ids.clusterId)) ?? 0)
+      issuedAtMs < (notBefore['agent-key'].get(ids.agentKeyId) ?? 0) ||
+      issuedAtMs < (notBefore.tenant.get(ids.tenantId) ?? 0) ||
+      issuedAtMs < (notBefore.cluster.get(ids.clusterId) ?? 0)
     );
   }
 

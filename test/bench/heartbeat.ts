@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { ReferenceAgent, TokenSource } from '../sim/agent';
 import { startFleet } from '../sim/fleet';
 import { startFlags } from '../helpers/start-command';
+import { bareFleet, type BareFleetResult } from './bare-fleet';
 import { startProcess, startServer } from './processes';
 import { childPids, cpuSeconds, figure as report, percentile, processName } from './report';
 import { benchCluster, runIfMain } from './setup';
@@ -80,8 +81,9 @@ async function runMode(mode: string) {
     figure('bare_fastify_post_rps', bareRate, 'req/s', { rounds: bareRates });
     figure('heartbeat_rps', hbRate, 'req/s', { rounds: hbRates });
     figure('heartbeat_to_bare_ratio', hbRate / bareRate, 'ratio', { target: '>= 0.5', perRound: hbRates.map((h, i) => Number((h / bareRates[i]).toFixed(3))) });
-    await bare.stop();
     if (fleetSize === 0) return;
+    const floor = await fleetFloor(bare, fleetSize, fleetSeconds, token, figure);
+    await bare.stop();
 
     console.log(`simulated fleet: ${fleetSize.toLocaleString('en-US')} agents, server interval, ${fleetSeconds} s measured`);
     const regStart = performance.now();
@@ -118,6 +120,7 @@ async function runMode(mode: string) {
     figure('fleet_redis_cpu_cores', redisCores, 'cores');
     figure('fleet_simulator_cpu_cores', (simCpu.user + simCpu.system) / 1e6 / fleetSeconds, 'cores');
     figure('fleet_simulator_event_loop_delay_p99_ms', simDelay.percentile(99) / 1e6, 'ms', { note: 'timer resolution 1 ms; part of every agent-side latency' });
+    reportOverFloor(floor, { cpuUsPerBeat: (serverCores / (lat.length / fleetSeconds)) * 1e6, p50: percentile(lat, 50), p99: percentile(lat, 99) }, figure);
     // The same agents registering again at once (restarted after an outage, same identity and
     // details, still live): each one's stored record already matches, so nothing is written.
     const reStart = performance.now();
@@ -130,6 +133,33 @@ async function runMode(mode: string) {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+type Figure = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
+
+/**
+ * The floor HTTP/1.1 and Fastify set at the fleet's shape: the same number of agents at the same
+ * pacing (the server's 5 s interval, ±10%) and over the same connection pool, against the bare
+ * POST route. Run in the same bench run as the real fleet, so the two compare side by side.
+ */
+async function fleetFloor(bare: { url: string; child: { pid?: number } }, fleetSize: number, fleetSeconds: number, token: string, figure: Figure): Promise<BareFleetResult> {
+  // The server's interval, as the fleet learns it at registration (the server reads the same variable).
+  const intervalMs = Number(process.env.HM_HEARTBEAT_INTERVAL_MS ?? 5000);
+  console.log(`the same fleet shape against the bare Fastify POST route: ${fleetSize.toLocaleString('en-US')} agents every ${intervalMs} ms, ${fleetSeconds} s measured`);
+  const r = await bareFleet({ url: bare.url, serverPid: bare.child.pid!, count: fleetSize, intervalMs, warmupMs: 2 * intervalMs, seconds: fleetSeconds, body: { stats: STATS, configVersion: 1 }, token });
+  figure('fleet_bare_requests_per_second', r.requestsPerSecond, 'req/s', { agents: fleetSize, intervalMs, errors: r.errors });
+  figure('fleet_bare_p50_ms', percentile(r.latencies, 50), 'ms');
+  figure('fleet_bare_p99_ms', percentile(r.latencies, 99), 'ms');
+  figure('fleet_bare_server_cpu_us_per_request', r.serverCpuUsPerRequest, 'µs', { cores: Number(r.serverCores.toFixed(3)), note: 'bare server process cores ÷ req/s' });
+  figure('fleet_bare_simulator_event_loop_delay_p99_ms', r.simulatorLoopDelayP99Ms, 'ms', { simulatorCores: Number(r.simulatorCores.toFixed(3)) });
+  return r;
+}
+
+/** The heartbeat fleet's figures over the floor of the same run: what is ours. */
+function reportOverFloor(floor: BareFleetResult, hb: { cpuUsPerBeat: number; p50: number; p99: number }, figure: Figure) {
+  figure('fleet_heartbeat_cpu_over_bare_us', hb.cpuUsPerBeat - floor.serverCpuUsPerRequest, 'µs', { note: 'server CPU per heartbeat − bare server CPU per request: our share' });
+  figure('fleet_heartbeat_cpu_to_bare_ratio', hb.cpuUsPerBeat / floor.serverCpuUsPerRequest, 'ratio');
+  figure('fleet_heartbeat_p99_to_bare_ratio', hb.p99 / percentile(floor.latencies, 99), 'ratio', { p50Ratio: Number((hb.p50 / percentile(floor.latencies, 50)).toFixed(3)) });
 }
 
 runIfMain(import.meta, () => run());
