@@ -42,8 +42,9 @@ export function revocations(deps: RevocationDeps) {
   let timeout: NodeJS.Timeout | undefined;
 
   function apply(entity: RevokedEntity, id: string, at: number) {
-    const byId = notBefore[entity];
-    if ((byId.get(id) ?? 0) < at) byId.set(id, at);
+    const byId = notBefore[entity] as Map<string, number> | undefined;
+    // A kind this version does not know (written by a newer node) revokes nothing it checks.
+    if (byId && (byId.get(id) ?? 0) < at) byId.set(id, at);
   }
 
   const stalenessMs = () => (freshAt === undefined ? Infinity : timer.now() - freshAt);
