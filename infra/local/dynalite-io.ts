@@ -85,6 +85,9 @@ function syncReads(store: DynaliteStore) {
   };
 }
 
+/** The key prefix of dynalite's table definitions (its `table` sub-database). */
+const TABLE_DEFINITIONS = 'table~';
+
 function batchWrites(db: LevelLike) {
   const batch = db.batch;
   let queue: { ops: LevelOp[]; cb: Callback }[] = [];
@@ -106,14 +109,18 @@ function batchWrites(db: LevelLike) {
   };
   const put = db.put;
   const del = db.del;
-  // Promise callers keep the original path (dynalite passes callbacks).
+  // Promise callers keep the original path (dynalite passes callbacks), and so do table
+  // definitions: dynalite activates a new table with a write of its own on a timer, which
+  // callers that use a table right after creating it (on a zero delay) race; batched, that
+  // write would land a turn later than it did.
+  const direct = (key: string, cb?: Callback) => typeof cb !== 'function' || key.startsWith(TABLE_DEFINITIONS);
   db.put = function (key, value, cb) {
-    if (typeof cb !== 'function') return put.call(db, key, value, cb);
-    enqueue([{ type: 'put', key, value }], cb);
+    if (direct(key, cb)) return put.call(db, key, value, cb);
+    enqueue([{ type: 'put', key, value }], cb!);
   };
   db.del = function (key, cb) {
-    if (typeof cb !== 'function') return del.call(db, key, cb);
-    enqueue([{ type: 'del', key }], cb);
+    if (direct(key, cb)) return del.call(db, key, cb);
+    enqueue([{ type: 'del', key }], cb!);
   };
   // dynalite's own batches (dropping a table's items) queue behind earlier writes.
   db.batch = function (ops, cb) {
