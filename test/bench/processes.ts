@@ -13,9 +13,9 @@ export interface Proc {
 }
 
 /** Starts a TypeScript entry point as its own process on a free port; resolves once `probe` answers 2xx. */
-export async function startProcess(entry: string, env: Record<string, string>, probe: string, nodeArgs: string[] = []): Promise<Proc> {
+export async function startProcess(entry: string, env: Record<string, string>, probe: string, nodeArgs: string[] = [], root = ROOT): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, entry], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, entry], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const url = `http://127.0.0.1:${port}`;
@@ -40,10 +40,14 @@ export async function startProcess(entry: string, env: Record<string, string>, p
   };
 }
 
-/** The control plane as `npm start` runs it (same Node flags), on a fresh data directory; HM_BENCH_SERVER_NODE_ARGS adds flags (for profiling). */
-export function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
+/**
+ * The control plane as `npm start` runs it (same Node flags), on a fresh data directory;
+ * HM_BENCH_SERVER_NODE_ARGS adds flags (for profiling); `root` runs another checkout's server
+ * (a baseline, side by side).
+ */
+export function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT): Promise<Proc> {
   const extra = process.env.HM_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const serverEnv = { HM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env };
   // On DynamoDB Local (`npm run bench:dynamodb-local`) each server gets tables of its own.
-  return startProcess('infra/server.ts', { ...serverEnv, ...tablesOf(serverEnv) }, '/readyz', [...startFlags(), ...extra, ...nodeArgs]);
+  return startProcess('infra/server.ts', { ...serverEnv, ...tablesOf(serverEnv) }, '/readyz', [...startFlags(), ...extra, ...nodeArgs], root);
 }
