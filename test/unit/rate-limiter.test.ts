@@ -71,3 +71,38 @@ test('a request may cost several units: the same budget in Redis and in this pro
     await server.close();
   }
 });
+
+test('takes of one key made together go to Redis as one take of their sum, and allow exactly what one by one would', async () => {
+  const { startTestRedis } = await import('../helpers/redis');
+  const server = await startTestRedis();
+  const redis = createRedis(server.url, 'command');
+  const probe = createRedis(server.url, 'command');
+  const evalCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await probe.info('commandstats'))?.[1] ?? 0);
+  const now = 9_000_000;
+  try {
+    const limiter = rateLimiter({ redis, guard: redisGuard({ retryAfterMs: 60_000 }), prefix: `unit-together-${process.pid}-${Date.now()}`, now: () => now });
+    const budget = perMinute('together', 50); // one unit every 1.2 s
+    // Under the budget: 40 takes at once are all allowed, in far fewer round trips.
+    let before = await evalCalls();
+    const first = await Promise.all(Array.from({ length: 40 }, () => limiter.take(budget, 'k')));
+    assert.deepEqual(first, Array(40).fill(0));
+    const calls = (await evalCalls()) - before;
+    assert.ok(calls <= 3, `40 takes made together cost ${calls} round trips`);
+    // Over it: 10 left, 16 asked at once (costs 1 and 2): the same answers as one after another.
+    before = await evalCalls();
+    const costs = [1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1];
+    const waits = await Promise.all(costs.map((c) => limiter.take(budget, 'k', c)));
+    // One by one: 1,2,1,2,1,2,1 fit (10 units); then 2 waits two emissions, 1 waits one, 2 two, 1 one.
+    assert.deepEqual(waits.slice(0, 7), Array(7).fill(0), 'the first 10 units allowed, in order');
+    assert.deepEqual(waits.slice(7), [2_400, 1_200, 2_400, 1_200], 'the rest refused with the waits one by one gives');
+    assert.ok((await evalCalls()) - before >= costs.length, 'a refused sum is taken again one by one');
+    // Another key is counted apart, also when asked at the same moment.
+    const [a, b] = await Promise.all([limiter.take(budget, 'k'), limiter.take(budget, 'other')]);
+    assert.ok(a > 0);
+    assert.equal(b, 0);
+  } finally {
+    redis.disconnect();
+    probe.disconnect();
+    await server.close();
+  }
+});
