@@ -141,22 +141,7 @@ export class FileTable {
 
   /** File `n`'s fields as a new object (allocates: not for per-batch loops). */
   view(n: number): FileRecord | undefined {
-    const id = this.fileIds[n];
-    if (id === undefined) return undefined;
-    const c = this.cols;
-    return {
-      id,
-      objectKey: this.objectKeys[n]!,
-      sizeBytes: c.sizeBytes[n],
-      replicas: this.replicaLists[n]!,
-      fingerprint: c.fingerprint(n),
-      committedAt: c.committedAt[n],
-      results: this.results[n]!,
-      live: c.live[n],
-      state: c.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING,
-      markedAt: c.markedAt[n],
-      markSeq: c.markSeq[n],
-    };
+    return this.readInto(n, scratchFile());
   }
 
   numberOf(id: string): number | undefined {
@@ -255,21 +240,26 @@ export class FileTable {
    */
   captured(c: FileCapture, n: number, scratch: ScratchFile): FileRecord | undefined {
     if (c.saved.size > 0 && c.saved.has(n)) return c.saved.get(n);
+    return this.readInto(n, scratch);
+  }
+
+  /** Slot `n`'s fields written into `into`; undefined when it holds no file. */
+  private readInto(n: number, into: ScratchFile): FileRecord | undefined {
     const id = this.fileIds[n];
     if (id === undefined) return undefined;
     const cols = this.cols;
-    scratch.id = id;
-    scratch.objectKey = this.objectKeys[n]!;
-    scratch.sizeBytes = cols.sizeBytes[n];
-    scratch.replicas = this.replicaLists[n]!;
-    scratch.fingerprint = cols.fingerprint(n);
-    scratch.committedAt = cols.committedAt[n];
-    scratch.results = this.results[n]!;
-    scratch.live = cols.live[n];
-    scratch.state = cols.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
-    scratch.markedAt = cols.markedAt[n];
-    scratch.markSeq = cols.markSeq[n];
-    return scratch;
+    into.id = id;
+    into.objectKey = this.objectKeys[n]!;
+    into.sizeBytes = cols.sizeBytes[n];
+    into.replicas = this.replicaLists[n]!;
+    into.fingerprint = cols.fingerprint(n);
+    into.committedAt = cols.committedAt[n];
+    into.results = this.results[n]!;
+    into.live = cols.live[n];
+    into.state = cols.state[n] as typeof FILE_LIVE | typeof FILE_DELETE_PENDING;
+    into.markedAt = cols.markedAt[n];
+    into.markSeq = cols.markSeq[n];
+    return into;
   }
 
   /** Before slot `n` changes: every open capture that has not saved it yet saves it. */
