@@ -48,30 +48,23 @@ const UNSIGNED = {
 };
 
 export function createDynamoClient(opts: { endpoint?: string; region: string; inProcess?: InProcessStore }): DynamoDBClient {
-  if (opts.inProcess) {
-    return cachingMiddleware(
-      new DynamoDBClient({
-        region: opts.region,
+  const common = { region: opts.region, maxAttempts: 4, cacheMiddleware: true };
+  const config = opts.inProcess
+    ? {
+        ...common,
         // Never dialled: the request handler below is the whole transport.
         endpoint: opts.endpoint ?? 'http://embedded.invalid',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         requestHandler: opts.inProcess.requestHandler,
-        maxAttempts: 4,
-        cacheMiddleware: true,
         ...UNSIGNED,
-      }),
-    );
-  }
-  return cachingMiddleware(
-    new DynamoDBClient({
-      region: opts.region,
-      endpoint: opts.endpoint,
-      // The embedded engine accepts any credentials; real AWS uses the default chain.
-      ...(opts.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-      maxAttempts: 4,
-      cacheMiddleware: true,
-    }),
-  );
+      }
+    : {
+        ...common,
+        endpoint: opts.endpoint,
+        // The embedded engine accepts any credentials; real AWS uses the default chain.
+        ...(opts.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      };
+  return cachingMiddleware(new DynamoDBClient(config));
 }
 
 /**
@@ -80,7 +73,7 @@ export function createDynamoClient(opts: { endpoint?: string; region: string; in
  * with it, the first resolution per command class is kept for good. So that middleware added
  * to (or removed from) the client's stack later (the store-latency probe, tests) still
  * applies, every change to the stack drops what was kept (the SDK's `handlers`, version
- * pinned in package.json; test/unit/dynamo-client.test.ts fails if that stops working).
+ * pinned in package.json; test/integration/dynamo-client.test.ts fails if that stops working).
  * Clients made with `cacheMiddleware: true` must come through here, and nothing may add
  * middleware to a single command's own stack (it would be ignored).
  */
