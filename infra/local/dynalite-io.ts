@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /**
- * Three costs of dynalite 4's LevelDB use that an in-process store need not pay, measured on
+ * Two costs of dynalite 4's LevelDB reads that an in-process store need not pay, measured on
  * a registration storm (each registration reads and writes three items):
  *
  * - Every item operation first reads its table's definition from LevelDB (`getTable`): half
@@ -12,13 +12,10 @@ import { createRequire } from 'node:module';
  *   a promise and a `setImmediate` before dynalite continues. Reads are served by LevelDB's
  *   memtable and block cache (page cache at worst), so they are made synchronously instead
  *   (abstract-level's `getSync`), with the callback still called on a later tick.
- * - Every LevelDB write (an item, each of its index entries) is such a trip too. Writes
- *   issued in one turn of the event loop go to LevelDB as one batch instead, in the order
- *   they were issued, each answered once the batch is written (as durable as a single put
- *   was: LevelDB's log, not synced). dynalite's per-item locks still order the writes of one
- *   item, as before. Dropped once on a single wall-time comparison of fleet registrations
- *   (which swing 2× run to run on this shared machine), back since the store's CPU per
- *   registration measured about 0.83× with it, alternated side by side.
+ *
+ * Writes stay as dynalite makes them: batching one event-loop turn's LevelDB writes into one
+ * native call was cheaper per item in isolation but made a 10,000-agent registration with
+ * heartbeats slower end to end (22.6 against 17.8 s, heartbeat bench), so it was dropped.
  *
  * Answers are unchanged: same values, same missing keys, same "Database is closed" error.
  * Applied once, before the first store opens (see startDynalite).
@@ -28,12 +25,7 @@ interface LevelLike {
   supports?: { getSync?: boolean };
   get(key: string, cb?: (err: Error | null, value?: unknown) => void): unknown;
   getSync(key: string): unknown;
-  put(key: string, value: unknown, cb?: Callback): unknown;
-  del(key: string, cb?: Callback): unknown;
-  batch(ops: LevelOp[], cb?: Callback): unknown;
 }
-
-type LevelOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 type Callback = (err: Error | null, value?: unknown) => void;
 
@@ -61,7 +53,6 @@ export function speedUpDynaliteIo(): void {
   dbModule.create = function (options: unknown) {
     const store = create(options);
     syncReads(store);
-    batchWrites(store.db);
     cacheTables(store);
     return store;
   };
@@ -82,50 +73,6 @@ function syncReads(store: DynaliteStore) {
       return process.nextTick(cb, err as Error);
     }
     process.nextTick(cb, null, value);
-  };
-}
-
-/** The key prefix of dynalite's table definitions (its `table` sub-database). */
-const TABLE_DEFINITIONS = 'table~';
-
-function batchWrites(db: LevelLike) {
-  const batch = db.batch;
-  let queue: { ops: LevelOp[]; cb: Callback }[] = [];
-  const flush = () => {
-    const writes = queue;
-    queue = [];
-    // dynalite's own batch: its closed-store check, error mapping and tracking for close.
-    batch.call(
-      db,
-      writes.length === 1 ? writes[0].ops : writes.flatMap((w) => w.ops),
-      (err: Error | null) => {
-        for (const w of writes) w.cb(err);
-      },
-    );
-  };
-  const enqueue = (ops: LevelOp[], cb: Callback) => {
-    if (queue.length === 0) setImmediate(flush);
-    queue.push({ ops, cb });
-  };
-  const put = db.put;
-  const del = db.del;
-  // Promise callers keep the original path (dynalite passes callbacks), and so do table
-  // definitions: dynalite activates a new table with a write of its own on a timer, which
-  // callers that use a table right after creating it (on a zero delay) race; batched, that
-  // write would land a turn later than it did.
-  const direct = (key: string, cb?: Callback) => typeof cb !== 'function' || key.startsWith(TABLE_DEFINITIONS);
-  db.put = function (key, value, cb) {
-    if (direct(key, cb)) return put.call(db, key, value, cb);
-    enqueue([{ type: 'put', key, value }], cb!);
-  };
-  db.del = function (key, cb) {
-    if (direct(key, cb)) return del.call(db, key, cb);
-    enqueue([{ type: 'del', key }], cb!);
-  };
-  // dynalite's own batches (dropping a table's items) queue behind earlier writes.
-  db.batch = function (ops, cb) {
-    if (typeof cb !== 'function') return batch.call(db, ops, cb);
-    enqueue(ops, cb);
   };
 }
 

@@ -18,11 +18,10 @@ import { createDynamoClient } from '../../shared/dynamo';
 import { startDynalite } from '../../infra/local/dynalite';
 
 /**
- * The embedded store serves item operations' table definitions from memory, reads LevelDB
- * synchronously and batches the writes of one event-loop turn (infra/local/dynalite-io.ts):
- * every answered write must be read back (after a restart too), writes to one item keep
- * their order, and table changes must be seen at once by the next item operation, on disk
- * and in memory alike.
+ * The embedded store serves item operations' table definitions from memory and reads LevelDB
+ * synchronously (infra/local/dynalite-io.ts): every answered write must be read back (after
+ * a restart too), the last of one item's writes wins, and table changes must be seen at once
+ * by the next item operation, on disk and in memory alike.
  */
 const engines = [
   { name: 'LevelDB on disk', dir: () => mkdtempSync(path.join(os.tmpdir(), 'hm-reads-')) },
