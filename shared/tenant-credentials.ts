@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { cachingMiddleware } from './dynamo';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock';
 import { unavailable } from './errors';
@@ -117,7 +118,7 @@ export function tenantClients(base: DynamoDBClient, tvm: TokenVendingMachine, op
     let c = clients.get(tenantId);
     if (!c) {
       const credentials = Object.assign(() => tvm.credentials(tenantId), { memoized: true });
-      c = new DynamoDBClient({ region: opts.region, endpoint: opts.endpoint, credentials, requestHandler: base.config.requestHandler, maxAttempts: 4 });
+      c = cachingMiddleware(new DynamoDBClient({ region: opts.region, endpoint: opts.endpoint, credentials, requestHandler: base.config.requestHandler, maxAttempts: 4, cacheMiddleware: true }));
       clients.set(tenantId, c);
     }
     return c;
