@@ -151,6 +151,23 @@ for (const { name, dir } of engines) {
     await client.send(new DeleteItemCommand({ TableName: 'writes', Key: { pk: { S: 'one' }, sk: { S: 'x' } } }));
     assert.equal((await client.send(new GetItemCommand({ TableName: 'writes', Key: { pk: { S: 'one' }, sk: { S: 'x' } }, ConsistentRead: true }))).Item, undefined);
   });
+
+  test(`embedded store writes (${name}): of 20 concurrent conditional creates of one item, exactly one wins`, async (t) => {
+    // The fence, leases and signing keys rest on this: concurrent conditional writes through one
+    // client (resolved middleware shared per command class) each see the store's own answer.
+    const client = await engine(t, dir());
+    await create(client, 'races');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, w) =>
+        client.send(new PutItemCommand({ TableName: 'races', Item: { pk: { S: 'one' }, sk: { S: 'x' }, w: { N: `${w}` } }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      ),
+    );
+    const won = outcomes.flatMap((o, w) => (o.status === 'fulfilled' ? [w] : []));
+    assert.equal(won.length, 1, `one writer wins, not ${won.length}`);
+    for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as Error).name, 'ConditionalCheckFailedException');
+    const stored = await client.send(new GetItemCommand({ TableName: 'races', Key: { pk: { S: 'one' }, sk: { S: 'x' } }, ConsistentRead: true }));
+    assert.equal(stored.Item?.w.N, `${won[0]}`, 'the stored item is the winner\'s');
+  });
 }
 
 test('embedded store writes (LevelDB on disk): every answered write survives a restart', async (t) => {
