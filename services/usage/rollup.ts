@@ -83,7 +83,7 @@ export function usageRollup(deps: { store: UsageStore; clock: Clock; tierOf: (te
   return async function rollUp() {
     const startedAt = deps.clock.now();
     const mark = await store.watermark();
-    const since = mark ? new Date(Date.parse(mark) - LOOKBACK_MS).toISOString() : '';
+    const since = mark ? new Date(Date.parse(mark) - LOOKBACK_MS).toISOString() : undefined;
     const dirty = await store.dirtySince(since);
     const tiers = new Map<string, string>();
     const days = new Map<string, { tenantId: string; day: string }>();

@@ -61,15 +61,16 @@ export function usageStore(db: Db, table: string) {
       });
     },
 
-    /** (tenant, hour) pairs with raw counts flushed at or after `since` (ISO time). */
-    async dirtySince(since: string): Promise<{ tenantId: string; hour: string }[]> {
+    /** (tenant, hour) pairs with raw counts flushed at or after `since` (ISO time); all of them without one. */
+    async dirtySince(since: string | undefined): Promise<{ tenantId: string; hour: string }[]> {
       const out = new Map<string, { tenantId: string; hour: string }>();
       for (let shard = 0; shard < DIRTY_SHARDS; shard++) {
+        // DynamoDB refuses an empty string as a key value, in a key condition too (dynalite lets it through).
         for await (const it of db.queryAll<{ tenantId: string; hour: string }>({
           table,
           index: 'gsi1',
-          keyCondition: 'gsi1pk = :p AND gsi1sk >= :s',
-          values: { ':p': `USAGEDIRTY#${shard}`, ':s': since },
+          keyCondition: since ? 'gsi1pk = :p AND gsi1sk >= :s' : 'gsi1pk = :p',
+          values: { ':p': `USAGEDIRTY#${shard}`, ...(since ? { ':s': since } : {}) },
         })) {
           out.set(`${it.tenantId}#${it.hour}`, { tenantId: it.tenantId, hour: it.hour });
         }
