@@ -28,6 +28,8 @@ interface Loaded {
   current: { kid: string; privateKey: CryptoKey } | undefined;
   /** When the reads started: the view reflects every write made before this. */
   loadedAt: number;
+  /** Order in which loads started (clocks may not move between two). */
+  seq: number;
 }
 
 export interface RotationState {
@@ -56,6 +58,7 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
   const retainMs = REFRESH_MS + maxTokenLifetimeMs + SKEW_MS;
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;
+  let loads = 0;
   let lastMissRefresh = 0;
 
   /** Kids that verify at `now`: current, next, and keys retired less than `retainMs` ago. */
@@ -70,6 +73,7 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
 
   async function load(): Promise<Loaded> {
     const loadedAt = clock.now();
+    const seq = ++loads;
     // Pointer first: every key it names was written before it, so the records read next hold them.
     const pointer = await store.pointer();
     const records = new Map((await store.all()).map((r) => [r.kid, r]));
@@ -86,7 +90,7 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
       const sealed = tryUnseal(rec.sealedPrivateJwk);
       if (sealed !== undefined) current = { kid: rec.kid, privateKey: (await importJWK(JSON.parse(sealed) as JWK, ALG)) as CryptoKey };
     }
-    return { pointer, records, publicKeys, current, loadedAt };
+    return { pointer, records, publicKeys, current, loadedAt, seq };
   }
 
   function tryUnseal(sealed: string): string | undefined {
@@ -97,10 +101,23 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
     }
   }
 
+  /** Loads finish out of order (see reload): the view kept is the one that started last. */
+  function keep(l: Loaded): Loaded {
+    if (!loaded || l.seq > loaded.seq) loaded = l;
+    return l;
+  }
+
   async function refresh(): Promise<Loaded> {
     loading ??= load().finally(() => (loading = undefined));
-    loaded = await loading;
-    return loaded;
+    return keep(await loading);
+  }
+
+  /**
+   * A load that starts now, for after a write of ours: a load already in flight may have read
+   * the pointer before that write, and answering from it would hide what we just made.
+   */
+  async function reload(): Promise<Loaded> {
+    return keep(await load());
   }
 
   async function fresh(): Promise<Loaded> {
@@ -129,14 +146,14 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
     const rec = await createKey();
     // Someone else made the first key at the same moment: theirs stands, ours never signed.
     if (!(await store.createFirst(rec.kid, clock.now()))) await store.remove(rec.kid);
-    return refresh();
+    return reload();
   }
 
   /** Step 1: write a new key and name it next. */
   async function publishNext(p: KeyPointer) {
     const rec = await createKey();
     if (!(await store.stageNext(rec.kid, clock.now(), p.version))) await store.remove(rec.kid);
-    return refresh();
+    return reload();
   }
 
   /** Step 2: the published key signs from now; the old one is retired now, in the same write. */
@@ -144,7 +161,7 @@ export function signingKeys(deps: { store: SigningKeyStore; clock: Clock; kek: K
     const now = clock.now();
     const retired = [...p.retired.filter((r) => r.at + retainMs > now), { kid: p.kid, at: now }];
     await store.promote(p, now, retired);
-    return refresh();
+    return reload();
   }
 
   /** Removes key records that no longer verify, and orphans of crashed or lost publishes. */

@@ -231,3 +231,40 @@ for (const publisher of ['A', 'B'] as const) {
     }
   });
 }
+
+test('a load begun before this process wrote the first key does not answer for it: the first token is issued', async (t) => {
+  const d = await startTestDynamo();
+  t.after(() => d.close());
+  const real = signingKeyStore(d.db, d.tables.control);
+  // The second pointer read (a key-miss refresh started while the first key is being written)
+  // reads the store before that write lands and answers only after it.
+  let reads = 0;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let other: Promise<unknown> | undefined;
+  const keys: SigningKeys = signingKeys({
+    clock: manualClock(1_800_000_000_000),
+    kek,
+    maxTokenLifetimeMs: TTL_S * 1000,
+    store: {
+      ...real,
+      async pointer() {
+        const p = await real.pointer();
+        if (++reads === 2) await held;
+        return p;
+      },
+      async createFirst(kid, now) {
+        other = keys.publicKey('sk-unknown');
+        await new Promise((r) => setImmediate(r));
+        const won = await real.createFirst(kid, now);
+        // Let the stale load finish only once the writer has asked for the state after its write.
+        setImmediate(release);
+        return won;
+      },
+    },
+  });
+  const first = await keys.current();
+  await other;
+  assert.equal(reads >= 3, true, 'the writer read the state again after its write');
+  assert.equal((await real.pointer())?.kid, first.kid);
+});
