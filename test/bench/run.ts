@@ -10,8 +10,8 @@ import path from 'node:path';
  * minutes) and the mixed soak (`soak`, HM_SOAK_MINUTES, default 30) run only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'registration', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'regions', 'soak'];
-const onlyWhenNamed = new Set(['regions', 'soak', 'registration']);
+const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'registration', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'store-client', 'regions', 'soak'];
+const onlyWhenNamed = new Set(['regions', 'soak', 'registration', 'store-client']);
 let failed = 0;
 
 for (const name of suites) {
