@@ -7,6 +7,7 @@ import { closeDynaliteIterators } from './close-iterators';
 import type { InProcessStore } from '../../shared/dynamo';
 import { directStore } from './dynalite-direct';
 import { speedUpDynaliteIo } from './dynalite-io';
+import { makeDynaliteStricter } from './dynalite-strict';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -23,6 +24,7 @@ export async function startDynalite(dir?: string, port = 0): Promise<EmbeddedDyn
   if (dir) mkdirSync(dir, { recursive: true });
   closeDynaliteIterators();
   speedUpDynaliteIo();
+  makeDynaliteStricter();
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
