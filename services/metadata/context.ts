@@ -60,14 +60,22 @@ export interface MetadataTestHooks {
   attach(controls: { crash(): void }): void;
 }
 
+/** The default chunk: its base64 form is 128,000 characters, under V8's 131,072-byte large-object size (see Tuning). */
+export const SNAPSHOT_CHUNK_BYTES = 96_000;
+
 export interface Tuning {
   /** Payload bytes per journal entry (DynamoDB items stop at 400 KB). */
   maxEntryBytes: number;
   /**
    * Bytes per snapshot chunk item. Writing an item costs the event loop time in proportion
    * to its size (serialising, signing; the embedded store also parses and stores it in this
-   * process: about 10 ms of CPU for 350 KB, 4.4 ms for 128 KB), in few long tasks: smaller
-   * chunks keep each task short. Capacity units are per KB either way.
+   * process), in few long tasks: smaller chunks keep each task short. Capacity units are per
+   * KB either way. Under 98,000 bytes a chunk's base64 text (and the JSON around it) stays
+   * under V8's 128 KiB large-object size: from 100,000 bytes on, each of those strings is
+   * allocated in the old generation, a put cost about 3 times the CPU of a 96,000-byte one
+   * (6.3 against 2.2 ms, embedded store) and a delete of 4 chunks 5 times (9 against 1.7 ms,
+   * it reads them): those were the longest tasks while a 1M-batch snapshot was written
+   * (`SNAPSHOT_CHUNK_BYTES`; README, Benchmarks).
    */
   snapshotChunkBytes: number;
   /** Requests waiting per cluster before new ones get a retryable 503. */
@@ -115,7 +123,7 @@ export function buildContext(deps: MetadataServiceDeps): SequencerContext {
     renewEveryMs: deps.renewEveryMs ?? Math.floor(leaseMs / 3),
     snapshotEveryEntries: deps.snapshotEveryEntries ?? 1000,
     snapshotEveryMs: deps.snapshotEveryMs ?? 60_000,
-    tuning: { maxEntryBytes: 360_000, snapshotChunkBytes: 128_000, maxQueuedRequests: 10_000, maxGroupRequests: 2_000, ...deps.tuning },
+    tuning: { maxEntryBytes: 360_000, snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES, maxQueuedRequests: 10_000, maxGroupRequests: 2_000, ...deps.tuning },
     leases: leaseStore(deps.db, deps.table),
     journal: journalStore(deps.db, deps.table),
     snapshots: snapshotStore(deps.db, deps.table),

@@ -59,6 +59,9 @@ const JOIN_BELOW = 64 * 1024;
  * pieces of at most 256 KB, and the next piece is fed only when the deflater has drained
  * the last, so each event-loop task handles one piece (a thousand tiny writes queued at once
  * cost one long task, and a round trip to the pool each). The output stays in the stream's pieces.
+ * A joined piece's buffer is reused once the deflater has consumed it (its write's callback):
+ * fresh 256 KB buffers for a million-batch state's columns were some 30–40 MB of ArrayBuffers
+ * per snapshot, and that much new external memory makes V8 collect ("external memory pressure").
  */
 function deflateParts(parts: readonly Uint8Array[]): Promise<Deflated> {
   return new Promise((resolve, reject) => {
@@ -74,19 +77,22 @@ function deflateParts(parts: readonly Uint8Array[]): Promise<Deflated> {
     z.on('error', reject);
     z.on('end', () => resolve({ pieces, length, sha256: hash.digest('base64url') }));
     let i = 0;
-    const nextPiece = (): Uint8Array => {
-      if (parts[i].length >= JOIN_BELOW) return parts[i++];
+    /** Join buffers the deflater is done with. */
+    const spare: Buffer[] = [];
+    /** The next piece, and the join buffer it lies in (to hand back once consumed). */
+    const nextPiece = (): [Uint8Array, Buffer?] => {
+      if (parts[i].length >= JOIN_BELOW) return [parts[i++]];
       let n = 0;
       let j = i;
       while (j < parts.length && parts[j].length < JOIN_BELOW && n + parts[j].length <= DEFLATE_PIECE) n += parts[j++].length;
-      if (j === i + 1) return parts[i++];
-      const joined = Buffer.allocUnsafe(n);
+      if (j === i + 1) return [parts[i++]];
+      const buffer = spare.pop() ?? Buffer.allocUnsafe(DEFLATE_PIECE);
       let at = 0;
       for (; i < j; i++) {
-        joined.set(parts[i], at);
+        buffer.set(parts[i], at);
         at += parts[i].length;
       }
-      return joined;
+      return [buffer.subarray(0, n), buffer];
     };
     // After each piece the deflater rests as long as the piece took: at most half a core goes
     // to a snapshot's compression, the rest stays with the requests the leader serves.
@@ -97,7 +103,9 @@ function deflateParts(parts: readonly Uint8Array[]): Promise<Deflated> {
           continue;
         }
         const began = performance.now();
-        if (!z.write(nextPiece())) return void z.once('drain', () => setTimeout(feed, performance.now() - began));
+        const [piece, buffer] = nextPiece();
+        const written = z.write(piece, buffer && (() => spare.push(buffer)));
+        if (!written) return void z.once('drain', () => setTimeout(feed, performance.now() - began));
       }
       z.end();
     };
