@@ -2,6 +2,7 @@ import type { RequestContext } from '../../shared/actor';
 import type { Clock } from '../../shared/clock';
 import { isoTime } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
+import { pacedEach, realPacer, type Pacer } from '../../shared/paced';
 import type { AuditService } from '../audit/service';
 import { holdFields, type ClusterLiveness, type LiveStore } from './live-store';
 import type { MemberStore } from './members-store';
@@ -22,6 +23,15 @@ export const DISRUPTION_MIN_AGENTS = 2;
 export const HOLD_LIMIT_INTERVALS = 120;
 /** Membership writes per sweep; the rest wait for the next one (a bounded trickle, not a storm). */
 export const SYNC_PER_SWEEP = 500;
+/**
+ * How the sweep paces those writes: each is a store write and an audit event, and the embedded
+ * store runs in the API's process, so 500 back to back held its heartbeats for a second. A few
+ * at a time, pausing after each group so the writes take about this share of the process, and
+ * none started after this share of an interval: what is left stays queued in Redis.
+ */
+export const SYNC_IN_FLIGHT = 4;
+export const SYNC_DUTY = 0.25;
+export const SYNC_BUDGET_INTERVALS = 0.5;
 
 interface Hold {
   /** When the disruption began (0: none remembered). */
@@ -119,8 +129,11 @@ export function livenessSweeper(deps: {
   logger?: Logger;
   /** Hears of each death as it is declared (the jobs return the agent's leases at once). */
   onDead?: (d: { tenantId: string; clusterId: string; agentId: string }) => Promise<unknown>;
+  /** Real time for pacing the membership writes (tests pass their own). */
+  pacer?: Pacer;
 }) {
   const { live, members, audit, clock, intervalMs } = deps;
+  const pacer = deps.pacer ?? realPacer;
   const deadAfter = DEAD_AFTER_INTERVALS * intervalMs;
 
   async function sync(ctx: RequestContext, p: { tenantId: string; clusterId: string; agentId: string; state: string }) {
@@ -138,6 +151,7 @@ export function livenessSweeper(deps: {
   }
 
   return async function sweep(ctx: RequestContext) {
+    const deadline = pacer.now() + SYNC_BUDGET_INTERVALS * intervalMs;
     const now = clock.now();
     const view = await live.sweepView(now - SUSPECT_AFTER_INTERVALS * intervalMs, now - deadAfter);
     const plan = planSweep(view, await live.sweepState(), now, intervalMs);
@@ -152,15 +166,13 @@ export function livenessSweeper(deps: {
       pending.push({ ...d, state: 'dead' });
       await deps.onDead?.(d).catch((err) => deps.logger?.warn({ clusterId: d.clusterId, agentId: d.agentId, err: (err as Error).message }, 'could not release a dead agent\'s job leases; they expire on their own'));
     }
-    // A few at a time: a large revival after a long outage trickles in over several sweeps.
+    // Deaths above are declared at once; their records and revivals' trickle in: a mass death or
+    // revival spreads over several sweeps rather than holding the process (and its heartbeats).
     const batch = pending.slice(0, SYNC_PER_SWEEP);
-    let synced = 0;
-    let failed = 0;
-    for (let i = 0; i < batch.length; i += 8) {
-      const results = await Promise.allSettled(batch.slice(i, i + 8).map((p) => sync(ctx, p)));
-      for (const r of results) r.status === 'fulfilled' ? synced++ : failed++;
-    }
-    if (failed > 0) deps.logger?.warn({ failed }, 'membership writes failed; they stay queued for the next sweep');
-    return { died, held: plan.held, holds: plan.holds.length, synced, queued: pending.length - synced };
+    const r = await pacedEach(batch, (p) => sync(ctx, p), { inFlight: SYNC_IN_FLIGHT, duty: SYNC_DUTY, deadline, pacer });
+    if (r.failed > 0) deps.logger?.warn({ failed: r.failed }, 'membership writes failed; they stay queued for the next sweep');
+    const deferred = pending.length - batch.length + r.left;
+    if (deferred > 0) deps.logger?.info({ deferred, synced: r.done }, 'membership writes left for the next sweep');
+    return { died, held: plan.held, holds: plan.holds.length, synced: r.done, queued: pending.length - r.done, deferred };
   };
 }

@@ -10,6 +10,11 @@
  * embedded store transport in `HM_BENCH_STORE_MODES` (default `in-process`; e.g.
  * `in-process-http,in-process` to set the loopback hop against the direct call in one run);
  * figures of modes other than `in-process` carry `_store_<mode>`.
+ * The autocannon agents deregister before the fleet starts: left silent, the liveness sweep
+ * declares their deaths (and writes 256 membership records) about 30 s after the fleet's
+ * first beats, inside or next to the measured window. `HM_BENCH_HB_AGENTS_LEAVE=0` leaves them
+ * silent, to measure the sweep's cost on the fleet; the window's deaths and revivals written
+ * are reported either way (`fleet_membership_writes_in_window`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +27,7 @@ import { startFlags } from '../helpers/start-command';
 import { bareFleet, type BareFleetResult } from './bare-fleet';
 import { startProcess, startServer } from './processes';
 import { childPids, cpuSeconds, figure as report, percentile, processName } from './report';
-import { benchCluster, runIfMain } from './setup';
+import { benchCluster, call, runIfMain } from './setup';
 
 const STATS = { bytesIn: 1_048_576, bytesOut: 2_097_152, requests: 1200, openConnections: 35, cpuPercent: 41.5, memoryBytes: 734_003_200, lagMs: 12 };
 
@@ -55,7 +60,7 @@ async function runMode(mode: string) {
   const server = await startServer(dataDir, { HM_HEARTBEATS_PER_INTERVAL: '1000000', HM_EMBEDDED_STORE: mode });
   const bare = await startProcess('test/bench/bare-server.ts', {}, '/ready', startFlags());
   try {
-    const { clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
+    const { key, clusterId, agentKey } = await benchCluster(server.url, dataDir, { tier: 'enterprise', limitOverrides: { agentsPerCluster: fleetSize + 1000 } });
     const tokens = new TokenSource(server.url, agentKey);
     const token = (await tokens.get()).accessToken;
     const hbAgents = Array.from({ length: 256 }, (_, i) => new ReferenceAgent({ baseUrl: server.url, agentKey, agentId: `hb-${i}`, zone: `us-east-1${'abc'[i % 3]}`, tokenSource: tokens }));
@@ -82,6 +87,8 @@ async function runMode(mode: string) {
     figure('heartbeat_rps', hbRate, 'req/s', { rounds: hbRates });
     figure('heartbeat_to_bare_ratio', hbRate / bareRate, 'ratio', { target: '>= 0.5', perRound: hbRates.map((h, i) => Number((h / bareRates[i]).toFixed(3))) });
     if (fleetSize === 0) return;
+    const leave = process.env.HM_BENCH_HB_AGENTS_LEAVE !== '0';
+    if (leave) await pool(hbAgents, 32, async (a) => void (await a.deregister()));
     const floor = await fleetFloor(bare, fleetSize, fleetSeconds, token, figure);
     await bare.stop();
 
@@ -100,15 +107,18 @@ async function runMode(mode: string) {
     const pids = { server: server.child.pid!, redis: childPids(server.child.pid!).find((p) => /redis/.test(processName(p))) ?? -1 };
     const cpuBefore = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis), simulator: process.cpuUsage() };
     const simDelay = monitorEventLoopDelay({ resolution: 1 });
+    const window = { from: Date.now(), to: 0 };
     simDelay.enable();
     await new Promise((r) => setTimeout(r, fleetSeconds * 1000));
     simDelay.disable();
+    window.to = Date.now();
     const lat = fleet.latencies();
     const errors = fleet.errors();
     const cores = (before: number, after: number) => (after - before) / fleetSeconds;
     const simCpu = process.cpuUsage(cpuBefore.simulator);
     const serverCores = cores(cpuBefore.server, cpuSeconds(pids.server));
     const redisCores = cores(cpuBefore.redis, cpuSeconds(pids.redis));
+    const writes = await membershipWrites(server.url, key, window.from, window.to);
     await fleet.stop();
     figure('fleet_heartbeats_per_second', lat.length / fleetSeconds, 'hb/s', { agents: fleetSize, intervalMs: fleet.intervalMs });
     figure('fleet_heartbeat_p50_ms', percentile(lat, 50), 'ms');
@@ -119,6 +129,7 @@ async function runMode(mode: string) {
     figure('fleet_server_cpu_us_per_heartbeat', (serverCores / (lat.length / fleetSeconds)) * 1e6, 'µs', { target: '<= 80', note: 'server process cores ÷ beats/s (background work included)' });
     figure('fleet_redis_cpu_cores', redisCores, 'cores');
     figure('fleet_simulator_cpu_cores', (simCpu.user + simCpu.system) / 1e6 / fleetSeconds, 'cores');
+    figure('fleet_membership_writes_in_window', writes.died + writes.revived, 'writes', { ...writes, autocannonAgentsLeft: leave, note: 'agent.died / agent.revived records the liveness sweep wrote while the fleet was measured' });
     figure('fleet_simulator_event_loop_delay_p99_ms', simDelay.percentile(99) / 1e6, 'ms', { note: 'timer resolution 1 ms; part of every agent-side latency' });
     reportOverFloor(floor, { cpuUsPerBeat: (serverCores / (lat.length / fleetSeconds)) * 1e6, p50: percentile(lat, 50), p99: percentile(lat, 99) }, figure);
     // The same agents registering again at once (restarted after an outage, same identity and
@@ -133,6 +144,24 @@ async function runMode(mode: string) {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Deaths and revivals the sweep wrote (each audited) between `from` and `to`, from the tenant's audit trail (newest first). */
+async function membershipWrites(serverUrl: string, key: string, from: number, to: number) {
+  const counts = { died: 0, revived: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await call(`${serverUrl}/v1/audit-events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'GET', key);
+    for (const e of page.items as { at: string; action: string }[]) {
+      const at = Date.parse(e.at);
+      if (at < from) return counts;
+      if (at > to) continue;
+      if (e.action === 'agent.died') counts.died++;
+      else if (e.action === 'agent.revived') counts.revived++;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return counts;
 }
 
 type Figure = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;

@@ -6,11 +6,11 @@ import path from 'node:path';
  * the same machine state. Each prints readable lines and one JSON line per figure. Each runs
  * in its own process (with this one's Node flags), so that one's heap and leftovers do not
  * weigh on the next. Narrow with `npm run bench -- heartbeat` (or sequencer, snapshot-stall, log, commit-http,
- * groups-http, jobs, token-exchange, tenant-fence). The region-outage bench (`regions`, about 25
+ * groups-http, sweep-stall, jobs, token-exchange, tenant-fence). The region-outage bench (`regions`, about 25
  * minutes) and the mixed soak (`soak`, HM_SOAK_MINUTES, default 30) run only when named.
  */
 const only = process.argv.slice(2);
-const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'registration', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'store-client', 'regions', 'soak'];
+const suites = ['sequencer', 'snapshot-stall', 'journal-ceiling', 'log', 'commit-http', 'groups-http', 'heartbeat', 'sweep-stall', 'registration', 'jobs', 'token-exchange', 'tenant-fence', 'lambda-cold-start', 'store-client', 'regions', 'soak'];
 const onlyWhenNamed = new Set(['regions', 'soak', 'registration', 'store-client']);
 let failed = 0;
 

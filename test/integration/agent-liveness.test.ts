@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../../shared/clock';
 import { systemContext } from '../../shared/actor';
 import { singleRegionCluster, startHarness, type Harness } from '../helpers/harness';
-import { HOLD_LIMIT_INTERVALS } from '../../services/agents/liveness';
+import { HOLD_LIMIT_INTERVALS, SYNC_DUTY, SYNC_IN_FLIGHT, livenessSweeper } from '../../services/agents/liveness';
+import type { Pacer } from '../../shared/paced';
 
 // The liveness sweep driven by hand on a manual clock, against real Redis and dynalite: no
 // worker runs it behind the test's back, and no wall-clock window has to be hit. Each test
@@ -51,8 +52,10 @@ async function fleet(name: string, sizes: number[]): Promise<Fleet> {
 
 const beat = (f: Fleet, clusterId: string, agentId: string) => h.runtime.services.fleet.heartbeat(f.tenantId, clusterId, agentId, { openConnections: 1 });
 
+type Sweep = () => Promise<{ died: number; held: number; synced: number; queued: number; deferred: number }>;
+
 /** One interval: every agent but `silent` beats (spread over the interval), then a sweep. */
-async function interval(f: Fleet, silent: (clusterId: string, agentId: string) => boolean = () => false) {
+async function interval(f: Fleet, silent: (clusterId: string, agentId: string) => boolean = () => false, run: Sweep = sweep) {
   const all = Object.entries(f.clusters).flatMap(([c, ids]) => ids.map((a) => [c, a] as const));
   const step = Math.floor(INTERVAL / all.length);
   for (const [c, a] of all) {
@@ -62,10 +65,10 @@ async function interval(f: Fleet, silent: (clusterId: string, agentId: string) =
     lastBeat.set(a, clock.now());
   }
   clock.advance(INTERVAL - step * all.length);
-  return sweep();
+  return run();
 }
 
-const sweep = () => h.runtime.services.fleet.sweep(sweeper);
+const sweep: Sweep = () => h.runtime.services.fleet.sweep(sweeper);
 
 async function members(f: Fleet) {
   const out: Record<string, string> = {};
@@ -75,8 +78,8 @@ async function members(f: Fleet) {
   return out;
 }
 
-async function membershipEvents(f: Fleet) {
-  const page = await h.runtime.services.audit.listForTenant(f.tenantId, 100);
+async function membershipEvents(f: Fleet, limit = 100) {
+  const page = await h.runtime.services.audit.listForTenant(f.tenantId, limit);
   return page.items.filter((e: { action: string }) => e.action === 'agent.died' || e.action === 'agent.revived').map((e) => `${e.action} ${e.target.id}`);
 }
 
@@ -169,4 +172,79 @@ test('a fleet that really went away is declared dead once the hold runs out', as
   }
   assert.equal(died, 2);
   assert.ok(intervals >= HOLD_LIMIT_INTERVALS, `declared after ${intervals} intervals, before the hold ran out`);
+});
+
+/**
+ * The same sweep over the same stores, on a pacer of its own: each reading of it is `step` ms
+ * after the one before (a group of writes takes one step), and its pauses only move it on.
+ */
+function pacedSweep(step: number) {
+  let t = 0;
+  const sleeps: number[] = [];
+  const pacer: Pacer = {
+    now: () => (t += step),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+  };
+  const { live, members } = h.runtime.stores;
+  const run = livenessSweeper({ live, members, audit: h.runtime.services.audit, clock, intervalMs: INTERVAL, pacer });
+  return { sweep: () => run(sweeper), sleeps };
+}
+
+test('a mass death is declared at once; its membership writes are paced, stop at the sweep\'s budget and drain over the next sweeps, as do the revivals', async () => {
+  // 45 of 100 silent: under the disruption share, so they are judged as usual.
+  const f = await fleet('Mass', [100]);
+  const [clusterId] = Object.keys(f.clusters);
+  const gone = new Set(f.clusters[clusterId].slice(0, 45));
+  const paced = pacedSweep(50);
+  for (let i = 0; i < 3; i++) await interval(f, undefined, paced.sweep);
+  const lastSeen = Math.max(...[...gone].map((a) => lastBeat.get(a)!));
+
+  const sweeps: Awaited<ReturnType<Sweep>>[] = [];
+  let died = 0;
+  while (died < gone.size && sweeps.length < 12) {
+    const r = await interval(f, (_c, a) => gone.has(a), paced.sweep);
+    died += r.died;
+    if (r.died > 0) sweeps.push(r);
+  }
+  assert.equal(died, gone.size);
+  // Declared as promptly as before: by the first sweeps past six silent intervals.
+  assert.ok(clock.now() <= lastSeen + 8 * INTERVAL, `the last death came ${(clock.now() - lastSeen) / INTERVAL} intervals after the last beat`);
+  // A group's writes take one step, then a pause of three: a quarter of the time is writing.
+  assert.ok(paced.sleeps.length > 0, 'the writes paused');
+  for (const ms of paced.sleeps) assert.equal(ms, (50 * (1 - SYNC_DUTY)) / SYNC_DUTY);
+  // Half an interval (2,500 ms) of 250 ms rounds: ten groups at most, the rest wait.
+  const first = sweeps[0];
+  assert.ok(first.synced > 0 && first.synced <= 10 * SYNC_IN_FLIGHT, `first sweep wrote ${first.synced}`);
+  assert.ok(first.deferred > 0, 'the first sweep stopped at its budget');
+  assert.equal(first.queued, first.deferred, 'what it did not write stays queued');
+
+  // The next sweeps write the rest, each death once.
+  let drained = 0;
+  for (let r = sweeps.at(-1)!; r.queued > 0; drained++) {
+    assert.ok(drained < 10, 'the queue drains');
+    r = await interval(f, (_c, a) => gone.has(a), paced.sweep);
+    assert.equal(r.died, 0);
+  }
+  assert.ok(drained >= 1, 'it took more than one sweep');
+  let states = await members(f);
+  for (const a of f.clusters[clusterId]) assert.equal(states[`${clusterId}/${a}`], gone.has(a) ? 'dead' : 'live', a);
+  const deaths = (await membershipEvents(f, 500)).filter((e) => e.startsWith('agent.died'));
+  assert.equal(deaths.length, gone.size);
+  assert.equal(new Set(deaths).size, gone.size);
+
+  // Everyone comes back: the revivals trickle in the same way.
+  const revival = await interval(f, undefined, paced.sweep);
+  assert.ok(revival.deferred > 0 && revival.queued > 0, 'the revivals did not all fit in one sweep');
+  for (let r = revival, n = 0; r.queued > 0; n++) {
+    assert.ok(n < 10, 'the revivals drain');
+    r = await interval(f, undefined, paced.sweep);
+  }
+  states = await members(f);
+  for (const a of f.clusters[clusterId]) assert.equal(states[`${clusterId}/${a}`], 'live', a);
+  const revivals = (await membershipEvents(f, 500)).filter((e) => e.startsWith('agent.revived'));
+  assert.equal(revivals.length, gone.size);
+  assert.equal(new Set(revivals).size, gone.size);
 });
