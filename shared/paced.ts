@@ -24,11 +24,12 @@ export interface PacedResult {
  * Runs `work` over `items`, `inFlight` at a time. After each group it pauses in proportion to
  * the time the group took, so that the work holds at most `duty` of the process (requests
  * queued behind a group wait at most one group's time). It starts no group once the next
- * pause would end past `deadline` (pacer time); the first group always runs, so each call
- * makes progress.
+ * pause would end past `deadline` (pacer time), unless fewer than `atLeast` items (default:
+ * one group) were started: each call makes that much progress however slow the work is.
  */
-export async function pacedEach<T>(items: T[], work: (item: T) => Promise<unknown>, opts: { inFlight: number; duty: number; deadline: number; pacer: Pacer }): Promise<PacedResult> {
+export async function pacedEach<T>(items: T[], work: (item: T) => Promise<unknown>, opts: { inFlight: number; duty: number; deadline: number; pacer: Pacer; atLeast?: number }): Promise<PacedResult> {
   const { inFlight, duty, deadline, pacer } = opts;
+  const atLeast = opts.atLeast ?? 0;
   const out: PacedResult = { done: 0, failed: 0, left: 0, pausedMs: 0 };
   let next = 0;
   while (next < items.length) {
@@ -39,7 +40,7 @@ export async function pacedEach<T>(items: T[], work: (item: T) => Promise<unknow
     if (next >= items.length) break;
     const end = pacer.now();
     const pause = ((end - start) * (1 - duty)) / duty;
-    if (end + pause >= deadline) break;
+    if (end + pause >= deadline && next >= atLeast) break;
     if (pause > 0) {
       await pacer.sleep(pause);
       out.pausedMs += pause;

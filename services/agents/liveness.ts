@@ -32,6 +32,12 @@ export const SYNC_PER_SWEEP = 500;
 export const SYNC_IN_FLIGHT = 4;
 export const SYNC_DUTY = 0.25;
 export const SYNC_BUDGET_INTERVALS = 0.5;
+/**
+ * Written per sweep whatever the budget: a dead agent's Redis record (which its queued write
+ * reads) expires about an hour after its last beat, so the queue must drain faster than that
+ * even when the writes are slow (at a 5 s interval, over 20,000 deaths an hour).
+ */
+export const SYNC_MIN_PER_SWEEP = 32;
 
 interface Hold {
   /** When the disruption began (0: none remembered). */
@@ -169,7 +175,7 @@ export function livenessSweeper(deps: {
     // Deaths above are declared at once; their records and revivals' trickle in: a mass death or
     // revival spreads over several sweeps rather than holding the process (and its heartbeats).
     const batch = pending.slice(0, SYNC_PER_SWEEP);
-    const r = await pacedEach(batch, (p) => sync(ctx, p), { inFlight: SYNC_IN_FLIGHT, duty: SYNC_DUTY, deadline, pacer });
+    const r = await pacedEach(batch, (p) => sync(ctx, p), { inFlight: SYNC_IN_FLIGHT, duty: SYNC_DUTY, deadline, pacer, atLeast: SYNC_MIN_PER_SWEEP });
     if (r.failed > 0) deps.logger?.warn({ failed: r.failed }, 'membership writes failed; they stay queued for the next sweep');
     const deferred = pending.length - batch.length + r.left;
     if (deferred > 0) deps.logger?.info({ deferred, synced: r.done }, 'membership writes left for the next sweep');

@@ -42,3 +42,11 @@ test('the first group runs whatever the deadline; failures are counted, not thro
   assert.deepEqual(all, { done: 2, failed: 2, left: 0, pausedMs: 10 });
   assert.deepEqual(sleeps, [10]);
 });
+
+test('past the deadline, groups go on (paced) until `atLeast` items were started', async () => {
+  const { pacer, sleeps } = fakePacer(10);
+  const r = await pacedEach(Array.from({ length: 10 }, (_, i) => i), async () => undefined, { inFlight: 2, duty: 0.5, deadline: -1, pacer, atLeast: 5 });
+  // Three groups (2 + 2 + 2 items, the third reaching 5), each but the last followed by its pause.
+  assert.deepEqual(r, { done: 6, failed: 0, left: 4, pausedMs: 20 });
+  assert.deepEqual(sleeps, [10, 10]);
+});
