@@ -26,7 +26,13 @@ const suites =
         'integration/cluster-deletion',
         'integration/tenant-purge',
         'integration/redis-cluster',
-        'e2e/',
+        // Not e2e/server-process nor e2e/redis-outage: they test the embedded single node.
+        'e2e/agent',
+        'e2e/regions',
+        'e2e/log-metadata',
+        'e2e/sequencer-kill',
+        'e2e/demo',
+        'e2e/hm-cli',
       ];
 
 const started = Date.now();

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRedisServer } from '../../infra/local/redis-server';
+import { bullConnection } from '../../shared/redis';
+import { queueKeys } from '../../workers/queue-keys';
 
 export interface TestRedis {
   url: string;
@@ -23,4 +25,13 @@ export async function startTestRedis(): Promise<TestRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What a test that opens BullMQ objects itself connects with: the harness's Redis, one shared
+ * cluster client and queue keys hash-tagged per queue in the cluster run (as infra/compose.ts).
+ */
+export function testBull(redisUrl: string, cluster: boolean, prefix: string) {
+  const bull = bullConnection(redisUrl, cluster);
+  return { connection: bull.connection, keys: queueKeys(prefix, cluster), close: bull.close };
 }
