@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import type { Queue } from 'bullmq';
 import type { Config } from '../shared/config';
-import type { RedisGuard } from '../shared/redis';
+import type { RedisClient, RedisGuard } from '../shared/redis';
 import type { Logger } from '../shared/logger';
 import type { AuditService } from '../services/audit/service';
 import type { ApiKeysService } from '../services/credentials/api-keys-service';
@@ -33,7 +32,7 @@ import type { LeaderForwarder } from './forwarding/leader-forwarder';
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   /** Bounds the request-path Redis calls; its breaker state feeds the limiter and metrics. */
   redisGuard: RedisGuard;
   clock: Clock;

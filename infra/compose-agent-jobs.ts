@@ -17,10 +17,11 @@ import type { liveStore } from '../services/agents/live-store';
 
 /** The queues: one shared connection for every cluster's queue, plus one blocking one per cluster being polled. */
 export function composeAgentJobQueues(config: Config, redisUrl: string, clock: Clock, logger: Logger) {
-  const connection = createRedis(redisUrl, 'blocking');
+  const connection = createRedis(redisUrl, 'blocking', { cluster: config.redisCluster });
   const queues = agentJobQueues({
     connection,
     prefix: config.queuePrefix,
+    hashTagQueues: config.redisCluster,
     leaseMs: config.jobs.leaseMs,
     maxAttempts: config.jobs.maxAttempts,
     backoffMs: config.jobs.backoffMs,

@@ -11,13 +11,12 @@ import { memberStore } from '../services/agents/members-store';
 import { regionStore } from '../services/regions/store';
 import { usageStore } from '../services/usage/store';
 import { trustRuleStore } from '../services/credentials/trust-rules-store';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import type { Db } from '../shared/dynamo';
-import type { redisGuard } from '../shared/redis';
+import type { RedisClient, redisGuard } from '../shared/redis';
 
 /** Every domain's store, on the control table (and Redis for live agent state); the only code touching their items. */
-export function composeStores(db: Db, tables: { control: string }, clock: Clock, redis: Redis, prefix: string, guard: ReturnType<typeof redisGuard>) {
+export function composeStores(db: Db, tables: { control: string }, clock: Clock, redis: RedisClient, prefix: string, guard: ReturnType<typeof redisGuard>) {
   return {
     tenants: tenantStore(db, tables.control),
     apiKeys: apiKeyStore(db, tables.control),

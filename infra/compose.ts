@@ -1,12 +1,11 @@
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { AppDeps } from '../api/deps';
 import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
 import { randomBase62 } from '../shared/crypto';
 import { cursorCodec } from '../shared/cursor';
 import { createLogger, type Logger } from '../shared/logger';
-import { bullConnection as bullOptions, createRedis, redisGuard, withDeadline } from '../shared/redis';
+import { bullConnection as bullOptions, createRedis, redisGuard, scanKeys, withDeadline, type RedisClient } from '../shared/redis';
 import { readOrCreateSecretFile } from '../shared/secret-files';
 import { auditService } from '../services/audit/service';
 import { clusterLifecycle } from '../services/clusters/lifecycle';
@@ -18,6 +17,7 @@ import { tenantsService } from '../services/tenants/service';
 import { API_KEY_SCOPES } from '../services/credentials/scopes';
 import type { RunningWorkers } from '../workers';
 import { lifecycleProducer, openQueues, queueOverview, queueRegistry } from '../workers/queues';
+import { queueKeys } from '../workers/queue-keys';
 import { composeAgentJobQueues, composeAgentJobs } from './compose-agent-jobs';
 import { composeStores } from './compose-stores';
 import { nodeIdOf } from './node-id';
@@ -95,24 +95,16 @@ export async function compose(opts: ComposeOptions) {
     logger.info('the store has no TTL (embedded engine): expired items stay and are filtered when read');
   }
   const redisTimeoutMs = config.redisCommandTimeoutMs;
-  const redis: Redis = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs });
+  const redis: RedisClient = createRedis(opts.redisUrl, 'command', { commandTimeoutMs: redisTimeoutMs, cluster: config.redisCluster });
   const guard = redisGuard({
     onChange: (up, cause) =>
       up ? logger.warn('redis available again') : logger.error({ err: cause?.message }, 'redis unavailable: heartbeats and discovery answer 503, rate limits count locally'),
   });
-  const bullConnection = bullOptions(opts.redisUrl);
-  const queues = openQueues(bullConnection, config.queuePrefix);
-  const scanKeys = async (pattern: string) => {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    return keys;
-  };
-  const queueBoard = queueRegistry(opts.redisUrl, config.queuePrefix, scanKeys);
+  const bull = bullOptions(opts.redisUrl, config.redisCluster);
+  const bullConnection = bull.connection;
+  const bullKeys = queueKeys(config.queuePrefix, config.redisCluster);
+  const queues = openQueues(bullConnection, bullKeys);
+  const queueBoard = queueRegistry(() => createRedis(opts.redisUrl, 'blocking', { cluster: config.redisCluster }), bullKeys, (pattern) => scanKeys(redis, pattern));
   const agentJobQueueSet = composeAgentJobQueues(config, opts.redisUrl, clock, logger);
   const agentQueues = agentJobQueueSet.queues;
 
@@ -347,7 +339,7 @@ export async function compose(opts: ComposeOptions) {
       const { startWorkers } = await import('../workers');
       workers = await startWorkers({
         connection: bullConnection,
-        prefix: config.queuePrefix,
+        queueKeys: bullKeys,
         queues,
         logger,
         clock,
@@ -386,6 +378,7 @@ export async function compose(opts: ComposeOptions) {
       await agentJobQueueSet.close();
       sts.close();
       await queueBoard.close();
+      bull.close();
       redis.disconnect();
       data.close();
     },

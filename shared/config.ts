@@ -20,6 +20,11 @@ export interface Config {
   tablePrefix: string;
   /** Unset: a private redis-server child under `dataDir`. */
   redisUrl?: string;
+  /**
+   * REDIS_URL is one endpoint of a Redis Cluster (ElastiCache Serverless): every connection is
+   * a cluster client, and queue keys are hash-tagged per queue. Needs REDIS_URL.
+   */
+  redisCluster: boolean;
   queuePrefix: string;
   /** Unset outside production: generated once and kept under `dataDir`. */
   apiKeyPepper?: string;
@@ -188,6 +193,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv === 'production' && str(env, 'REDIS_URL') === undefined) {
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production');
   }
+  const redisCluster = oneOf(env, 'HM_REDIS_CLUSTER', ['true', 'false'] as const, 'false') === 'true';
+  if (redisCluster && str(env, 'REDIS_URL') === undefined) {
+    // The embedded redis-server is a single node.
+    throw new ConfigError('HM_REDIS_CLUSTER=true needs REDIS_URL (an endpoint of the cluster)');
+  }
   const tablePrefix = str(env, 'HM_TABLE_PREFIX', 'hm-')!;
   if (!/^[A-Za-z0-9_.-]{0,200}$/.test(tablePrefix)) {
     throw new ConfigError('HM_TABLE_PREFIX may hold only letters, digits, "_", "." and "-"');
@@ -220,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     awsRegion: str(env, 'AWS_REGION', 'us-east-1')!,
     tablePrefix,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisCluster,
     queuePrefix,
     apiKeyPepper,
     previousApiKeyPeppers: peppers?.slice(1) ?? [],

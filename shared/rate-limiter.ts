@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { isAppError } from './errors';
 import { groupCommit } from './group-commit';
-import type { RedisGuard } from './redis';
+import type { RedisClient, RedisGuard } from './redis';
 
 /** A budget: `burst` requests at once, refilled at one every `emissionMs` (a token bucket). */
 export interface Budget {
@@ -44,7 +43,7 @@ function gcraLocal(store: LRUCache<string, number>, key: string, b: Budget, now:
   return [1, Math.max(0, Math.ceil(excess + b.emissionMs))];
 }
 
-type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, burst: number, cost: number): Promise<Outcome> };
+type Scripted = RedisClient & { hmGcra(key: string, now: number, emissionMs: number, burst: number, cost: number): Promise<Outcome> };
 
 /**
  * Rate limits counted in Redis, so that every process shares them. When Redis is unavailable
@@ -52,7 +51,7 @@ type Scripted = Redis & { hmGcra(key: string, now: number, emissionMs: number, b
  * instead: degraded (each process then allows the whole budget) but never failing a request
  * because Redis is away. `onDegraded` counts those local decisions.
  */
-export function rateLimiter(deps: { redis: Redis; guard: RedisGuard; prefix: string; now: () => number; onDegraded?: (budget: string) => void }) {
+export function rateLimiter(deps: { redis: RedisClient; guard: RedisGuard; prefix: string; now: () => number; onDegraded?: (budget: string) => void }) {
   const r = deps.redis as Scripted;
   if (!('hmGcra' in r)) deps.redis.defineCommand('hmGcra', { numberOfKeys: 1, lua: GCRA });
   const local = new LRUCache<string, number>({ max: 100_000 });

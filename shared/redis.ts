@@ -1,5 +1,10 @@
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { isAppError, unavailable } from './errors';
+
+/** A connection to one Redis, or to a Redis Cluster (HM_REDIS_CLUSTER): both speak the same commands. */
+export type RedisClient = Redis | Cluster;
+
+export const isCluster = (redis: RedisClient): redis is Cluster => (redis as Cluster).isCluster === true;
 
 /** Reconnect quickly and keep trying: an embedded child restarts within a second or two. */
 const reconnectDelay = (times: number) => Math.min(100 * times, 1000);
@@ -10,8 +15,11 @@ const reconnectDelay = (times: number) => Math.min(100 * times, 1000);
  * while it waits in the offline queue for a reconnect), and queued commands are dropped
  * after one failed reconnect, so a dead or stopped Redis answers an error instead of hanging.
  */
-export function createRedis(url: string, purpose: 'command' | 'blocking', extra: RedisOptions & { commandTimeoutMs?: number } = {}): Redis {
-  const { commandTimeoutMs = 1000, ...options } = extra;
+export function createRedis(url: string, purpose: 'command' | 'blocking', extra?: RedisOptions & { commandTimeoutMs?: number; cluster?: false }): Redis;
+export function createRedis(url: string, purpose: 'command' | 'blocking', extra: RedisOptions & { commandTimeoutMs?: number; cluster: boolean }): RedisClient;
+export function createRedis(url: string, purpose: 'command' | 'blocking', extra: RedisOptions & { commandTimeoutMs?: number; cluster?: boolean } = {}): RedisClient {
+  const { commandTimeoutMs = 1000, cluster = false, ...options } = extra;
+  if (cluster) return createCluster(url, purpose, commandTimeoutMs, options);
   const redis = new Redis(url, {
     maxRetriesPerRequest: purpose === 'blocking' ? null : 1,
     enableOfflineQueue: true,
@@ -32,8 +40,107 @@ export function createRedis(url: string, purpose: 'command' | 'blocking', extra:
   return redis;
 }
 
-/** Connection options for BullMQ (queues and workers): blocking-safe, reconnecting quickly. */
-export const bullConnection = (url: string) => ({ url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay });
+/**
+ * A Redis Cluster client (ElastiCache Serverless speaks only cluster mode), seeded from the one
+ * endpoint in `url`; it learns the other nodes from CLUSTER SLOTS. Same limits as the single
+ * node: the deadline of a command also runs while the cluster itself is not ready (ioredis
+ * then holds commands in its own offline queue, where the nodes' `commandTimeout` does not
+ * reach), and writes are coalesced per node connection.
+ */
+function createCluster(url: string, purpose: 'command' | 'blocking', commandTimeoutMs: number, options: RedisOptions): Cluster {
+  const u = new URL(url);
+  const redisOptions: RedisOptions = {
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    // rediss:// (ElastiCache: in-transit encryption is always on) is TLS to every node.
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: purpose === 'blocking' ? null : 1,
+    ...(purpose === 'command' ? { commandTimeout: commandTimeoutMs } : {}),
+    enableAutoPipelining: false,
+    connectTimeout: 5000,
+    ...options,
+  };
+  const clusterOptions: ClusterOptions = {
+    redisOptions,
+    // ElastiCache with TLS: connect to the node names as given, not to addresses ioredis
+    // resolved them to, or the certificate's host name no longer matches (ioredis README).
+    dnsLookup: (address, callback) => callback(null, address),
+    clusterRetryStrategy: reconnectDelay,
+    enableOfflineQueue: true,
+    enableAutoPipelining: false,
+    lazyConnect: false,
+    slotsRefreshTimeout: 2000,
+  };
+  const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], clusterOptions);
+  cluster.on('error', () => {});
+  cluster.on('+node', (node: Redis) => {
+    node.on('error', () => {});
+    if (purpose === 'command') coalesceWrites(node);
+  });
+  if (purpose === 'command') {
+    const send = cluster.sendCommand.bind(cluster);
+    cluster.sendCommand = ((command, stream, node) => {
+      // Command#setTimeout is idempotent: the node's own commandTimeout later finds it set.
+      command.setTimeout(commandTimeoutMs);
+      return send(command, stream, node);
+    }) as Cluster['sendCommand'];
+  }
+  return cluster;
+}
+
+/**
+ * What BullMQ connects with (queues and workers): blocking-safe, reconnecting quickly. On a
+ * single node, options (each queue and worker opens its own connection, as before); on a
+ * cluster, one Cluster client that every queue and worker given it shares (BullMQ builds a
+ * cluster client only from an instance, never from options); workers duplicate it for their
+ * blocking fetches. BullMQ leaves a shared client open: `close` ends it.
+ */
+export function bullConnection(url: string, cluster = false) {
+  if (!cluster) return { connection: { url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay }, close: () => {} };
+  const client = createRedis(url, 'blocking', { cluster: true });
+  return { connection: client, close: () => client.disconnect() };
+}
+
+/**
+ * Every key matching `pattern` (SCAN, never KEYS), at most about `limit`. A cluster's SCAN
+ * covers only the node it reaches, so there every master is scanned.
+ */
+export async function scanKeys(redis: RedisClient, pattern: string, limit = Infinity): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0' && keys.length < limit);
+    if (keys.length >= limit) break;
+  }
+  return keys;
+}
+
+/** One command: its name (a built-in or one added with defineCommand), then its arguments. */
+export type RedisCall = [name: string, ...args: (string | number)[]];
+
+/**
+ * Commands that need not be atomic together, in one round trip: a pipeline on a single node.
+ * On a cluster ioredis sends a pipeline to one node only and refuses one whose keys live on
+ * several, so there each command goes on its own, all at once (the node connections coalesce
+ * them into one write per node). Replies in order; the first failed command fails the call.
+ */
+export async function pipelined(redis: RedisClient, calls: RedisCall[]): Promise<unknown[]> {
+  if (calls.length === 0) return [];
+  if (isCluster(redis)) {
+    const r = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+    return Promise.all(calls.map(([name, ...args]) => r[name](...args)));
+  }
+  const pipe = redis.pipeline() as unknown as Record<string, (...args: (string | number)[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+  for (const [name, ...args] of calls) pipe[name](...args);
+  return ((await pipe.exec()) ?? []).map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
 
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|OOM)\b/;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queue, Worker } from 'bullmq';
 import type { Lease } from '../services/jobs/model';
+import type { QueueKeys } from './queue-keys';
 
 // Names, keys and in-memory records of the per-cluster agent-job queues (workers/agent-jobs.ts).
 
@@ -27,11 +28,15 @@ export interface Lane {
   pruneCursors: { holders: string; plans: string };
 }
 
-/** Redis keys our bookkeeping adds beside BullMQ's: lease holders, plan attempt counters, BullMQ's lock. */
-export function laneKeys(prefix: string) {
+/**
+ * Redis keys our bookkeeping adds beside BullMQ's: lease holders, plan attempt counters, BullMQ's
+ * lock. Under the queue's own prefix, so on a cluster they share the queue's hash slot.
+ */
+export function laneKeys(keys: QueueKeys) {
+  const base = (clusterId: string) => `${keys.prefix(agentJobQueueName(clusterId))}:${agentJobQueueName(clusterId)}`;
   return {
-    holders: (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:holders`,
-    plans: (clusterId: string) => `${prefix}:${agentJobQueueName(clusterId)}:plans`,
-    lock: (clusterId: string, jobId: string) => `${prefix}:${agentJobQueueName(clusterId)}:${jobId}:lock`,
+    holders: (clusterId: string) => `${base(clusterId)}:holders`,
+    plans: (clusterId: string) => `${base(clusterId)}:plans`,
+    lock: (clusterId: string, jobId: string) => `${base(clusterId)}:${jobId}:lock`,
   };
 }

@@ -1,14 +1,15 @@
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { scanKeys, type RedisClient } from '../shared/redis';
 import type { AgentJobData, AgentJobState, JobView } from '../services/jobs/model';
 import { AGENT_JOB_STATES } from '../services/jobs/model';
 import type { AgentJobQueue } from '../services/jobs/queue-port';
 import { laneKeys, QUEUE_PREFIX, type Lane } from './agent-job-lanes';
+import type { QueueKeys } from './queue-keys';
 
 /** The read side of the agent-job queues: the customer's and the console's views of jobs. */
-export function agentJobViews(deps: { connection: Redis; prefix: string; maxAttempts: number; laneOf(clusterId: string): Promise<Lane> }): Pick<AgentJobQueue, 'list' | 'get' | 'counts'> {
-  const { connection, prefix, maxAttempts, laneOf } = deps;
-  const { holders: holdersKey } = laneKeys(prefix);
+export function agentJobViews(deps: { connection: RedisClient; keys: QueueKeys; maxAttempts: number; laneOf(clusterId: string): Promise<Lane> }): Pick<AgentJobQueue, 'list' | 'get' | 'counts'> {
+  const { connection, keys: queueKeys, maxAttempts, laneOf } = deps;
+  const { holders: holdersKey } = laneKeys(queueKeys);
 
   async function view(lane: Lane, job: Job, state?: string): Promise<JobView> {
     const data = job.data as AgentJobData;
@@ -63,16 +64,10 @@ export function agentJobViews(deps: { connection: Redis; prefix: string; maxAtte
     },
 
     async counts() {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await connection.scan(cursor, 'MATCH', `${prefix}:${QUEUE_PREFIX}*:meta`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== '0' && keys.length < 1000);
+      const names = (await scanKeys(connection, queueKeys.metaPattern(`${QUEUE_PREFIX}*`), 1000)).flatMap((k) => queueKeys.nameOfMeta(k) ?? []);
       const out: { name: string; counts: Record<string, number> }[] = [];
-      for (const k of keys.sort()) {
-        const clusterId = k.slice(prefix.length + 1 + QUEUE_PREFIX.length, -':meta'.length);
+      for (const name of names.sort()) {
+        const clusterId = name.slice(QUEUE_PREFIX.length);
         const lane = await laneOf(clusterId);
         out.push({ name: lane.queue.name, counts: await lane.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized') });
       }

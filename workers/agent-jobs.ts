@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis';
 import type { Logger } from '../shared/logger';
 import type { AgentJobData, AgentJobType, Lease } from '../services/jobs/model';
 import type { AgentJobQueue, HeldJob, Planned } from '../services/jobs/queue-port';
@@ -8,6 +8,7 @@ import { agentJobQueueName, jobIdOf, laneKeys, PENDING, type Lane, type Waiter }
 import { DEFAULT_KEPT, endedAtOf, plannedJobOptions, removeEnded, trimEnded, type KeptJobs } from './agent-job-retention';
 import { agentJobViews } from './agent-job-views';
 import { loadBullmq, QUEUE_STREAMS } from './queues';
+import { queueKeys } from './queue-keys';
 
 export { agentJobQueueName } from './agent-job-lanes';
 
@@ -27,8 +28,10 @@ export { agentJobQueueName } from './agent-job-lanes';
  */
 export interface AgentJobQueueOptions {
   /** A BullMQ-capable connection (maxRetriesPerRequest: null), shared by every queue object. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
+  /** On a Redis Cluster: each queue's keys under its own hash tag (see queue-keys.ts). */
+  hashTagQueues?: boolean;
   leaseMs: number;
   maxAttempts: number;
   backoffMs: number;
@@ -52,7 +55,8 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
   const lanes = new Map<string, Lane>();
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
   let closed = false;
-  const { holders: holdersKey, plans: plansKey, lock: lockKey } = laneKeys(prefix);
+  const keys = queueKeys(prefix, opts.hashTagQueues);
+  const { holders: holdersKey, plans: plansKey, lock: lockKey } = laneKeys(keys);
   const jobOptions = plannedJobOptions(maxAttempts, opts.backoffMs, opts.kept ?? DEFAULT_KEPT);
   const replanAfterFailureMs = opts.replanAfterFailureMs ?? 0;
   const clockNow = () => (opts.clock ?? Date).now();
@@ -63,7 +67,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
       const { Queue } = await loadBullmq();
       lane = lanes.get(clusterId);
       if (!lane) {
-        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix, streams: QUEUE_STREAMS }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
+        lane = { clusterId, queue: new Queue(agentJobQueueName(clusterId), { connection, prefix: keys.prefix(agentJobQueueName(clusterId)), streams: QUEUE_STREAMS }), waiters: [], pumping: false, lastUsed: Date.now(), pruneCursors: { holders: '0', plans: '0' } };
         lanes.set(clusterId, lane);
       }
     }
@@ -75,7 +79,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     const { Worker } = await loadBullmq();
     const worker = new Worker(agentJobQueueName(lane.clusterId), null, {
       connection,
-      prefix,
+      prefix: keys.prefix(agentJobQueueName(lane.clusterId)),
       autorun: false,
       lockDuration: leaseMs,
       // Expired leases come back within about two of these.
@@ -186,7 +190,7 @@ export function agentJobQueues(opts: AgentJobQueueOptions): AgentJobQueue & { cl
     return (await (await laneOf(clusterId)).queue.getJob(jobId)) ?? undefined;
   }
 
-  const views = agentJobViews({ connection, prefix, maxAttempts, laneOf });
+  const views = agentJobViews({ connection, keys, maxAttempts, laneOf });
 
   return {
     async plan(data, planOpts) {

@@ -10,6 +10,7 @@ import type { SigningKeys } from '../services/credentials/signing-keys';
 import { alertOnExhausted, jobsExhausted } from './job-alerts';
 import type { KeyHygiene } from '../services/credentials/key-hygiene';
 import type { UsageRollup } from '../services/usage/rollup';
+import type { QueueKeys } from './queue-keys';
 import { LIFECYCLE_JOB_NAMES, QUEUE, type LifecycleJobs, type Queues } from './queues';
 import { lifecycleProcessor } from './processors/lifecycle';
 import { reconcileProcessor } from './processors/reconcile';
@@ -18,7 +19,8 @@ import { signingKeyRotationProcessor } from './processors/signing-key-rotation';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
-  prefix: string;
+  /** Where each queue's keys live (hash-tagged per queue on a Redis Cluster). */
+  queueKeys: QueueKeys;
   queues: Queues;
   logger: Logger;
   clock: Clock;
@@ -54,7 +56,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const log = deps.logger.child({ component: 'workers' });
   const lifecycle = new Worker(QUEUE.lifecycle, lifecycleProcessor({ clusters: deps.clusterLifecycle, tenants: deps.tenants, logger: log }), {
     connection: deps.connection,
-    prefix: deps.prefix,
+    prefix: deps.queueKeys.prefix(QUEUE.lifecycle),
     concurrency: 4,
     // After a Redis outage, fetch again within a second of its return (BullMQ waits 15 s).
     runRetryDelay: 1000,
@@ -74,7 +76,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (!p) throw new Error(`unknown maintenance job ${job.name}`);
       return p.run();
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, runRetryDelay: 1000 },
+    { connection: deps.connection, prefix: deps.queueKeys.prefix(QUEUE.maintenance), concurrency: 1, runRetryDelay: 1000 },
   );
   jobsExhausted(LIFECYCLE_JOB_NAMES.map((name) => ({ queue: QUEUE.lifecycle, name })));
   for (const w of [lifecycle, maintenance]) {

@@ -1,6 +1,6 @@
 import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createRedis } from '../shared/redis';
+import type { RedisClient } from '../shared/redis';
+import type { QueueKeys } from './queue-keys';
 import type { ClusterJobs } from '../services/clusters/service';
 import type { TenantJobs } from '../services/tenants/service';
 import type { QueueOverview } from '../services/ops/queues';
@@ -53,13 +53,14 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function openQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function openQueues(connection: ConnectionOptions, prefix: string | QueueKeys): Queues {
+  const prefixOf = (name: string) => (typeof prefix === 'string' ? prefix : prefix.prefix(name));
   let opened: Promise<OpenQueues> | undefined;
   return {
     open: () =>
       (opened ??= loadBullmq().then(({ Queue }) => ({
-        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
-        maintenance: new Queue(QUEUE.maintenance, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
+        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix: prefixOf(QUEUE.lifecycle), streams: QUEUE_STREAMS, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
+        maintenance: new Queue(QUEUE.maintenance, { connection, prefix: prefixOf(QUEUE.maintenance), streams: QUEUE_STREAMS, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
       }))),
     close: async () => {
       if (!opened) return;
@@ -146,19 +147,20 @@ export function queueOverview(queues: Queues): QueueOverview {
 
 /**
  * Every queue under the prefix, as the queue console (bull-board) lists them: the fixed ones and
- * any that appear later (per-cluster agent-job queues), found by their `meta` keys in Redis.
+ * any that appear later (per-cluster agent-job queues), found by their `meta` keys in Redis
+ * (`scan` covers every node of a cluster). `connect` opens the one connection every queue
+ * shown shares (BullMQ reuses a connection it is given), not one each.
  */
-export function queueRegistry(redisUrl: string, prefix: string, scan: (pattern: string) => Promise<string[]>) {
+export function queueRegistry(connect: () => RedisClient, keys: QueueKeys, scan: (pattern: string) => Promise<string[]>) {
   const known = new Map<string, Queue>();
-  // One connection for every queue shown (BullMQ reuses a connection it is given), not one each.
-  let connection: Redis | undefined;
+  let connection: RedisClient | undefined;
   return {
     async all(): Promise<Queue[]> {
       const { Queue } = await loadBullmq();
-      connection ??= createRedis(redisUrl, 'blocking');
-      const names = (await scan(`${prefix}:*:meta`)).map((k) => k.slice(prefix.length + 1, -':meta'.length)).filter((n) => n && !n.includes(':'));
+      connection ??= connect();
+      const names = (await scan(keys.metaPattern('*'))).flatMap((k) => keys.nameOfMeta(k) ?? []);
       for (const name of [QUEUE.lifecycle, QUEUE.maintenance, ...names]) {
-        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix, streams: QUEUE_STREAMS }));
+        if (!known.has(name)) known.set(name, new Queue(name, { connection, prefix: keys.prefix(name), streams: QUEUE_STREAMS }));
       }
       return [...known.values()].sort((a, b) => a.name.localeCompare(b.name));
     },

@@ -98,6 +98,8 @@ export class ControlPlaneStack extends Stack {
       HM_QUEUE_PREFIX: d.name,
       HM_CREATE_TABLES: 'false',
       REDIS_URL: redisUrl,
+      // ElastiCache Serverless serves cluster mode only: cluster clients, hash-tagged queues.
+      HM_REDIS_CLUSTER: 'true',
       HM_ADMIN_JWKS_URL: adminJwksUrl,
       HM_ADMIN_ISSUER: adminIssuer,
     };

@@ -1,5 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
-import type { RedisGuard } from '../../shared/redis';
+import type { ChainableCommander } from 'ioredis';
+import { pipelined, type RedisCall, type RedisClient, type RedisGuard } from '../../shared/redis';
 import { groupCommit } from '../../shared/group-commit';
 import type { AgentStats, RegisterInput } from './model';
 
@@ -7,7 +7,8 @@ import type { AgentStats, RegisterInput } from './model';
  * Liveness in Redis: a hash per agent (expiring), a sorted set per cluster scored by last
  * heartbeat, and a set per cluster of agents whose durable membership record (DynamoDB) is
  * behind their state here. Keys of one cluster share the hash tag `{clusterId}`, so the
- * scripts stay valid on a clustered Redis. Heartbeats never touch DynamoDB: a beat that
+ * scripts and transactions stay valid on a Redis Cluster; calls that also touch the cluster
+ * list or the sweep's hash (other slots) go through `pipelined`, which splits them there. Heartbeats never touch DynamoDB: a beat that
  * revives a dead agent, like a death, only adds the agent to that set, in the same script,
  * and the liveness sweep writes the record and the audit event.
  *
@@ -108,7 +109,7 @@ export interface ClusterLiveness {
   pending: { agentId: string; state: string }[];
 }
 
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   hmRegister(k1: string, k2: string, ...args: (string | number)[]): Promise<[number, string, string]>;
   hmHeartbeats(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, string, string?, number?][]>;
   hmMarkDead(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
@@ -129,7 +130,7 @@ interface Beat {
   burst: number;
 }
 
-export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts: { beatLingerMs?: number } = {}) {
+export function liveStore(redis: RedisClient, prefix: string, guard: RedisGuard, opts: { beatLingerMs?: number } = {}) {
   const r = redis as Scripted;
   if (!('hmRegister' in r)) {
     redis.defineCommand('hmRegister', { numberOfKeys: 2, lua: REGISTER });
@@ -187,10 +188,12 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
       return run(async () => {
         // One round trip: the script and the sweep's cluster list (another hash slot, so not in
         // the script). Listing the cluster when the script refuses is harmless: it has agents.
-        const pipe = (redis.pipeline() as ChainableCommander & { hmRegister(...args: (string | number)[]): ChainableCommander })
-          .hmRegister(agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version, credential.id, credential.mayRebind ? '1' : '0')
-          .sadd(clustersKey, `${tenantId}/${clusterId}`);
-        const [ok, prev, prevCredential] = (await results(pipe))[0] as [number, string, string];
+        const [ok, prev, prevCredential] = (
+          await pipelined(redis, [
+            ['hmRegister', agentKey(clusterId, info.agentId), fleetKey(clusterId), now, ttlSeconds, info.agentId, limit, liveSince, JSON.stringify(info), info.version, credential.id, credential.mayRebind ? '1' : '0'],
+            ['sadd', clustersKey, `${tenantId}/${clusterId}`],
+          ])
+        )[0] as [number, string, string];
         if (ok === 0) return { result: 'full' as const };
         if (ok === 3) return { result: 'bound' as const };
         return { result: 'ok' as const, previousState: prev, rebound: prevCredential !== '' && prevCredential !== credential.id };
@@ -242,16 +245,17 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
         const out: ClusterLiveness[] = [];
         for (let i = 0; i < clusters.length; i += 100) {
           const batch = clusters.slice(i, i + 100);
-          const pipe = redis.pipeline();
+          const calls: RedisCall[] = [];
           for (const { clusterId } of batch) {
-            pipe
-              .zcard(fleetKey(clusterId))
-              .zcount(fleetKey(clusterId), '-inf', `(${suspectBefore}`)
-              .zrevrange(fleetKey(clusterId), 0, 0, 'WITHSCORES')
-              .zrangebyscore(fleetKey(clusterId), '-inf', `(${deadBefore}`, 'WITHSCORES')
-              .smembers(pendingKey(clusterId));
+            calls.push(
+              ['zcard', fleetKey(clusterId)],
+              ['zcount', fleetKey(clusterId), '-inf', `(${suspectBefore}`],
+              ['zrevrange', fleetKey(clusterId), 0, 0, 'WITHSCORES'],
+              ['zrangebyscore', fleetKey(clusterId), '-inf', `(${deadBefore}`, 'WITHSCORES'],
+              ['smembers', pendingKey(clusterId)],
+            );
           }
-          const rows = await results(pipe);
+          const rows = await pipelined(redis, calls);
           batch.forEach((c, j) => {
             const [agents, silent, newest, overdue, pending] = rows.slice(j * 5, j * 5 + 5) as [number, number, string[], string[], string[]];
             out.push({ ...c, agents, silent, newest: newest.length ? Number(newest[1]) : 0, overdue: pairs(overdue), pending: pending.map((agentId) => ({ agentId, state: '' })) });
@@ -259,9 +263,9 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
         }
         const withPending = out.filter((c) => c.pending.length > 0);
         if (withPending.length > 0) {
-          const pipe = redis.pipeline();
-          for (const c of withPending) for (const p of c.pending) pipe.hget(agentKey(c.clusterId, p.agentId), 'state');
-          const states = await results(pipe);
+          const calls: RedisCall[] = [];
+          for (const c of withPending) for (const p of c.pending) calls.push(['hget', agentKey(c.clusterId, p.agentId), 'state']);
+          const states = await pipelined(redis, calls);
           let k = 0;
           for (const c of withPending) for (const p of c.pending) p.state = (states[k++] as string | null) ?? '';
         }
@@ -293,13 +297,12 @@ export function liveStore(redis: Redis, prefix: string, guard: RedisGuard, opts:
     async forgetCluster(tenantId: string, clusterId: string) {
       await run(async () => {
         const ids = [...(await redis.zrange(fleetKey(clusterId), 0, -1)), ...(await redis.zrange(deadKey(clusterId), 0, -1))];
-        const pipe = redis
-          .pipeline()
-          .srem(clustersKey, `${tenantId}/${clusterId}`)
-          .del(fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId))
-          .hdel(sweepKey, ...Object.values(holdFields(clusterId)));
-        for (const id of ids) pipe.del(agentKey(clusterId, id));
-        await results(pipe);
+        // The cluster's own keys (one slot) in one DEL; the list and the sweep's hash apart.
+        await pipelined(redis, [
+          ['srem', clustersKey, `${tenantId}/${clusterId}`],
+          ['del', fleetKey(clusterId), pendingKey(clusterId), deadKey(clusterId), ...ids.map((id) => agentKey(clusterId, id))],
+          ['hdel', sweepKey, ...Object.values(holdFields(clusterId))],
+        ]);
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis';
 import { sha256Hex } from '../../shared/crypto';
 import { unavailable } from '../../shared/errors';
 
@@ -7,7 +7,7 @@ import { unavailable } from '../../shared/errors';
  * (shared by every API process) for as long as the signature could still pass the freshness
  * check; a second use finds the claim. State is bounded by the exchanges of the last ~20 min.
  */
-export function signatureReplayGuard(redis: Redis, prefix: string, holdMs: number) {
+export function signatureReplayGuard(redis: RedisClient, prefix: string, holdMs: number) {
   return {
     /** True the first time `signature` is seen; false for a replay. */
     async claim(signature: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../../shared/dynamo';
+import { scanKeys } from '../../shared/redis';
 import { eventually, multiRegionCluster, startHarness, type Harness } from '../helpers/harness';
 import { startTcpLink } from '../helpers/tcp-link';
 import { ApiError, ReferenceAgent } from '../sim/agent';
@@ -196,7 +197,7 @@ test('agents compact, delete, scan for orphans and re-replicate; every offset re
     assert.ok(items > 0, `${table} was scanned`);
   }
   // Redis (the job queues, heartbeats) holds none either.
-  const redisKeys = await h.runtime.redis.keys(`${h.config.queuePrefix}*`);
+  const redisKeys = await scanKeys(h.runtime.redis, `${h.config.queuePrefix}*`);
   for (const k of redisKeys) {
     const type = await h.runtime.redis.type(k);
     const value = type === 'string' ? await h.runtime.redis.get(k) : type === 'hash' ? JSON.stringify(await h.runtime.redis.hgetall(k)) : '';

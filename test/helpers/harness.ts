@@ -15,7 +15,7 @@ import { startTestRedis } from './redis';
 export interface HarnessOptions {
   workers?: boolean;
   /** Run a second control-plane process on the same store and Redis as this one. */
-  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string }; engines: { dynamoEndpoint: string; dynamoInProcess?: InProcessStore; redisUrl: string } };
+  shareWith?: { config: { dataDir: string; queuePrefix: string; tablePrefix: string; redisCluster: boolean }; engines: { dynamoEndpoint: string; dynamoInProcess?: InProcessStore; redisUrl: string } };
   /** Use this store endpoint (e.g. a link the test can cut) with the given table prefix. */
   store?: { endpoint: string; prefix: string };
   clock?: Clock;
@@ -55,9 +55,9 @@ export async function startHarness(opts: HarnessOptions = {}) {
       ? { ...opts.store, inProcess: undefined, close: async () => {} }
       : await startTestEngine();
   const redis = shared
-    ? { url: shared.engines.redisUrl, close: async () => {} }
+    ? { url: shared.engines.redisUrl, cluster: shared.config.redisCluster, close: async () => {} }
     : opts.redisUrl
-      ? { url: opts.redisUrl, close: async () => {} }
+      ? { url: opts.redisUrl, cluster: false, close: async () => {} }
       : await startTestRedis();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -70,6 +70,7 @@ export async function startHarness(opts: HarnessOptions = {}) {
     // A generous Redis deadline: on a loaded machine a 1 s deadline turns slow answers into
     // 503s. Tests of the deadline itself set their own.
     HM_REDIS_COMMAND_TIMEOUT_MS: '10000',
+    ...(redis.cluster ? { HM_REDIS_CLUSTER: 'true', REDIS_URL: redis.url } : {}),
     ...opts.env,
   });
   const runtime: Runtime = await compose({

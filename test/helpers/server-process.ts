@@ -40,6 +40,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+/** A test that brings a Redis of its own (a single node) is off the cluster of the cluster run. */
+function redisModeOf(env: Record<string, string>): Record<string, string> {
+  return env.REDIS_URL !== undefined && env.REDIS_URL !== process.env.REDIS_URL ? { HM_REDIS_CLUSTER: 'false' } : {};
+}
+
 /** Runs `infra/server.ts` as `npm start` would, as a real child process (on `env.PORT`, else a free port). */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -47,7 +52,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   // Node itself (not the tsx wrapper), so that a signal reaches the server and nothing else.
   const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'infra/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...tablesOf(env), ...env },
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), ...tablesOf(env), ...redisModeOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startHarness, eventually, type Harness } from '../helpers/harness';
 import { Queue } from 'bullmq';
 import { agentJobQueueName } from '../../workers/agent-jobs';
+import { queueKeys } from '../../workers/queue-keys';
 import { compactionResultFor, JOB_ENV, jobsCluster } from '../helpers/jobs';
 
 // POST …/jobs/{jobId}/complete: results validated and applied to the metadata (compaction swaps
@@ -89,12 +90,13 @@ test('bookkeeping of a job BullMQ has removed is pruned by the next planning pas
   const job = await c.take('worker-1', 'compaction');
   assert.equal((await c.complete(job.jobId, job.leaseToken, compactionResultFor(job, c.bucket))).status, 200);
   const name = agentJobQueueName(c.clusterId);
-  const holders = `${h.config.queuePrefix}:${name}:holders`;
+  const keys = queueKeys(h.config.queuePrefix, h.config.redisCluster);
+  const holders = `${keys.prefix(name)}:${name}:holders`;
   assert.equal(await h.runtime.redis.hexists(holders, job.jobId), 1, 'the view remembers who ran it while the job is kept');
 
   // What removeOnComplete does once the job is old enough.
   const connection = h.runtime.redis.duplicate();
-  const queue = new Queue(name, { connection, prefix: h.config.queuePrefix });
+  const queue = new Queue(name, { connection, prefix: keys.prefix(name) });
   try {
     await queue.remove(job.jobId);
   } finally {

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { scanKeys, type RedisClient } from '../../shared/redis';
+import { queueKeys } from '../../workers/queue-keys';
 import { manualClock } from '../../shared/clock';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { compactionResultFor, JOB_ENV, jobsCluster } from '../helpers/jobs';
@@ -10,20 +11,20 @@ const clock = manualClock();
 const COOL_DOWN_MS = 60_000;
 const KEEP_FAILED = 5;
 let h: Harness;
-let redis: Redis;
+let redis: RedisClient;
 before(async () => {
   h = await startHarness({ clock, env: { ...JOB_ENV, HM_JOB_REPLAN_AFTER_FAILURE_MS: String(COOL_DOWN_MS), HM_JOB_KEEP_FAILED: String(KEEP_FAILED) } });
-  redis = new Redis(h.engines.redisUrl);
+  // The runtime's own connection: a cluster client in the cluster run.
+  redis = h.runtime.redis;
 });
 after(async () => {
-  redis.disconnect();
   await h.close();
 });
 
 /** One planning pass; true when it covered the cluster(s) (each test's own cluster is the only one then). */
 const plan = async () => ((await h.runtime.planAgentJobs()) as { clusters: number }).clusters > 0;
 const waitingCompactions = async (c: { list(q: string): Promise<{ body: any }> }) => (await c.list('?state=waiting&limit=100')).body.items.filter((j: any) => j.type === 'compaction').length;
-const queueKey = (clusterId: string) => `${h.config.queuePrefix}:agent-jobs-${clusterId}`;
+const queueKey = (clusterId: string) => `${queueKeys(h.config.queuePrefix, h.config.redisCluster).prefix(`agent-jobs-${clusterId}`)}:agent-jobs-${clusterId}`;
 
 test('a compaction that keeps failing: one failed attempt kept (no payload, its error shown), re-planned only after the cool-down', async () => {
   const c = await jobsCluster(h, 'keeps-failing');
@@ -81,7 +82,7 @@ test('failed jobs per queue stay under the cap while new work still runs', async
   const q = await h.request('GET', '/admin/v1/queues', { token: await h.adminToken(['viewer']) });
   assert.ok(q.body.queues.some((x: any) => x.name === `agent-jobs-${c.clusterId}` && x.counts.failed === failed.body.items.length), q.text);
   // Job hashes in Redis: the kept failures and the one completed scan.
-  const jobKeys = (await redis.keys(`${queueKey(c.clusterId)}:job_*`)).filter((k) => /:job_[^:]+$/.test(k));
+  const jobKeys = (await scanKeys(redis, `${queueKey(c.clusterId)}:job_*`)).filter((k) => /:job_[^:]+$/.test(k));
   assert.ok(jobKeys.length <= KEEP_FAILED + 1, `${jobKeys.length} job hashes`);
 
   for (let i = 0; i < 3; i++) await c.commit([1]);

@@ -18,7 +18,7 @@ import { TIER_CATALOGUE_VERSION } from '../../services/tiers/catalogue';
 import { lifecycleProducer, openQueues } from '../../workers/queues';
 import { startTestDynamo } from '../helpers/dynamo';
 import { singleRegionCluster } from '../helpers/harness';
-import { startTestRedis } from '../helpers/redis';
+import { startTestRedis, testBull } from '../helpers/redis';
 
 /**
  * Creating a cluster is four single-item writes (reserve the name, count the plan slot, write
@@ -71,7 +71,9 @@ test('a store failure at any step of a cluster create leaks no name and no plan 
   t.after(() => d.close());
   const redis = await startTestRedis();
   t.after(() => redis.close());
-  const queues = openQueues({ url: redis.url, maxRetriesPerRequest: null }, `hmt${randomBase62(8)}`);
+  const bull = testBull(redis.url, redis.cluster, `hmt${randomBase62(8)}`);
+  t.after(bull.close);
+  const queues = openQueues(bull.connection, bull.keys);
   t.after(() => queues.close());
   const deadClient = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${await freePort()}`, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
   t.after(() => deadClient.destroy());

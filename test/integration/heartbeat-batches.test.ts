@@ -17,7 +17,7 @@ const NOW = 1_800_000_000_000;
  */
 test('beats batched into one call are each answered as if alone, in arrival order', async () => {
   const r = await startTestRedis();
-  const redis = createRedis(r.url, 'command');
+  const redis = createRedis(r.url, 'command', { cluster: r.cluster });
   try {
     // A long linger: every beat below is in one batch, whatever the machine's speed.
     const live = liveStore(redis, `hbt-${randomBase62(6)}`, redisGuard(), { beatLingerMs: 50 });

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
+import { testBull } from '../helpers/redis';
 
 let h: Harness;
 before(async () => {
@@ -36,12 +37,14 @@ test('bull-board lists every queue, including ones that appear later (per-cluste
   const names = async () => ((await h.request('GET', `${BOARD}/api/queues`, { token: admin })).body.queues as { name: string }[]).map((q) => q.name);
   const first = await names();
   assert.ok(first.includes('lifecycle') && first.includes('maintenance'), first.join(','));
-  const perCluster = new Queue('agent-jobs-vci_01jd4v7m2q8x3k5n6p7r8s9t0a', { connection: { url: h.engines.redisUrl }, prefix: h.config.queuePrefix });
+  const bull = testBull(h.engines.redisUrl, h.config.redisCluster, h.config.queuePrefix);
+  const perCluster = new Queue('agent-jobs-vci_01jd4v7m2q8x3k5n6p7r8s9t0a', { connection: bull.connection, prefix: bull.keys.prefix('agent-jobs-vci_01jd4v7m2q8x3k5n6p7r8s9t0a') });
   try {
     await perCluster.add('compaction', { files: [] });
     await eventually(async () => (await names()).includes('agent-jobs-vci_01jd4v7m2q8x3k5n6p7r8s9t0a'), 15_000, 250);
   } finally {
     await perCluster.close();
+    bull.close();
   }
 });
 

@@ -14,7 +14,7 @@ import { reconcileProcessor } from '../../workers/processors/reconcile';
 import { lifecycleProducer, openQueues } from '../../workers/queues';
 import { startTestDynamo } from '../helpers/dynamo';
 import { eventually } from '../helpers/harness';
-import { startTestRedis } from '../helpers/redis';
+import { startTestRedis, testBull } from '../helpers/redis';
 
 /**
  * The reconciler on real BullMQ queues and a real store. Lifecycle jobs have deterministic
@@ -26,9 +26,9 @@ test('a job that failed on its last attempt is counted, logged, and really queue
   t.after(() => d.close());
   const redis = await startTestRedis();
   t.after(() => redis.close());
-  const connection = { url: redis.url, maxRetriesPerRequest: null } as const;
-  const prefix = `hmt${randomBase62(8)}`;
-  const queues = openQueues(connection, prefix);
+  const bull = testBull(redis.url, redis.cluster, `hmt${randomBase62(8)}`);
+  t.after(bull.close);
+  const queues = openQueues(bull.connection, bull.keys);
   t.after(() => queues.close());
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger('info', {}, { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -51,7 +51,7 @@ test('a job that failed on its last attempt is counted, logged, and really queue
   await (await queues.open()).lifecycle.add('cluster.destroy', { tenantId: deleting.tenantId, clusterId: deleting.id }, { jobId, attempts: 2 });
   const worker: Worker = new Worker('lifecycle', async (): Promise<unknown> => {
     throw new Error('the store is down');
-  }, { connection, prefix });
+  }, { connection: bull.connection, prefix: bull.keys.prefix('lifecycle') });
   alertOnExhausted(worker, logger);
   await eventually(async () => (await (await queues.open()).lifecycle.getJob(jobId))?.finishedOn !== undefined);
   assert.equal(await (await (await queues.open()).lifecycle.getJob(jobId))!.getState(), 'failed');

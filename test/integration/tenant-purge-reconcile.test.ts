@@ -6,6 +6,7 @@ import { createLogger } from '../../shared/logger';
 import { reconcileProcessor } from '../../workers/processors/reconcile';
 import { lifecycleProducer } from '../../workers/queues';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
+import { testBull } from '../helpers/redis';
 
 let h: Harness;
 before(async () => {
@@ -18,7 +19,7 @@ after(() => h.close());
  * item still `deleting`) used to stay so: nothing looked for deleting tenants. The reconciler
  * now finds them and queues the purge again, which finishes the job.
  */
-test('a half-purged tenant is found by the reconciler and its purge finished', async () => {
+test('a half-purged tenant is found by the reconciler and its purge finished', async (t) => {
   const admin = await h.adminToken();
   const { tenant, key } = await h.createTenant('pro', 'Half Purged');
   for (const name of ['a', 'b']) {
@@ -35,6 +36,8 @@ test('a half-purged tenant is found by the reconciler and its purge finished', a
   await (await lifecycle.getJob(jobId))!.remove();
   await lifecycle.add('tenant.purge', { tenantId: tenant.id }, { jobId, attempts: 1 });
   const stores = h.runtime.stores;
+  const bull = testBull(h.engines.redisUrl, h.config.redisCluster, h.config.queuePrefix);
+  t.after(bull.close);
   const failing = new Worker(
     'lifecycle',
     async (): Promise<unknown> => {
@@ -42,7 +45,7 @@ test('a half-purged tenant is found by the reconciler and its purge finished', a
       await stores.tenants.removeMany(lookups);
       throw new Error('the store went away mid-purge');
     },
-    { connection: { url: h.engines.redisUrl, maxRetriesPerRequest: null }, prefix: h.config.queuePrefix },
+    { connection: bull.connection, prefix: bull.keys.prefix('lifecycle') },
   );
   await eventually(async () => (await lifecycle.getJob(jobId))?.finishedOn !== undefined, 30_000);
   await failing.close();

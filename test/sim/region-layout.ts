@@ -139,6 +139,8 @@ export class RegionLayout {
       HM_ADVERTISED_ADDRESS: n.url,
       DYNAMODB_ENDPOINT: n.link.url,
       REDIS_URL: this.redisUrl,
+      // The layout's own redis-server, a single node (also in the Redis Cluster run).
+      HM_REDIS_CLUSTER: 'false',
       HM_QUEUE_PREFIX: this.queuePrefix,
       HM_DATA_DIR: this.controlDir,
       HM_API_KEY_PEPPER: PEPPER,

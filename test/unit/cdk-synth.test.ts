@@ -86,6 +86,7 @@ test('the API Lambda runs infra/lambda.ts (index.handler) with its environment, 
           HM_CREATE_TABLES: 'false',
           HM_AGENT_PLANE_URL: 'http://agent-plane.harbormaster.internal:8080',
           REDIS_URL: { 'Fn::Join': ['', Match.arrayWith(['rediss://'])] },
+          HM_REDIS_CLUSTER: 'true',
           HM_API_KEY_PEPPER: Match.anyValue(),
           HM_TENANT_ROLE_ARN: Match.anyValue(),
         }),
@@ -157,6 +158,8 @@ test('encryption and exposure: HTTPS-only load balancer, secrets from Secrets Ma
       const c = td.Properties.ContainerDefinitions[0];
       assert.ok(!(c.Environment ?? []).some((e: any) => e.Name === 'HM_API_KEY_PEPPER'), 'no pepper in plain task environment');
       assert.ok(c.Secrets.some((s: any) => s.Name === 'HM_API_KEY_PEPPER'));
+      // ElastiCache Serverless serves cluster mode only.
+      assert.ok((c.Environment ?? []).some((e: any) => e.Name === 'HM_REDIS_CLUSTER' && e.Value === 'true'), 'tasks use cluster clients');
     }
     t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
   }

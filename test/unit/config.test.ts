@@ -9,6 +9,8 @@ test('config: defaults need no environment', () => {
   assert.equal(c.role, 'all');
   assert.equal(c.dynamodbEndpoint, undefined);
   assert.equal(c.redisUrl, undefined);
+  assert.equal(c.redisCluster, false, 'a single Redis unless told');
+  assert.equal(loadConfig({ HM_REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://cache.example:6379' }).redisCluster, true);
   assert.equal(c.admin.issuer, 'harbormaster-local');
   assert.equal(c.createTables, true);
   assert.deepEqual([c.region.name, c.region.endpoint, c.region.leaseMs], ['us-east-1', 'http://127.0.0.1:8080', 2000]);
@@ -36,6 +38,8 @@ test('config: bad values stop start-up with a message naming the variable', () =
     [{ HM_API_KEY_PEPPER: 'short' }, /HM_API_KEY_PEPPER must be at least 32/],
     [{ ...production, HM_API_KEY_PEPPER: '' }, /HM_API_KEY_PEPPER is required/],
     [{ ...production, REDIS_URL: '' }, /REDIS_URL is required/],
+    [{ HM_REDIS_CLUSTER: 'yes' }, /HM_REDIS_CLUSTER=yes is not one of true, false/],
+    [{ HM_REDIS_CLUSTER: 'true' }, /HM_REDIS_CLUSTER=true needs REDIS_URL/],
     [{ HM_ADMIN_JWKS_URL: 'https://idp.example.com/jwks.json' }, /HM_ADMIN_ISSUER is required/],
     [{ ...production, HM_ADMIN_JWKS_URL: '' }, /HM_ADMIN_JWKS_URL is required when NODE_ENV=production/],
     [{ ...production, HM_ADMIN_JWKS_URL: 'http://idp.example.com/jwks.json', HM_ADMIN_ISSUER: 'https://idp.example.com/' }, /HM_ADMIN_JWKS_URL must use https:/],
