@@ -5,12 +5,17 @@ import { startStsStandIn, type StsStandIn } from '../sim/sts';
 import { startDynamoIamProxy } from '../sim/dynamo-iam-proxy';
 import { ReferenceAgent } from '../sim/agent';
 import { tenantSessionPolicy } from '../../shared/tenant-policy';
+import { randomBase62 } from '../../shared/crypto';
 
 // Production data access (HM_TVM_ROLE_ARN set): tenant work reaches the store with that
 // tenant's AssumeRole credentials, and an IAM stand-in in front of the store holds each
 // session to its tenant's keys. The whole customer and agent flow of two tenants must pass.
 
 const ROLE = 'arn:aws:iam::999999999999:role/harbormaster-tenant-data';
+// Tables of this file's own: on a shared engine (the DynamoDB Local run) the default `hm-` may
+// hold another server's signing keys, sealed under a pepper this one does not have.
+const PREFIX = `hmtc${randomBase62(8)}-`;
+const TABLES = [`${PREFIX}control`, `${PREFIX}metadata`];
 let sts: StsStandIn;
 let proxy: Awaited<ReturnType<typeof startDynamoIamProxy>>;
 let h: Harness;
@@ -20,10 +25,10 @@ before(async () => {
   sts = await startStsStandIn();
   sts.createRole(ROLE, { trusted: ['arn:aws:iam::999999999999:user/control-plane'] });
   h = await startHarness({
-    env: { HM_TVM_ROLE_ARN: ROLE, HM_STS_ENDPOINT: sts.url, HM_TABLE_PREFIX: 'hm-' },
+    env: { HM_TVM_ROLE_ARN: ROLE, HM_STS_ENDPOINT: sts.url, HM_TABLE_PREFIX: PREFIX },
     stsCredentials: sts.userCredentials('999999999999', 'control-plane'),
     dynamoProxy: async (endpoint) => {
-      proxy = await startDynamoIamProxy({ target: endpoint, sts, tables: ['hm-control', 'hm-metadata'] });
+      proxy = await startDynamoIamProxy({ target: endpoint, sts, tables: TABLES });
       return proxy.url;
     },
   });
@@ -80,7 +85,7 @@ test('two tenants\' whole flows run on their own AssumeRole sessions, each held 
   assert.deepEqual(proxy.requests.filter((r) => !r.allowed), [], 'the IAM stand-in refused nothing');
   // Sessions carried exactly the generated policy.
   const policies = sts.calls.filter((c) => c.action === 'AssumeRole' && c.status === 200).map((c) => JSON.parse(c.policy!));
-  assert.deepEqual(policies.slice(-2), [tenantSessionPolicy(a.tenantId, ['hm-control', 'hm-metadata']), tenantSessionPolicy(b.tenantId, ['hm-control', 'hm-metadata'])]);
+  assert.deepEqual(policies.slice(-2), [tenantSessionPolicy(a.tenantId, TABLES), tenantSessionPolicy(b.tenantId, TABLES)]);
   // The base identity did the vendor-level and cross-tenant work: the revocation log, the
   // signing keys, index lookups (API keys, clusters), admin and worker paths.
   const baseWork = proxy.requests.filter((r) => r.principal === 'base');
@@ -97,10 +102,10 @@ test('a tenant session asking for another tenant\'s key is refused by IAM too', 
   const creds = await h.runtime.tvm!.credentials(a.tenant.id);
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.url, credentials: creds, maxAttempts: 1 });
   try {
-    const own = await raw.send(new GetItemCommand({ TableName: 'hm-control', Key: { pk: { S: `T#${a.tenant.id}` }, sk: { S: 'TENANT' } } }));
+    const own = await raw.send(new GetItemCommand({ TableName: TABLES[0], Key: { pk: { S: `T#${a.tenant.id}` }, sk: { S: 'TENANT' } } }));
     assert.equal(own.Item?.name?.S, 'Gamma Co');
     await assert.rejects(
-      raw.send(new GetItemCommand({ TableName: 'hm-control', Key: { pk: { S: `T#${b.tenant.id}` }, sk: { S: 'TENANT' } } })),
+      raw.send(new GetItemCommand({ TableName: TABLES[0], Key: { pk: { S: `T#${b.tenant.id}` }, sk: { S: 'TENANT' } } })),
       (e: unknown) => (e as Error).name === 'AccessDeniedException',
     );
   } finally {
