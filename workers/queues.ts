@@ -53,14 +53,13 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function openQueues(connection: ConnectionOptions, prefix: string | QueueKeys): Queues {
-  const prefixOf = (name: string) => (typeof prefix === 'string' ? prefix : prefix.prefix(name));
+export function openQueues(connection: ConnectionOptions, keys: QueueKeys): Queues {
   let opened: Promise<OpenQueues> | undefined;
   return {
     open: () =>
       (opened ??= loadBullmq().then(({ Queue }) => ({
-        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix: prefixOf(QUEUE.lifecycle), streams: QUEUE_STREAMS, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
-        maintenance: new Queue(QUEUE.maintenance, { connection, prefix: prefixOf(QUEUE.maintenance), streams: QUEUE_STREAMS, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
+        lifecycle: new Queue(QUEUE.lifecycle, { connection, prefix: keys.prefix(QUEUE.lifecycle), streams: QUEUE_STREAMS, defaultJobOptions: LIFECYCLE_JOB_OPTIONS }),
+        maintenance: new Queue(QUEUE.maintenance, { connection, prefix: keys.prefix(QUEUE.maintenance), streams: QUEUE_STREAMS, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } }),
       }))),
     close: async () => {
       if (!opened) return;
